@@ -1,0 +1,10 @@
+"""ippo (一歩, "one step"): a neural-network library written from scratch on NumPy.
+
+The package mirrors the course, one module per concept:
+
+- ``ippo.functions``  the math core: activations, losses and their derivatives
+- ``ippo.numerical``  numerical differentiation, the oracle every gradient is checked against
+- ``ippo.graph``      computational-graph nodes (Add, Mul, Branch, Repeat, Sum, MatMul)
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,52 @@
+"""The ``ippo`` command line.
+
+Each subcommand lives in its own module under ``ippo.commands`` and provides
+``add_parser(subparsers)`` (which registers its options and sets ``func``) and a
+``run(args) -> int``. Errors a user can make are raised as ``ValueError`` / ``OSError`` and
+printed here as one line with a non-zero exit code, never as a traceback.
+"""
+
+import argparse
+import importlib
+import sys
+
+import ippo
+
+#: Subcommand modules, in the order ``ippo --help`` lists them.
+COMMANDS = [
+    "ippo.commands.demo",
+]
+
+
+def build_parser():
+    """The argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="ippo",
+        description="ippo (一歩): a neural-network library built from scratch on NumPy.",
+    )
+    parser.add_argument("--version", action="version", version=f"ippo {ippo.__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(name).add_parser(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        print("ippo: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as exc:
+        print(f"ippo {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``ippo`` command line, one module each (see ``ippo.cli``)."""

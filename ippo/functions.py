@@ -1,0 +1,355 @@
+"""The math core: activations, losses and their derivatives, as pure functions on arrays.
+
+Every formula of the course lives here exactly once. The hand-written layers
+(``ippo.layers``) and the autograd (``ippo.autograd``) both call these functions, and
+``ippo.numerical`` checks both.
+
+Conventions
+-----------
+- A 1-D array is one sample, a 2-D array ``(N, C)`` is a batch of N samples; ``softmax``
+  and the cross-entropies work over the last axis.
+- Losses take ``(y, t)`` = (prediction, target) and return a Python ``float``; for a batch
+  they are averaged over the samples.
+- Class targets ``t`` are either one-hot (same shape as ``y``) or integer class indices
+  (shape ``y.shape[:-1]``).
+- Float input keeps its precision (float32 stays float32); integer input becomes float32.
+- ``*_grad(x)`` is the derivative f'(x) of an activation; ``*_backward(dout, ...)`` is the
+  chain rule step ``dout * f'(x)`` written with whatever the forward pass already has (for
+  sigmoid and tanh, the output y), which is what a layer's ``backward`` calls.
+"""
+
+from ippo.backend import as_float_array, xp
+
+#: δ added inside the logarithm of ``cross_entropy_error`` so that log(0) never happens.
+CROSS_ENTROPY_DELTA = 1e-7
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _numeric(func, arg, a):
+    """``a`` as an array, or ValueError naming ``func`` and ``arg`` when it is not numeric."""
+    arr = xp.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{func}: {arg} must be a numeric array, got dtype {arr.dtype} (shape {arr.shape})"
+        )
+    return arr
+
+
+def _float(func, arg, a):
+    return as_float_array(_numeric(func, arg, a), name=f"{func}: {arg}")
+
+
+def _class_targets(func, y, t):
+    """Validate ``(y, t)`` for a classification loss.
+
+    Returns ``(y, t, is_index)``: ``is_index`` is True when ``t`` holds class indices
+    (shape ``y.shape[:-1]``), False when ``t`` is one-hot / probabilities (shape ``y.shape``).
+    """
+    y = _float(func, "y", y)
+    t = _numeric(func, "t", t)
+    if y.ndim == 0:
+        raise ValueError(f"{func}: y must have at least one axis (the classes), got a scalar")
+    if t.shape == y.shape:
+        return y, t, False
+    if t.shape == y.shape[:-1]:
+        if t.dtype.kind == "f":
+            if t.size and not xp.all(t == xp.floor(t)):
+                raise ValueError(
+                    f"{func}: t of shape {t.shape} looks like class indices but holds "
+                    f"non-integer values"
+                )
+            t = t.astype(xp.intp)
+        n_classes = y.shape[-1]
+        if t.size and (t.min() < 0 or t.max() >= n_classes):
+            raise ValueError(
+                f"{func}: class index out of range: t holds values from {int(t.min())} to "
+                f"{int(t.max())}, but y of shape {y.shape} has {n_classes} classes "
+                f"(valid: 0..{n_classes - 1})"
+            )
+        return y, t, True
+    raise ValueError(
+        f"{func}: y has shape {y.shape} but t has shape {t.shape}; t must be one-hot "
+        f"(shape {y.shape}) or class indices (shape {y.shape[:-1]})"
+    )
+
+
+def _same_shape(func, y, t):
+    """Validate ``(y, t)`` for an element-wise loss; a (N,) target is accepted for (N, 1) y."""
+    y = _float(func, "y", y)
+    t = _float(func, "t", t)
+    if t.shape != y.shape:
+        if y.ndim >= 1 and y.shape[-1] == 1 and t.shape == y.shape[:-1]:
+            t = t.reshape(y.shape)
+        else:
+            raise ValueError(
+                f"{func}: y has shape {y.shape} but t has shape {t.shape}; they must match"
+            )
+    return y, t
+
+
+def _n_samples(y):
+    """Number of samples in ``y``: 1 for a single 1-D sample, else the product of leading axes."""
+    return 1 if y.ndim <= 1 else y.size // y.shape[-1]
+
+
+# --------------------------------------------------------------------------- activations
+
+
+def step(x):
+    """Step function: h(x) = 1 if x > 0 else 0.
+
+    Float input gives the same float dtype, integer input gives integers.
+    """
+    x = _numeric("step", "x", x)
+    return (x > 0).astype(x.dtype if x.dtype.kind == "f" else xp.int_)
+
+
+def step_grad(x):
+    """Derivative of the step function: 0 everywhere (undefined at 0, taken as 0 there).
+
+    This is why the perceptron's step cannot be trained by gradient descent.
+    """
+    return xp.zeros_like(_float("step_grad", "x", x))
+
+
+def sigmoid(x):
+    """Sigmoid: σ(x) = 1 / (1 + exp(−x)).
+
+    Computed as ½·(1 + tanh(x/2)), which is the same function but never overflows:
+    σ(−1000) = 0 and σ(1000) = 1 with no warning.
+    """
+    x = _float("sigmoid", "x", x)
+    y = xp.tanh(x * 0.5)
+    y += 1
+    y *= 0.5
+    return y
+
+
+def sigmoid_backward(dout, y):
+    """Chain rule through the sigmoid from its output y = σ(x): dx = dout · y · (1 − y)."""
+    return dout * y * (1 - y)
+
+
+def sigmoid_grad(x):
+    """Derivative of the sigmoid: σ'(x) = σ(x)·(1 − σ(x))."""
+    return sigmoid_backward(1, sigmoid(x))
+
+
+def relu(x, out=None):
+    """Rectified linear unit: ReLU(x) = max(0, x).
+
+    ``out`` may name an array to write into (for example ``x`` itself) to avoid a copy.
+    """
+    x = _float("relu", "x", x)
+    return xp.maximum(x, 0, out=out)
+
+
+def relu_backward(dout, y, out=None):
+    """Chain rule through ReLU: dx = dout where y > 0, else 0.
+
+    ``y`` may be the input x or the output ReLU(x): both are positive at the same places.
+    ``out`` may name an array to write into (for example ``dout`` itself).
+    """
+    return xp.multiply(dout, y > 0, out=out)
+
+
+def relu_grad(x):
+    """Derivative of ReLU: 1 where x > 0, else 0 (taken as 0 at x = 0)."""
+    x = _float("relu_grad", "x", x)
+    return relu_backward(xp.ones_like(x), x)
+
+
+def leaky_relu(x, alpha=0.01):
+    """Leaky ReLU: x if x > 0 else α·x, so a small gradient still flows for x < 0."""
+    x = _float("leaky_relu", "x", x)
+    return xp.where(x > 0, x, x * alpha)
+
+
+def leaky_relu_backward(dout, x, alpha=0.01):
+    """Chain rule through leaky ReLU: dx = dout where x > 0, else α · dout."""
+    return xp.where(x > 0, dout, dout * alpha)
+
+
+def leaky_relu_grad(x, alpha=0.01):
+    """Derivative of leaky ReLU: 1 where x > 0, else α."""
+    x = _float("leaky_relu_grad", "x", x)
+    return leaky_relu_backward(xp.ones_like(x), x, alpha)
+
+
+def tanh(x):
+    """Hyperbolic tangent: tanh(x) = (eˣ − e⁻ˣ) / (eˣ + e⁻ˣ), in (−1, 1)."""
+    return xp.tanh(_float("tanh", "x", x))
+
+
+def tanh_backward(dout, y):
+    """Chain rule through tanh from its output y = tanh(x): dx = dout · (1 − y²)."""
+    return dout * (1 - y * y)
+
+
+def tanh_grad(x):
+    """Derivative of tanh: tanh'(x) = 1 − tanh(x)²."""
+    return tanh_backward(1, tanh(x))
+
+
+def identity(x):
+    """Identity: h(x) = x (the output activation for regression)."""
+    return _float("identity", "x", x)
+
+
+def identity_grad(x):
+    """Derivative of the identity: 1 everywhere."""
+    return xp.ones_like(_float("identity_grad", "x", x))
+
+
+def softmax(x):
+    """Softmax over the last axis: yₖ = exp(xₖ) / Σᵢ exp(xᵢ).
+
+    The maximum is subtracted first (the result is unchanged, since softmax(x − c) =
+    softmax(x)) so that exp never overflows: softmax([1000, 1000]) = [0.5, 0.5].
+    """
+    x = _float("softmax", "x", x)
+    z = x - x.max(axis=-1, keepdims=True)
+    xp.exp(z, out=z)
+    z /= z.sum(axis=-1, keepdims=True)
+    return z
+
+
+def log_softmax(x):
+    """Logarithm of the softmax over the last axis: log yₖ = xₖ − log Σᵢ exp(xᵢ).
+
+    Computed as (x − m) − log Σᵢ exp(xᵢ − m) with m = max(x): finite for any finite x.
+    """
+    x = _float("log_softmax", "x", x)
+    z = x - x.max(axis=-1, keepdims=True)
+    z -= xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
+    return z
+
+
+def softmax_backward(dout, y):
+    """Chain rule through softmax from its output y: dx = y · (dout − Σₖ dout·y)."""
+    return y * (dout - (dout * y).sum(axis=-1, keepdims=True))
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def sum_squared_error(y, t):
+    """Sum of squared errors: E = ½ Σₖ (yₖ − tₖ)².
+
+    For a batch, the mean over samples of that per-sample value.
+    """
+    y, t = _same_shape("sum_squared_error", y, t)
+    d = y - t
+    return float(0.5 * xp.sum(d * d) / _n_samples(y))
+
+
+def mean_squared_error(y, t):
+    """Mean squared error: E = ½ · mean((y − t)²) over all elements.
+
+    The ½ makes its derivative simply (y − t) / (number of elements).
+    """
+    y, t = _same_shape("mean_squared_error", y, t)
+    d = y - t
+    return float(0.5 * xp.mean(d * d))
+
+
+def mean_squared_error_backward(y, t):
+    """Gradient of ``mean_squared_error`` with respect to y: (y − t) / (number of elements)."""
+    return (y - t) / y.size
+
+
+def cross_entropy_error(y, t):
+    """Cross-entropy: E = −Σₖ tₖ · log(yₖ + δ), with δ = 1e-7, averaged over the batch.
+
+    ``y`` holds probabilities (for example a softmax output); ``t`` is one-hot (same shape as
+    y) or class indices. With indices the sum keeps only the true class:
+    E = −log(y_t + δ).
+    """
+    y, t, is_index = _class_targets("cross_entropy_error", y, t)
+    if is_index:
+        p = xp.take_along_axis(y, t[..., None], axis=-1)
+        total = -xp.sum(xp.log(p + CROSS_ENTROPY_DELTA))
+    else:
+        total = -xp.sum(t * xp.log(y + CROSS_ENTROPY_DELTA))
+    return float(total / _n_samples(y))
+
+
+def softmax_cross_entropy_forward(x, t):
+    """Softmax followed by cross-entropy, fused; returns ``(loss, y)`` with y = softmax(x).
+
+    loss = mean over samples of (log Σᵢ exp(xᵢ) − Σₖ tₖ xₖ) for Σₖ tₖ = 1, computed with the
+    maximum subtracted so it is finite for any finite logits. No δ is needed: the log is
+    taken of a sum that is at least 1. The loss layer keeps y for its backward pass.
+    """
+    x, t, is_index = _class_targets("softmax_cross_entropy", x, t)
+    z = x - x.max(axis=-1, keepdims=True)
+    y = xp.exp(z)
+    s = y.sum(axis=-1, keepdims=True)
+    y /= s
+    log_s = xp.log(s)
+    n = _n_samples(x)
+    if is_index:
+        picked = xp.take_along_axis(z, t[..., None], axis=-1)
+        loss = (xp.sum(log_s) - xp.sum(picked)) / n
+    else:
+        loss = (xp.sum(t * (log_s - z))) / n
+    return float(loss), y
+
+
+def softmax_cross_entropy(x, t):
+    """Softmax then cross-entropy in one stable step: E = −Σₖ tₖ · log softmax(x)ₖ.
+
+    ``x`` holds logits (scores before softmax); ``t`` is one-hot or class indices.
+    """
+    return softmax_cross_entropy_forward(x, t)[0]
+
+
+def softmax_cross_entropy_backward(y, t, out=None):
+    """Gradient of the fused softmax-cross-entropy with respect to the logits: (y − t) / N.
+
+    ``y`` is the softmax output kept by the forward pass; ``t`` one-hot or class indices.
+    ``out`` may name an array (for example ``y`` itself) to write into.
+    """
+    n = _n_samples(y)
+    t = xp.asarray(t)
+    if t.shape == y.shape:
+        dx = xp.subtract(y, t, out=out)
+    else:
+        if out is None:
+            dx = y.copy()
+        else:
+            dx = out
+            if out is not y:
+                xp.copyto(out, y)
+        flat = dx.reshape(-1, y.shape[-1])
+        flat[xp.arange(flat.shape[0]), t.reshape(-1)] -= 1
+    dx /= n
+    return dx
+
+
+def sigmoid_binary_cross_entropy(x, t):
+    """Sigmoid then binary cross-entropy, fused and stable, averaged over all elements.
+
+    E = −[t·log σ(x) + (1 − t)·log(1 − σ(x))], computed as
+    max(x, 0) − x·t + log(1 + exp(−|x|)), which never overflows. ``x`` holds logits, ``t``
+    targets in [0, 1] (0/1 labels) of the same shape (a (N,) target is accepted for (N, 1)).
+    """
+    x, t = _same_shape("sigmoid_binary_cross_entropy", x, t)
+    if t.size and (t.min() < 0 or t.max() > 1):
+        raise ValueError(
+            f"sigmoid_binary_cross_entropy: targets must lie in [0, 1], got values from "
+            f"{float(t.min())} to {float(t.max())}"
+        )
+    loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+    return float(xp.mean(loss))
+
+
+def sigmoid_binary_cross_entropy_backward(y, t):
+    """Gradient of the fused sigmoid-binary-cross-entropy w.r.t. the logits: (y − t) / size.
+
+    ``y`` = σ(x) is the sigmoid output kept by the forward pass.
+    """
+    t = xp.asarray(t).reshape(y.shape)
+    return (y - t) / y.size
