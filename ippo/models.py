@@ -383,12 +383,13 @@ class MLP(Sequential):
         dtype = _as_dtype(dtype, "MLP: dtype")
         rng = get_rng(seed)
 
-        layers = []
         n_layers = len(sizes) - 1
-        for i in range(n_layers):
-            n_in, n_out = sizes[i], sizes[i + 1]
-            std = init_std(init, n_in, activation)
-            W = normal((n_in, n_out), std, rng, dtype)
+        # all weights first, so that dropout or batchnorm never change them for a given seed
+        weights = [normal((n_in, n_out), init_std(init, n_in, activation), rng, dtype)
+                   for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
+        layers = []
+        for i, W in enumerate(weights):
+            n_out = W.shape[1]
             layers.append(Affine(W, xp.zeros(n_out, dtype=dtype), dtype=dtype))
             if i < n_layers - 1:
                 if batchnorm:
