@@ -60,7 +60,7 @@ def _class_targets(func, y, t):
                     f"{func}: t of shape {t.shape} looks like class indices but holds "
                     f"non-integer values"
                 )
-            t = t.astype(xp.intp)
+        t = t.astype(xp.intp, copy=False)
         n_classes = y.shape[-1]
         if t.size and (t.min() < 0 or t.max() >= n_classes):
             raise ValueError(
@@ -87,6 +87,30 @@ def _same_shape(func, y, t):
                 f"{func}: y has shape {y.shape} but t has shape {t.shape}; they must match"
             )
     return y, t
+
+
+def _backward_targets(func, y, t, allow_index=False):
+    """``(y, t)`` for a loss's backward pass: shapes checked, t cast to y's dtype.
+
+    Element-wise / one-hot targets come back with ``y.shape`` and ``y.dtype`` (so a float32
+    gradient stays float32; a (N,) target is accepted for (N, 1) y). With ``allow_index``,
+    class indices of shape ``y.shape[:-1]`` come back as integers. Only shapes are checked:
+    the values were checked by the forward pass.
+    """
+    y = _float(func, "y", y)
+    t = _numeric(func, "t", t)
+    if t.shape == y.shape:
+        return y, t.astype(y.dtype, copy=False)
+    if y.ndim >= 1 and t.shape == y.shape[:-1]:
+        if allow_index:
+            return y, t.astype(xp.intp, copy=False)
+        if y.shape[-1] == 1:
+            return y, t.reshape(y.shape).astype(y.dtype, copy=False)
+    expected = f"{y.shape} or class indices {y.shape[:-1]}" if allow_index else f"{y.shape}"
+    raise ValueError(
+        f"{func}: y has shape {y.shape} but t has shape {t.shape}; expected t of shape "
+        f"{expected}"
+    )
 
 
 def _n_samples(y):
@@ -134,7 +158,7 @@ def sigmoid_backward(dout, y):
 
 def sigmoid_grad(x):
     """Derivative of the sigmoid: σ'(x) = σ(x)·(1 − σ(x))."""
-    return sigmoid_backward(1, sigmoid(x))
+    return sigmoid_backward(1, sigmoid(_float("sigmoid_grad", "x", x)))
 
 
 def relu(x, out=None):
@@ -190,7 +214,7 @@ def tanh_backward(dout, y):
 
 def tanh_grad(x):
     """Derivative of tanh: tanh'(x) = 1 − tanh(x)²."""
-    return tanh_backward(1, tanh(x))
+    return tanh_backward(1, tanh(_float("tanh_grad", "x", x)))
 
 
 def identity(x):
@@ -257,6 +281,7 @@ def mean_squared_error(y, t):
 
 def mean_squared_error_backward(y, t):
     """Gradient of ``mean_squared_error`` with respect to y: (y − t) / (number of elements)."""
+    y, t = _backward_targets("mean_squared_error_backward", y, t)
     return (y - t) / y.size
 
 
@@ -268,6 +293,11 @@ def cross_entropy_error(y, t):
     E = −log(y_t + δ).
     """
     y, t, is_index = _class_targets("cross_entropy_error", y, t)
+    if y.size and y.min() < 0:
+        raise ValueError(
+            f"cross_entropy_error: y of shape {y.shape} must hold probabilities, but its "
+            f"smallest value is {float(y.min())} (for raw scores use softmax_cross_entropy)"
+        )
     if is_index:
         p = xp.take_along_axis(y, t[..., None], axis=-1)
         total = -xp.sum(xp.log(p + CROSS_ENTROPY_DELTA))
@@ -312,8 +342,8 @@ def softmax_cross_entropy_backward(y, t, out=None):
     ``y`` is the softmax output kept by the forward pass; ``t`` one-hot or class indices.
     ``out`` may name an array (for example ``y`` itself) to write into.
     """
+    y, t = _backward_targets("softmax_cross_entropy_backward", y, t, allow_index=True)
     n = _n_samples(y)
-    t = xp.asarray(t)
     if t.shape == y.shape:
         dx = xp.subtract(y, t, out=out)
     else:
@@ -351,5 +381,5 @@ def sigmoid_binary_cross_entropy_backward(y, t):
 
     ``y`` = σ(x) is the sigmoid output kept by the forward pass.
     """
-    t = xp.asarray(t).reshape(y.shape)
+    y, t = _backward_targets("sigmoid_binary_cross_entropy_backward", y, t)
     return (y - t) / y.size

@@ -36,15 +36,17 @@ def numerical_gradient(f, x, h=1e-4):
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
         original, original_x = work[idx], x[idx]
-        work[idx] = original + h
-        if work is not x:
-            x[idx] = work[idx]
-        f_plus = float(f(work))
-        work[idx] = original - h
-        if work is not x:
-            x[idx] = work[idx]
-        f_minus = float(f(work))
-        work[idx], x[idx] = original, original_x
+        try:
+            work[idx] = original + h
+            if work is not x:
+                x[idx] = work[idx]
+            f_plus = float(f(work))
+            work[idx] = original - h
+            if work is not x:
+                x[idx] = work[idx]
+            f_minus = float(f(work))
+        finally:  # restore x exactly, even when f raises
+            work[idx], x[idx] = original, original_x
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
 
