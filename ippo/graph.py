@@ -31,6 +31,15 @@ def _check_dout(node, dout, expected):
         )
 
 
+def _check_same_shape(node, x, y, hint=""):
+    """ValueError unless the two inputs of ``node`` have the same shape (no broadcasting)."""
+    if xp.shape(x) != xp.shape(y):
+        raise ValueError(
+            f"{node}.forward: x has shape {xp.shape(x)} but y has shape {xp.shape(y)}; they "
+            f"must match{hint}"
+        )
+
+
 def _check_forward_done(node, saved):
     if saved is None:
         raise ValueError(f"{node}.backward called before {node}.forward")
@@ -47,11 +56,7 @@ class Add:
         self.shape = None
 
     def forward(self, x, y):
-        if xp.shape(x) != xp.shape(y):
-            raise ValueError(
-                f"Add.forward: x has shape {xp.shape(x)} but y has shape {xp.shape(y)}; they must "
-                f"match (use Repeat to copy a vector along a new axis first)"
-            )
+        _check_same_shape("Add", x, y, " (use Repeat to copy a vector along a new axis first)")
         self.shape = xp.shape(x)
         return x + y
 
@@ -74,11 +79,7 @@ class Mul:
         self.y = None
 
     def forward(self, x, y):
-        if xp.shape(x) != xp.shape(y):
-            raise ValueError(
-                f"Mul.forward: x has shape {xp.shape(x)} but y has shape {xp.shape(y)}; they must "
-                f"match"
-            )
+        _check_same_shape("Mul", x, y)
         self.x, self.y = x, y
         return x * y
 

@@ -14,6 +14,13 @@ def test_version(capsys):
     assert capsys.readouterr().out.strip() == f"ippo {ippo.__version__}"
 
 
+def test_help(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert "usage: ippo" in capsys.readouterr().out
+
+
 def test_no_command_prints_help(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out
