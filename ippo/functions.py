@@ -113,6 +113,14 @@ def _backward_targets(func, y, t, allow_index=False):
     )
 
 
+def _with_class_axis(func, x):
+    """``x`` as a float array with at least one axis (the classes), else ValueError."""
+    x = _float(func, "x", x)
+    if x.ndim == 0:
+        raise ValueError(f"{func}: x must have at least one axis (the classes), got a scalar")
+    return x
+
+
 def _n_samples(y):
     """Number of samples in ``y``: 1 for a single 1-D sample, else the product of leading axes."""
     return 1 if y.ndim <= 1 else y.size // y.shape[-1]
@@ -141,14 +149,18 @@ def step_grad(x):
 def sigmoid(x):
     """Sigmoid: σ(x) = 1 / (1 + exp(−x)).
 
-    Computed as ½·(1 + tanh(x/2)), which is the same function but never overflows:
-    σ(−1000) = 0 and σ(1000) = 1 with no warning.
+    Computed exactly so, which is accurate to the last digits in both tails (the ½·(1 +
+    tanh(x/2)) form loses them for x < 0: it gives 0 for σ(−20) in float32). For x ≪ 0,
+    exp(−x) overflows to inf and 1 / (1 + inf) = 0 is the correct limit, so that overflow (and
+    underflow for x ≫ 0) is expected and silenced: σ(−1000) = 0 and σ(1000) = 1 with no
+    warning.
     """
     x = _float("sigmoid", "x", x)
-    y = xp.tanh(x * 0.5)
+    y = xp.negative(x, out=xp.empty_like(x))  # out=: an array even for 0-d x
+    with xp.errstate(over="ignore", under="ignore"):
+        xp.exp(y, out=y)
     y += 1
-    y *= 0.5
-    return y
+    return xp.reciprocal(y, out=y)
 
 
 def sigmoid_backward(dout, y):
@@ -233,7 +245,7 @@ def softmax(x):
     The maximum is subtracted first (the result is unchanged, since softmax(x − c) =
     softmax(x)) so that exp never overflows: softmax([1000, 1000]) = [0.5, 0.5].
     """
-    x = _float("softmax", "x", x)
+    x = _with_class_axis("softmax", x)
     z = x - x.max(axis=-1, keepdims=True)
     xp.exp(z, out=z)
     z /= z.sum(axis=-1, keepdims=True)
@@ -245,7 +257,7 @@ def log_softmax(x):
 
     Computed as (x − m) − log Σᵢ exp(xᵢ − m) with m = max(x): finite for any finite x.
     """
-    x = _float("log_softmax", "x", x)
+    x = _with_class_axis("log_softmax", x)
     z = x - x.max(axis=-1, keepdims=True)
     z -= xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
     return z

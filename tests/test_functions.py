@@ -332,6 +332,27 @@ def test_backward_helpers_reject_bad_shapes(backward, kwargs):
     assert backward.__name__ in msg and "(4, 3)" in msg and "(4, 2)" in msg
 
 
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_needs_a_class_axis(name):
+    with pytest.raises(ValueError, match=name + ": x must have at least one axis"):
+        getattr(F, name)(2.0)
+
+
+@pytest.mark.parametrize("name", ["step", "sigmoid", "relu", "tanh", "identity", "leaky_relu",
+                                  "sigmoid_grad", "relu_grad", "tanh_grad", "leaky_relu_grad"])
+def test_element_wise_functions_take_scalars(name):
+    f = getattr(F, name)
+    np.testing.assert_allclose(f(0.5), f(np.array([0.5]))[0])
+    np.testing.assert_allclose(f(np.float32(-0.5)), f(np.array([-0.5], dtype=np.float32))[0])
+
+
+def test_sigmoid_accurate_in_the_tails():
+    x = np.array([-30.0, -20.0, -10.0, 10.0, 30.0])
+    expected = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(F.sigmoid(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(F.sigmoid(x.astype(np.float32)), expected, rtol=1e-6)
+
+
 # --------------------------------------------------------------------------- dtypes
 
 
