@@ -336,6 +336,8 @@ def softmax_cross_entropy_forward(x, t):
         picked = xp.take_along_axis(z, t[..., None], axis=-1)
         loss = (xp.sum(log_s) - xp.sum(picked)) / n
     else:
+        # logits spread wider than the float range leave z = −inf, and 0 · inf would be NaN
+        xp.maximum(z, xp.finfo(z.dtype).min, out=z)
         loss = (xp.sum(t * (log_s - z))) / n
     return float(loss), y
 

@@ -1,6 +1,7 @@
 """ippo.functions: the course's figures, every derivative against numerical_gradient,
 numerical stability, bad input and dtypes."""
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -195,23 +196,13 @@ def test_mean_squared_error_backward_flat_target_does_not_broadcast():
 # --------------------------------------------------------------------------- stability
 
 
+@contextlib.contextmanager
 def no_warnings():
-    """Turn every NumPy floating-point warning (except harmless underflow to 0) and every
-    Python warning into an error."""
-    ctx = np.errstate(all="raise", under="ignore")
-
-    class Both:
-        def __enter__(self):
-            self.w = warnings.catch_warnings()
-            self.w.__enter__()
-            warnings.simplefilter("error")
-            ctx.__enter__()
-
-        def __exit__(self, *exc):
-            ctx.__exit__(*exc)
-            self.w.__exit__(*exc)
-
-    return Both()
+    """Every NumPy floating-point warning (except harmless underflow to 0) and every Python
+    warning becomes an error inside this block."""
+    with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
 
 
 def test_softmax_large_inputs_are_finite_and_correct():
@@ -263,6 +254,19 @@ def test_losses_no_nan_for_extreme_finite_logits():
         t = (EXTREMES.reshape(-1, 1) > 0).astype(float)
         assert np.isfinite(F.sigmoid_binary_cross_entropy(EXTREMES.reshape(-1, 1), t))
     assert F.cross_entropy_error(np.array([0.0, 1.0]), 0) == pytest.approx(-np.log(1e-7))
+
+
+def test_softmax_cross_entropy_no_nan_when_logits_span_the_float_range():
+    x = np.array([[-1.7e308, 1.7e308, 0.0]])  # x − max(x) overflows to −inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the overflow in x − max(x) is reported, not hidden
+        np.testing.assert_array_equal(F.softmax(x), [[0.0, 1.0, 0.0]])
+        for t in (np.array([0]), np.eye(3)[[0]]):  # true loss 3.4e308: beyond the float range
+            assert F.softmax_cross_entropy(x, t) >= 1.7e308
+        for t in (np.array([1]), np.eye(3)[[1]]):
+            assert F.softmax_cross_entropy(x, t) == 0.0
+        for t in (np.array([2]), np.eye(3)[[2]]):
+            assert F.softmax_cross_entropy(x, t) == pytest.approx(1.7e308)
 
 
 # --------------------------------------------------------------------------- bad input
