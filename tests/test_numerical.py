@@ -111,6 +111,16 @@ def test_numerical_gradient_scalar_array():
     assert numerical_gradient(lambda v: float(v) ** 2, np.array(3.0)) == pytest.approx(6.0)
 
 
+def test_numerical_gradient_needs_a_scalar_function():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"f must return a scalar.*shape \(2,\)"):
+        numerical_gradient(lambda v: v**2, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+    # a one-element array counts as a scalar
+    np.testing.assert_allclose(numerical_gradient(lambda v: np.sum(v**2, keepdims=True), x),
+                               [2.0, 4.0], rtol=1e-9)
+
+
 @pytest.mark.parametrize("bad", [[1.0, 2.0], np.array([1, 2]), 3.0])
 def test_numerical_gradient_rejects_non_float_arrays(bad):
     with pytest.raises(ValueError, match="numerical_gradient: x must be a floating-point"):
