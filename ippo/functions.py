@@ -41,50 +41,66 @@ def _float(func, arg, a):
     return as_float_array(_numeric(func, arg, a), name=f"{func}: {arg}")
 
 
-def _class_targets(func, y, t):
+def _pair(func, y, t, y_name="y"):
+    """``(y, t)`` as arrays, y floating; ValueError naming ``func`` and both shapes when either
+    is not numeric."""
+    y, t = xp.asarray(y), xp.asarray(t)
+    for arg, a in ((y_name, y), ("t", t)):
+        if a.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{func}: {arg} must be a numeric array, got dtype {a.dtype} ({y_name} has "
+                f"shape {y.shape}, t has shape {t.shape})"
+            )
+    return as_float_array(y), t
+
+
+def _class_targets(func, y, t, y_name="y"):
     """Validate ``(y, t)`` for a classification loss.
 
     Returns ``(y, t, is_index)``: ``is_index`` is True when ``t`` holds class indices
     (shape ``y.shape[:-1]``), False when ``t`` is one-hot / probabilities (shape ``y.shape``).
     """
-    y = _float(func, "y", y)
-    t = _numeric(func, "t", t)
+    y, t = _pair(func, y, t, y_name)
     if y.ndim == 0:
-        raise ValueError(f"{func}: y must have at least one axis (the classes), got a scalar")
+        raise ValueError(
+            f"{func}: {y_name} must have at least one axis (the classes), got a scalar"
+        )
     if t.shape == y.shape:
         return y, t, False
     if t.shape == y.shape[:-1]:
         if t.dtype.kind == "f":
             if t.size and not xp.all(t == xp.floor(t)):
                 raise ValueError(
-                    f"{func}: t of shape {t.shape} looks like class indices but holds "
-                    f"non-integer values"
+                    f"{func}: t of shape {t.shape} looks like class indices (one per row "
+                    f"of {y_name} of shape {y.shape}) but holds non-integer values"
                 )
         t = t.astype(xp.intp, copy=False)
         n_classes = y.shape[-1]
         if t.size and (t.min() < 0 or t.max() >= n_classes):
             raise ValueError(
                 f"{func}: class index out of range: t holds values from {int(t.min())} to "
-                f"{int(t.max())}, but y of shape {y.shape} has {n_classes} classes "
+                f"{int(t.max())} (t has shape {t.shape}), but {y_name} of shape {y.shape} has "
+                f"{n_classes} classes "
                 f"(valid: 0..{n_classes - 1})"
             )
         return y, t, True
     raise ValueError(
-        f"{func}: y has shape {y.shape} but t has shape {t.shape}; t must be one-hot "
+        f"{func}: {y_name} has shape {y.shape} but t has shape {t.shape}; t must be one-hot "
         f"(shape {y.shape}) or class indices (shape {y.shape[:-1]})"
     )
 
 
-def _same_shape(func, y, t):
+def _same_shape(func, y, t, y_name="y"):
     """Validate ``(y, t)`` for an element-wise loss; a (N,) target is accepted for (N, 1) y."""
-    y = _float(func, "y", y)
-    t = _float(func, "t", t)
+    y, t = _pair(func, y, t, y_name)
+    t = as_float_array(t)
     if t.shape != y.shape:
         if y.ndim >= 1 and y.shape[-1] == 1 and t.shape == y.shape[:-1]:
             t = t.reshape(y.shape)
         else:
             raise ValueError(
-                f"{func}: y has shape {y.shape} but t has shape {t.shape}; they must match"
+                f"{func}: {y_name} has shape {y.shape} but t has shape {t.shape}; they must "
+                f"match"
             )
     return y, t
 
@@ -97,8 +113,7 @@ def _backward_targets(func, y, t, allow_index=False):
     class indices of shape ``y.shape[:-1]`` come back as integers. Only shapes are checked:
     the values were checked by the forward pass.
     """
-    y = _float(func, "y", y)
-    t = _numeric(func, "t", t)
+    y, t = _pair(func, y, t)
     if t.shape == y.shape:
         return y, t.astype(y.dtype, copy=False)
     if y.ndim >= 1 and t.shape == y.shape[:-1]:
@@ -325,7 +340,7 @@ def softmax_cross_entropy_forward(x, t):
     maximum subtracted so it is finite for any finite logits. No δ is needed: the log is
     taken of a sum that is at least 1. The loss layer keeps y for its backward pass.
     """
-    x, t, is_index = _class_targets("softmax_cross_entropy", x, t)
+    x, t, is_index = _class_targets("softmax_cross_entropy", x, t, "x")
     z = x - x.max(axis=-1, keepdims=True)
     y = xp.exp(z)
     s = y.sum(axis=-1, keepdims=True)
@@ -380,7 +395,7 @@ def sigmoid_binary_cross_entropy(x, t):
     max(x, 0) − x·t + log(1 + exp(−|x|)), which never overflows. ``x`` holds logits, ``t``
     targets in [0, 1] (0/1 labels) of the same shape (a (N,) target is accepted for (N, 1)).
     """
-    x, t = _same_shape("sigmoid_binary_cross_entropy", x, t)
+    x, t = _same_shape("sigmoid_binary_cross_entropy", x, t, "x")
     if t.size and (t.min() < 0 or t.max() > 1):
         raise ValueError(
             f"sigmoid_binary_cross_entropy: targets must lie in [0, 1], got values from "

@@ -291,8 +291,10 @@ def test_bad_class_labels(loss, t):
 
 
 def test_label_out_of_range_message():
-    with pytest.raises(ValueError, match=r"from 0 to 3.*\(2, 3\) has 3 classes"):
+    with pytest.raises(ValueError, match=r"from 0 to 3 \(t has shape \(2,\)\).*\(2, 3\) has 3"):
         F.cross_entropy_error(np.full((2, 3), 1 / 3), np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy: x has shape \(2, 3\)"):
+        F.softmax_cross_entropy(np.zeros((2, 3)), np.zeros((2, 2)))
 
 
 def test_cross_entropy_rejects_negative_probabilities():
@@ -311,7 +313,8 @@ def test_binary_targets_out_of_range():
 def test_non_numeric_arrays_rejected(loss, bad):
     good = np.array([0.2, 0.3, 0.5])
     for args in ((bad, good), (good, bad)):
-        with pytest.raises(ValueError, match=loss.__name__ + ".*(numeric|shape)"):
+        with pytest.raises(ValueError, match=loss.__name__ + r": \w+ must be a numeric array.*"
+                           r"\w+ has shape \(3,\), t has shape \(3,\)"):
             loss(*args)
 
 
