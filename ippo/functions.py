@@ -353,3 +353,12 @@ def sigmoid_binary_cross_entropy_backward(y, t):
     """
     t = xp.asarray(t).reshape(y.shape)
     return (y - t) / y.size
+
+
+# --------------------------------------------------------------------------- autograd additions
+
+
+def log_softmax_backward(dout, y):
+    """Chain rule through log-softmax, from the softmax output y = softmax(x) = exp(log_softmax(x)):
+    dx = dout − y · Σₖ doutₖ (sum over the last axis)."""
+    return dout - y * dout.sum(axis=-1, keepdims=True)
