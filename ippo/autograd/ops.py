@@ -463,7 +463,9 @@ class GetItemGrad(Function):
     __slots__ = ("index", "basic", "shape")
 
     def backward(self, gy, y, xs):
-        return (getitem(gy, self.index),)
+        if isinstance(gy, Tensor):
+            return (getitem(gy, self.index),)
+        return (gy[self.index],)
 
 
 def getitem(x, idx):
