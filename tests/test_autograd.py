@@ -120,6 +120,11 @@ def test_matmul_vectors():
     check_grad(lambda a, b: a @ b, arrays((2, 3)), arrays((3,), seed=1))
     check_grad(lambda a, b: a @ b, arrays((3,)), arrays((3,), seed=1))
     check_grad(lambda a, b: ag.linear(a, b[:, :2], b[0]), arrays((4, 3)), arrays((3, 2), seed=1))
+    check_grad(lambda a, w, b: ag.linear(a, w, b), arrays((4, 3)), arrays((3, 2), seed=1),
+               arrays((2,), seed=2))
+    check_grad(lambda a, w: ag.linear(a, w), arrays((4, 3)), arrays((3, 2), seed=1))
+    check_grad(lambda a, w, b: ag.linear(a, w, b), arrays((2, 4, 3)), arrays((3, 2), seed=1),
+               arrays((2,), seed=2))  # batched input: the unfused path
 
 
 def test_matmul_shape_error_is_clear():
@@ -161,6 +166,12 @@ def test_second_derivative_of_unary_ops(op):
 def test_second_derivative_of_arithmetic_matmul_and_shapes():
     W = Tensor(arrays((4, 2), seed=10))
     check_second(lambda t: ((t @ W).tanh() ** 2).sum(), arrays((3, 4), seed=11))
+    b = Tensor(arrays((2,), seed=30))
+    check_second(lambda t: (ag.linear(t, W, b).tanh() ** 2).sum(), arrays((3, 4), seed=11))
+    check_second(lambda w: (ag.linear(Tensor(arrays((3, 4), seed=31)), w, b) ** 3).sum(),
+                 arrays((4, 2), seed=32))
+    check_second(lambda c: (ag.linear(Tensor(arrays((3, 4), seed=31)), W, c) ** 3).sum(),
+                 arrays((2,), seed=33))
     check_second(lambda t: (t / (t * t + 1.0)).sum(axis=0).max(), arrays((3, 4), seed=12))
     check_second(lambda t: (t.T.reshape(2, 6)[:, [0, 0, 3]] ** 3).mean(), arrays((3, 4), seed=13))
     check_second(
