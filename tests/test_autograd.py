@@ -120,11 +120,19 @@ def test_matmul_vectors():
     check_grad(lambda a, b: a @ b, arrays((2, 3)), arrays((3,), seed=1))
     check_grad(lambda a, b: a @ b, arrays((3,)), arrays((3,), seed=1))
     check_grad(lambda a, b: ag.linear(a, b[:, :2], b[0]), arrays((4, 3)), arrays((3, 2), seed=1))
-    check_grad(lambda a, w, b: ag.linear(a, w, b), arrays((4, 3)), arrays((3, 2), seed=1),
-               arrays((2,), seed=2))
+    check_grad(
+        lambda a, w, b: ag.linear(a, w, b),
+        arrays((4, 3)),
+        arrays((3, 2), seed=1),
+        arrays((2,), seed=2),
+    )
     check_grad(lambda a, w: ag.linear(a, w), arrays((4, 3)), arrays((3, 2), seed=1))
-    check_grad(lambda a, w, b: ag.linear(a, w, b), arrays((2, 4, 3)), arrays((3, 2), seed=1),
-               arrays((2,), seed=2))  # batched input: the unfused path
+    check_grad(
+        lambda a, w, b: ag.linear(a, w, b),
+        arrays((2, 4, 3)),
+        arrays((3, 2), seed=1),
+        arrays((2,), seed=2),
+    )  # batched input: the unfused path
 
 
 def test_matmul_shape_error_is_clear():
@@ -168,10 +176,14 @@ def test_second_derivative_of_arithmetic_matmul_and_shapes():
     check_second(lambda t: ((t @ W).tanh() ** 2).sum(), arrays((3, 4), seed=11))
     b = Tensor(arrays((2,), seed=30))
     check_second(lambda t: (ag.linear(t, W, b).tanh() ** 2).sum(), arrays((3, 4), seed=11))
-    check_second(lambda w: (ag.linear(Tensor(arrays((3, 4), seed=31)), w, b) ** 3).sum(),
-                 arrays((4, 2), seed=32))
-    check_second(lambda c: (ag.linear(Tensor(arrays((3, 4), seed=31)), W, c) ** 3).sum(),
-                 arrays((2,), seed=33))
+    check_second(
+        lambda w: (ag.linear(Tensor(arrays((3, 4), seed=31)), w, b) ** 3).sum(),
+        arrays((4, 2), seed=32),
+    )
+    check_second(
+        lambda c: (ag.linear(Tensor(arrays((3, 4), seed=31)), W, c) ** 3).sum(),
+        arrays((2,), seed=33),
+    )
     check_second(lambda t: (t / (t * t + 1.0)).sum(axis=0).max(), arrays((3, 4), seed=12))
     check_second(lambda t: (t.T.reshape(2, 6)[:, [0, 0, 3]] ** 3).mean(), arrays((3, 4), seed=13))
     check_second(
@@ -520,3 +532,17 @@ def test_to_dot_writes_the_graph():
     y.backward()
     with pytest.raises(ValueError, match="released"):
         to_dot(y)
+
+
+def test_leaky_relu_l2_penalty_identity():
+    x = away_from_zero((3, 4), seed=40)
+    check_grad(lambda t: ag.leaky_relu(t, 0.1), x)
+    check_second(lambda t: (ag.leaky_relu(t, 0.1) ** 2).sum(), x)
+    check_grad(
+        lambda a, b: ag.l2_penalty([a, b], 0.3), arrays((3, 2), seed=41), arrays((4,), seed=42)
+    )
+    check_second(lambda a: ag.l2_penalty([a * a], 0.3), arrays((3, 2), seed=41))
+    w = np.arange(4.0)
+    assert ag.l2_penalty([Tensor(w)], 0.5).item() == pytest.approx(0.25 * (w**2).sum())
+    t = Tensor(x)
+    assert ag.identity(t) is t

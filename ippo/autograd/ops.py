@@ -23,9 +23,9 @@ __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "matmul", "linear",
     "sum", "mean", "max", "min", "reshape", "transpose", "broadcast_to", "sum_to",
     "getitem", "concatenate", "stack",
-    "exp", "log", "sqrt", "relu", "sigmoid", "tanh", "softmax", "log_softmax",
-    "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy", "mse",
-    "dropout", "embedding",
+    "exp", "log", "sqrt", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
+    "log_softmax", "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy",
+    "mse", "l2_penalty", "dropout", "embedding",
 ]  # fmt: skip
 
 
@@ -483,12 +483,12 @@ class GetItem(Function):
 
 
 def _scatter(gy, index, basic, shape):
-    gx = xp.zeros(shape, dtype=gy.dtype)
-    if basic:
+    if basic:  # slices and single integers: no element is picked twice
+        gx = xp.zeros(shape, dtype=gy.dtype)
         gx[index] = gy
-    else:
-        xp.add.at(gx, index, gy)
-    return gx
+        return gx
+    # integer arrays may repeat an index: add every copy (np.add.at), as the embedding does
+    return F.embedding_backward(gy, index, xp.empty(shape, dtype=gy.dtype))
 
 
 class GetItemGrad(Function):
@@ -613,6 +613,18 @@ class ReLU(Function):
         return (F.relu_backward(gy, y),)
 
 
+class LeakyReLU(Function):
+    """y = x if x > 0 else α·x  →  ``functions.leaky_relu_backward``: gy where x > 0, else α·gy."""
+
+    __slots__ = ("alpha",)
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            slope = xp.where(xs[0].data > 0, 1.0, self.alpha)
+            return (gy * _const(slope, gy),)
+        return (F.leaky_relu_backward(gy, xs[0], self.alpha),)
+
+
 class Sigmoid(Function):
     """y = σ(x)  →  ``functions.sigmoid_backward``: gy · y · (1 − y)."""
 
@@ -674,6 +686,19 @@ def sqrt(x):
 def relu(x):
     """ReLU(x) = max(0, x) (``functions.relu``)."""
     return _unary(ReLU, x, F.relu)
+
+
+def leaky_relu(x, alpha=0.01):
+    """Leaky ReLU: x if x > 0 else α·x (``functions.leaky_relu``)."""
+    x = as_tensor(x)
+    fn = LeakyReLU()
+    fn.alpha = float(alpha)
+    return _record(fn, F.leaky_relu(x.data, fn.alpha), (x,))
+
+
+def identity(x):
+    """The identity (the output activation for regression): x itself, nothing recorded."""
+    return as_tensor(x)
 
 
 def sigmoid(x):
@@ -739,10 +764,32 @@ def cross_entropy(logits, t):
     one-hot), computed stably without forming log(softmax) separately."""
     x = as_tensor(logits)
     t = _targets(t)
-    loss, p = F.softmax_cross_entropy_forward(x.data, t)
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: logits must have a class axis, got a scalar")
+    if t.shape == x.shape:
+        is_index = False
+        if t.dtype != x.dtype:
+            t = t.astype(x.dtype)
+    elif t.shape == x.shape[:-1]:
+        is_index = True
+        if t.dtype.kind not in "iu":
+            if t.dtype.kind != "f" or (t.size and not xp.all(t == xp.floor(t))):
+                raise ValueError(f"cross_entropy: class indices must be integers, got {t.dtype}")
+            t = t.astype(xp.intp)
+        if t.size and (t.min() < 0 or t.max() >= x.shape[-1]):
+            raise ValueError(
+                f"cross_entropy: class indices must lie in 0..{x.shape[-1] - 1}, got values "
+                f"from {t.min()} to {t.max()}"
+            )
+    else:
+        raise ValueError(
+            f"cross_entropy: logits have shape {x.shape} but t has shape {t.shape}; t must be "
+            f"one-hot {x.shape} or class indices {x.shape[:-1]}"
+        )
+    loss, p = F.softmax_cross_entropy_kernel(x.data, t, is_index)
     fn = SoftmaxCrossEntropy()
     fn.p = p
-    fn.t = t if t.shape == p.shape else t.astype(xp.intp)
+    fn.t = t
     return _record(fn, xp.asarray(loss, dtype=x.dtype), (x,))
 
 
@@ -767,10 +814,25 @@ def sigmoid_binary_cross_entropy(logits, t):
     (a (N,) target is accepted for (N, 1) logits)."""
     x = as_tensor(logits)
     t = _targets(t)
-    loss = F.sigmoid_binary_cross_entropy(x.data, t)
+    if t.shape != x.shape:
+        if x.ndim >= 1 and x.shape[-1] == 1 and t.shape == x.shape[:-1]:
+            t = t.reshape(x.shape)
+        else:
+            raise ValueError(
+                f"sigmoid_binary_cross_entropy: logits have shape {x.shape} but "
+                f"t has shape {t.shape}"
+            )
+    if t.dtype != x.dtype:
+        t = t.astype(x.dtype)
+    if t.size and (t.min() < 0 or t.max() > 1):
+        raise ValueError(
+            "sigmoid_binary_cross_entropy: targets must lie in [0, 1], got "
+            f"values from {t.min()} to {t.max()}"
+        )
+    loss = F.sigmoid_binary_cross_entropy_kernel(x.data, t)
     fn = SigmoidBinaryCrossEntropy()
     fn.p = F.sigmoid(x.data)
-    fn.t = t.reshape(x.shape).astype(x.dtype)
+    fn.t = t
     return _record(fn, xp.asarray(loss, dtype=x.dtype), (x,))
 
 
@@ -803,22 +865,67 @@ def mse(y, t):
     return _record(MeanSquaredError(), xp.asarray(loss, dtype=y.dtype), (y, t))
 
 
+class L2Penalty(Function):
+    """L = ½·λ·Σ_W Σ W² (``functions.l2_penalty``)  →  ∂L/∂W = λ·W
+    (``functions.l2_penalty_backward``)."""
+
+    __slots__ = ("weight_decay",)
+
+    def backward(self, gy, y, xs):
+        wd = self.weight_decay
+        if isinstance(gy, Tensor):
+            return [w * (gy * wd) if need else None for w, need in zip(xs, self.needs, strict=True)]
+        out = []
+        for w, need in zip(xs, self.needs, strict=True):
+            if not need:
+                out.append(None)
+                continue
+            g = F.l2_penalty_backward(xp.zeros_like(w), w, wd)
+            if gy != 1:
+                g *= gy
+            out.append(g)
+        return out
+
+
+def l2_penalty(weights, weight_decay):
+    """L2 weight decay ½·λ·Σ Σ W² over the tensors ``weights`` (a scalar tensor)."""
+    ws = [as_tensor(w) for w in weights]
+    if not ws:
+        raise ValueError("l2_penalty: need at least one weight tensor")
+    fn = L2Penalty()
+    fn.weight_decay = float(weight_decay)
+    value = F.l2_penalty([w.data for w in ws], fn.weight_decay)
+    return _record(fn, xp.asarray(value, dtype=ws[0].dtype), tuple(ws))
+
+
 # --------------------------------------------------------------------------- layers' ops
+
+
+class Dropout(Function):
+    """y = x · mask (``functions.dropout``)  →  ∂L/∂x = gy · mask
+    (``functions.dropout_backward``); the mask is a constant of the graph."""
+
+    __slots__ = ("mask",)
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            return (gy * _const(self.mask, gy),)
+        return (F.dropout_backward(gy, self.mask),)
 
 
 def dropout(x, p=0.5, training=True, rng=None):
     """Inverted dropout: each element is zeroed with probability ``p`` and the survivors are
-    scaled by 1/(1 − p), so nothing changes at test time. The identity when not ``training``.
-    The mask is a constant of the graph: ∂L/∂x = gy · mask."""
+    scaled by 1/(1 − p) (``functions.dropout_mask``), so nothing changes at test time.
+    The identity when not ``training``. ``rng``: a ``numpy.random.Generator`` or a seed."""
     x = as_tensor(x)
     if not 0 <= p < 1:
         raise ValueError(f"dropout: p must be in [0, 1), got {p}")
     if not training or p == 0:
         return x
-    rng = np.random.default_rng() if rng is None else rng
-    mask = (rng.random(x.shape) >= p).astype(x.dtype)
-    mask *= 1.0 / (1.0 - p)
-    return mul(x, _const(mask, x))
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    fn = Dropout()
+    fn.mask = F.dropout_mask(x.shape, p, rng, dtype=x.dtype)
+    return _record(fn, F.dropout(x.data, fn.mask), (x,))
 
 
 def embedding(W, ids):
