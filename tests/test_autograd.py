@@ -546,3 +546,9 @@ def test_leaky_relu_l2_penalty_identity():
     assert ag.l2_penalty([Tensor(w)], 0.5).item() == pytest.approx(0.25 * (w**2).sum())
     t = Tensor(x)
     assert ag.identity(t) is t
+
+
+def test_asarray_gives_the_data():
+    t = Tensor(np.arange(3.0))
+    assert np.asarray(t) is t.data
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32

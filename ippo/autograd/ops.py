@@ -802,7 +802,7 @@ class SigmoidBinaryCrossEntropy(Function):
     def backward(self, gy, y, xs):
         if isinstance(gy, Tensor):
             p = sigmoid(xs[0])
-            return (F.sigmoid_binary_cross_entropy_backward(p, _const(self.t, p)) * gy,)
+            return (F.sigmoid_binary_cross_entropy_backward(p, self.t) * gy,)
         gx = F.sigmoid_binary_cross_entropy_backward(self.p, self.t)
         if gy != 1:
             gx *= gy

@@ -148,6 +148,10 @@ class Tensor:
     def __len__(self):
         return len(self.data)
 
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(tensor)`` gives the values (the same array unless a dtype is asked)."""
+        return self.data if dtype is None else self.data.astype(dtype)
+
     def numpy(self):
         """The values as a NumPy array (the same array, not a copy)."""
         return self.data
