@@ -33,8 +33,7 @@ What ``fit`` adds around it:
   pickle: arrays plus one JSON string, loaded with ``allow_pickle=False``.
   ``fit(..., resume=True)`` restores all of it and continues with the next epoch; with the
   same data and arguments the final weights are bit-identical to an uninterrupted run
-  (for models whose only randomness is the trainer's; a Dropout layer's own generator is
-  not part of the checkpoint).
+  (the random generators of the model's layers, such as Dropout's, are saved too).
 - **Safety.** Bad input raises ``ValueError`` before any update; a NaN or infinite loss
   raises ``TrainingDivergedError`` naming the epoch and iteration (the last checkpoint is
   left as it was).
@@ -759,6 +758,9 @@ class Trainer:
             "model": {k: np.asarray(v) for k, v in self.model.state_dict().items()},
             "optimizer": self.optimizer.state_dict(),
             "rng": self.rng.bit_generator.state,
+            "layer_rngs": {
+                str(i): rng.bit_generator.state for i, rng in _layer_rngs(self.model)
+            },
             "history": history,
             "iteration_loss": iteration_loss,
             "callbacks": cb_states,
@@ -781,9 +783,11 @@ class Trainer:
             )
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        bit_gen = state["rng"]["bit_generator"]
-        self.rng = np.random.Generator(getattr(np.random, bit_gen)())
-        self.rng.bit_generator.state = state["rng"]
+        self.rng = _generator_from_state(state["rng"])
+        saved = state.get("layer_rngs", {})
+        for i, rng in _layer_rngs(self.model):
+            if str(i) in saved:
+                rng.bit_generator.state = saved[str(i)]
         hist = state["history"]
         hist["iteration_loss"] = state["iteration_loss"].tolist()
         self.history = History.from_dict(hist)
@@ -792,6 +796,24 @@ class Trainer:
             if d is not None and hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(d)
         return int(state["epoch"])
+
+
+def _layer_rngs(model):
+    """(index, Generator) of every layer with its own random generator (Dropout's masks)."""
+    for i, layer in enumerate(getattr(model, "layers", ())):
+        rng = getattr(layer, "rng", None)
+        if isinstance(rng, np.random.Generator):
+            yield i, rng
+
+
+def _generator_from_state(state):
+    name = state["bit_generator"]
+    bit_gen = getattr(np.random, name, None)
+    if bit_gen is None or not isinstance(bit_gen, type):
+        raise ValueError(f"checkpoint: unknown random bit generator {name!r}")
+    rng = np.random.Generator(bit_gen())
+    rng.bit_generator.state = state
+    return rng
 
 
 def _overrides(cb, name):

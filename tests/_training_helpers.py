@@ -19,6 +19,7 @@ def spiral(n_per_class=100, n_classes=3, seed=0, dtype=np.float32):
 
 
 def mlp(sizes=(2, 10, 3), activation="sigmoid", seed=0, **kwargs):
-    from standin import StandIn  # TEMPORARY until ippo.models lands
+    """The course's small network: ippo.models.MLP, sigmoid hidden layers by default."""
+    from ippo.models import MLP
 
-    return StandIn(list(sizes), seed=seed)
+    return MLP(list(sizes), activation=activation, seed=seed, **kwargs)

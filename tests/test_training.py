@@ -360,6 +360,21 @@ def test_interrupt_and_resume_gives_identical_weights(tmp_path, data, make_opt):
     assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["epoch"] == 6
 
 
+def test_resume_is_exact_with_dropout(tmp_path, data):
+    x, t = data
+    kw = dict(epochs=4, batch_size=50, seed=2)
+    ref = mlp((2, 30, 3), activation="relu", dropout=0.3, seed=8)
+    Trainer(ref, O.SGD(0.5), verbose=0).fit(x, t, **kw)
+    model = mlp((2, 30, 3), activation="relu", dropout=0.3, seed=8)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(model, O.SGD(0.5), verbose=0).fit(
+            x, t, checkpoint_dir=tmp_path, callbacks=[Interrupt(3, 2)], **kw)
+    fresh = mlp((2, 30, 3), activation="relu", dropout=0.3, seed=9)
+    Trainer(fresh, O.SGD(0.5), verbose=0).fit(x, t, checkpoint_dir=tmp_path, resume=True, **kw)
+    for p, q in zip(fresh.params, ref.params, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
 def test_resume_with_early_stopping_state(tmp_path, data):
     x, t = data
     xv, tv = spiral(30, seed=1)
@@ -450,7 +465,41 @@ def test_nan_loss_stops_with_clear_error_and_keeps_checkpoint(tmp_path, data):
     assert len(ck["iteration_loss"]) == 20
 
 
-def test_real_divergence_with_huge_learning_rate(data):
-    x, t = data
-    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError, match="epoch 1"):
-        Trainer(mlp((2, 10, 3)), O.SGD(1e38), verbose=0).fit(x, t, epochs=3, batch_size=30)
+def test_real_divergence_with_too_large_learning_rate():
+    # linear regression on inputs of scale 10: each SGD step multiplies the error by
+    # (1 − lr·mean(x²)) ≈ −9, so float32 overflows within a few epochs
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 10, (100, 1)).astype(np.float32)
+    t = 3 * x
+    model = mlp((1, 1), task="regression", activation="identity")
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
+        Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=50, batch_size=None)
+    assert "smaller learning rate" in str(err.value)
+    assert 5 < err.value.epoch < 50 and err.value.iteration == 1
+    # a smaller rate converges
+    model = mlp((1, 1), task="regression", activation="identity")
+    h = Trainer(model, O.SGD(0.005), verbose=0).fit(x, t, epochs=50, batch_size=None)
+    assert h["r2"][-1] > 0.999
+
+
+def test_regression_reports_r2_and_trains():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (200, 1)).astype(np.float32)
+    t = x**2
+    xv = rng.uniform(-1, 1, (50, 1)).astype(np.float32)
+    model = mlp((1, 20, 1), task="regression", activation="tanh", seed=0)
+    h = Trainer(model, O.Adam(0.02), verbose=0).fit(
+        x, t, epochs=60, batch_size=20, x_val=xv, t_val=xv**2, seed=0)
+    assert h.metric == "r2" and "val_r2" in h
+    assert h["val_r2"][-1] > 0.9
+    with pytest.raises(ValueError, match=r"outputs \(1,\) per sample"):
+        Trainer(model, O.Adam(), verbose=0).fit(x, np.zeros((200, 2), np.float32))
+
+
+def test_binary_task_trains_and_validates_labels():
+    x, t = spiral(100, n_classes=2, seed=0)
+    model = mlp((2, 20, 1), task="binary", activation="tanh", seed=0)
+    h = Trainer(model, O.Adam(0.05), verbose=0).fit(x, t, epochs=60, batch_size=20, seed=0)
+    assert h["accuracy"][-1] > 0.9
+    with pytest.raises(ValueError, match="binary labels must lie in"):
+        Trainer(model, O.Adam(), verbose=0).fit(x, t + 1)
