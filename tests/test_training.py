@@ -35,25 +35,6 @@ def weights(model):
 # --------------------------------------------------------------------------- modes
 
 
-@pytest.mark.parametrize(
-    "batch_size, epochs, per_epoch",
-    [(None, 60, 1), (1, 2, 300), (30, 10, 10), (32, 10, 10)],  # 300/32 → 9 full + 1 of 12
-)
-def test_modes_count_updates_and_reduce_loss(data, batch_size, epochs, per_epoch):
-    x, t = data
-    model = mlp(seed=1)
-    opt = O.SGD(lr=1.0 if batch_size != 1 else 0.1)
-    before = Trainer(model, opt, verbose=0).evaluate(x, t)["loss"]
-    h = Trainer(model, opt, verbose=0).fit(x, t, epochs=epochs, batch_size=batch_size, seed=0)
-    assert opt.t == epochs * per_epoch
-    assert len(h.iteration_loss) == epochs * per_epoch
-    assert h.iterations_per_epoch == per_epoch
-    assert len(h) == epochs and h["epoch"] == list(range(1, epochs + 1))
-    after = Trainer(model, opt, verbose=0).evaluate(x, t)["loss"]
-    assert after < 0.97 * before, (before, after)
-    assert h["loss"][-1] < h["loss"][0]
-
-
 def test_shuffle_false_is_deterministic_and_order_matters(data):
     x, t = data
     a, b, c = mlp(seed=1), mlp(seed=1), mlp(seed=1)
