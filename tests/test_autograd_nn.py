@@ -268,3 +268,23 @@ def test_inference_records_no_graph():
         y = m(np.ones((2, 3)))
     assert y.creator is None
     assert isinstance(m(Tensor(np.ones((2, 3), dtype=np.float32))), Tensor)
+
+
+def test_trainer_fits_an_autograd_model_like_the_layers_model():
+    from ippo.training import Trainer
+
+    x, t = data("multiclass", n=60)
+    a, b = pair("multiclass", dropout=0.2)
+    ha = Trainer(a, optimizers.SGD(lr=0.1), verbose=0).fit(
+        x, t, epochs=3, batch_size=16, seed=0, x_val=x[:20], t_val=t[:20]
+    )
+    wrapped = nn.Trainable(b)
+    hb = Trainer(wrapped, optimizers.SGD(lr=0.1), verbose=0).fit(
+        x, t, epochs=3, batch_size=16, seed=0, x_val=x[:20], t_val=t[:20]
+    )
+    np.testing.assert_allclose(hb.iteration_loss, ha.iteration_loss, rtol=1e-12)
+    for k, v in a.state_dict().items():
+        np.testing.assert_allclose(b.state_dict()[k], v, rtol=1e-11, atol=1e-13)
+    assert wrapped.params[0] is b.Affine1.W.data
+    with pytest.raises(ValueError, match="Trainable: expected"):
+        nn.Trainable(object())

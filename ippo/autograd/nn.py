@@ -18,6 +18,11 @@ The optimizers are the ones of ``ippo.optimizers`` (one implementation of each r
         opt.zero_grad()             # forget the previous step's gradients
         loss.backward()             # back-propagate: fills every p.grad
         opt.step()                  # optimizer.update([p.data...], [p.grad.data...])
+
+Or hand the model to ``ippo.training.Trainer`` through ``Trainable`` (the ``ippo.models``
+interface: float losses, fixed ``grads`` arrays)::
+
+    Trainer(nn.Trainable(model), SGD(lr=0.1)).fit(x_train, t_train, epochs=10)
 """
 
 import numpy as np
@@ -41,6 +46,7 @@ __all__ = [
     "Dropout",
     "MLP",
     "Optimizer",
+    "Trainable",
 ]
 
 
@@ -516,3 +522,89 @@ class MLP(Module):
             + (f", weight_decay={self.weight_decay}" if self.weight_decay else "")
             + f", dtype={self.dtype.name})  # {self.n_params:,} parameters"
         )
+
+
+class Trainable:
+    """An autograd model seen through the ``ippo.models`` interface, so that
+    ``ippo.training.Trainer`` can fit it (progress bar, validation, early stopping,
+    checkpoints)::
+
+        Trainer(nn.Trainable(nn.MLP([784, 100, 10])), SGD(lr=0.1)).fit(x, t)
+
+    ``loss(x, t)`` returns a float and keeps the recorded loss; ``backward()``
+    back-propagates it and copies each gradient into ``grads``, fixed arrays that line up
+    with ``params`` (the parameters' own arrays), as the ``ippo.models`` contract asks.
+    Evaluation-mode losses (``eval()``) record nothing.
+    """
+
+    def __init__(self, model):
+        if not isinstance(model, Module) or not hasattr(model, "loss"):
+            raise ValueError(
+                "Trainable: expected an ippo.autograd.nn module with a loss(x, t) method "
+                f"(such as nn.MLP), got {type(model).__name__}"
+            )
+        self.model = model
+        self._parameters = model.parameters()
+        self.params = [p.data for p in self._parameters]
+        self.grads = [xp.zeros_like(a) for a in self.params]
+        self._loss = None
+
+    @property
+    def task(self):
+        return getattr(self.model, "task", None)
+
+    @property
+    def training(self):
+        return self.model.training
+
+    @property
+    def layers(self):
+        """The model's layers in order (the trainer saves Dropout's generators from them)."""
+        return list(getattr(self.model, "_order", ())) or self.model.modules()
+
+    def train(self):
+        self.model.train()
+        return self
+
+    def eval(self):
+        self.model.eval()
+        return self
+
+    def loss(self, x, t):
+        if self.model.training:
+            self._loss = self.model.loss(x, t)
+            return self._loss.item()
+        with no_grad():
+            return self.model.loss(x, t).item()
+
+    def backward(self):
+        if self._loss is None:
+            raise RuntimeError("Trainable.backward: call loss(x, t) in training mode first")
+        for p in self._parameters:
+            p.grad = None
+        self._loss.backward()
+        self._loss = None
+        for p, g in zip(self._parameters, self.grads, strict=True):
+            if p.grad is None:
+                g[...] = 0
+            else:
+                xp.copyto(g, p.grad.data)
+
+    def scores(self, x):
+        return self.model.scores(x)
+
+    def predict(self, x):
+        return self.model.predict(x)
+
+    def predict_classes(self, x):
+        return self.model.predict_classes(x)
+
+    def accuracy(self, x, t):
+        return self.model.accuracy(x, t)
+
+    def state_dict(self):
+        return self.model.state_dict()
+
+    def load_state_dict(self, state):
+        self.model.load_state_dict(state)
+        return self
