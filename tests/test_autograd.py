@@ -552,3 +552,20 @@ def test_asarray_gives_the_data():
     t = Tensor(np.arange(3.0))
     assert np.asarray(t) is t.data
     assert np.asarray(t, dtype=np.float32).dtype == np.float32
+
+
+def test_user_defined_function():
+    class Cube(ag.Function):
+        def forward(self, x):
+            return x**3
+
+        def backward(self, gy, y, xs):
+            return (3 * xs[0] ** 2 * gy,)  # works on arrays and, for create_graph, tensors
+
+    check_grad(lambda t: Cube()(t), arrays((2, 3)))
+    check_second(lambda t: Cube()(t).sum(), arrays((2, 3)))
+    x = Tensor(2.0, requires_grad=True)
+    y = Cube()(x)
+    assert y.item() == 8.0 and type(y.creator).__name__ == "Cube"
+    y.backward()
+    assert x.grad.item() == 12.0

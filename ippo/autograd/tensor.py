@@ -272,6 +272,27 @@ class Function:
 
     __slots__ = ("inputs", "needs")
 
+    def __call__(self, *inputs):
+        """Run ``forward`` on the inputs' arrays and record this node (for your own ops)::
+
+            class Square(Function):
+                def forward(self, x):
+                    return x ** 2
+
+                def backward(self, gy, y, xs):
+                    return (2 * xs[0] * gy,)
+
+            y = Square()(x)
+
+        Use a new instance for every call: the instance is the graph node.
+        """
+        ts = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        data = xp.asarray(self.forward(*[t.data for t in ts]))
+        return _record(self, data, ts)
+
+    def forward(self, *xs):  # pragma: no cover - user-defined ops override it
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
     def backward(self, gy, y, xs):  # pragma: no cover - every op overrides it
         raise NotImplementedError
 
@@ -396,8 +417,17 @@ def _run_backward(root, seed, graph, retain_graph):
             _release(fn)
 
 
+_SAVED = {}  # op class -> the names of what its forward saves for the backward pass
+
+
 def _release(fn):
     """Drop what a node saved for its backward pass (masks, softmax outputs...)."""
-    for slot in getattr(type(fn), "__slots__", ()):
-        if slot not in ("inputs", "needs") and hasattr(fn, slot):
+    cls = type(fn)
+    saved = _SAVED.get(cls)
+    if saved is None:
+        saved = _SAVED[cls] = tuple(
+            s for s in getattr(cls, "__slots__", ()) if s not in ("inputs", "needs")
+        )
+    for slot in saved:
+        if hasattr(fn, slot):
             delattr(fn, slot)
