@@ -499,6 +499,24 @@ def test_float32_default_and_no_silent_promotion():
     assert Tensor(np.arange(3)).dtype == np.float32  # integers become float32
 
 
+def test_float32_second_derivatives_stay_float32():
+    x = Tensor([[0.5, 1.2], [0.3, -0.7]], requires_grad=True)
+    W = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    y = (
+        ag.cross_entropy((x @ W).tanh() * np.float64(2.0), [0, 1])
+        + ag.mse(x.sigmoid(), np.zeros((2, 2)))
+        + (x.softmax() * x.log_softmax()).sum()
+        + (x**3).mean() * np.float64(0.5)
+    )
+    y.backward(create_graph=True)
+    g = (x.grad * x.grad).sum() + (W.grad**2).sum()
+    assert g.dtype == np.float32
+    x.zero_grad()
+    W.zero_grad()
+    g.backward()
+    assert x.grad.dtype == np.float32 and W.grad.dtype == np.float32
+
+
 def test_float64_on_request():
     x = Tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
     y = (x * 3 + 1.5) ** 2

@@ -192,8 +192,8 @@ class Linear(Module):
         self.in_features, self.out_features = int(in_features), int(out_features)
         std = init_std(init, self.in_features, "relu")
         W = normal((self.in_features, self.out_features), std, get_rng(rng), dtype)
-        self.W = Parameter(W)
-        self.b = Parameter(xp.zeros(self.out_features, dtype=W.dtype)) if bias else None
+        self.W = Parameter(W, name="W")
+        self.b = Parameter(xp.zeros(self.out_features, dtype=W.dtype), name="b") if bias else None
 
     def forward(self, x):
         x = _input(x, self.W.dtype)
@@ -448,6 +448,8 @@ class MLP(Module):
                 if dropout > 0.0:
                     add(Dropout(dropout, seed=int(rng.integers(2**62))))
         self._weights = [m.W for m in self._order if isinstance(m, Linear)]
+        for name, p in self.named_parameters():
+            p.name = name  # "Affine1.W": what to_dot shows
 
     def forward(self, x):
         """Raw scores of the last layer (logits / values) as a recorded tensor."""
