@@ -504,8 +504,15 @@ class Trainer:
         dtype = self._dtype()
         if x.dtype != dtype:
             x = x.astype(dtype)
-        if not np.isfinite(x).all():
-            raise ValueError(f"fit: {name_x} contains NaN or infinite values")
+        chunk = max(1, (1 << 22) // max(1, x[0].size))  # ~4 M elements per check
+        for s in range(0, len(x), chunk):
+            block = x[s : s + chunk]
+            if not np.isfinite(block).all():
+                rows_ok = np.isfinite(block).reshape(len(block), -1).all(axis=1)
+                bad = s + int(np.argmin(rows_ok))
+                raise ValueError(
+                    f"fit: {name_x} contains NaN or infinite values (first at sample {bad})"
+                )
         if t.dtype.kind not in "biuf":
             raise ValueError(f"fit: {name_t} must be numeric, got dtype {t.dtype}")
         # one inference forward of a single sample: checks x's shape and gives the output size

@@ -75,7 +75,8 @@ def test_same_seed_same_weights_and_user_data_untouched(data):
         (dict(x_val=np.zeros((5, 2), np.float32)), "both x_val and t_val"),
         (dict(x_val=np.zeros((5, 2), np.float32), t_val=np.zeros(4, int)), "x_val has 5"),
         (dict(t=np.eye(4)[np.zeros(300, int)]), r"one-hot \(300, 3\)"),
-        (dict(x=np.full((300, 2), np.nan, np.float32)), "NaN"),
+        (dict(x=np.where(np.arange(300)[:, None] == 7, np.inf, 0).astype(np.float32)),
+         "NaN or infinite values \\(first at sample 7\\)"),
         (dict(resume=True), "resume=True needs checkpoint_dir"),
         (dict(augment=3), "augment must be callable"),
     ],
@@ -173,16 +174,20 @@ class FakeTTY(io.StringIO):
         return True
 
 
-def test_tty_shows_a_tqdm_bar_per_epoch(data):
+def test_tty_shows_a_tqdm_bar_per_epoch_then_a_summary_line(data):
     pytest.importorskip("tqdm")
     x, t = data
     stream = FakeTTY()
     Trainer(mlp(), O.SGD(1.0), verbose=1, file=stream).fit(x, t, epochs=2, batch_size=30)
     text = stream.getvalue()
-    assert "epoch 1/2" in text and "epoch 2/2" in text
-    assert "sample/s" in text  # tqdm's rate, in samples
-    assert "300/300" in text
-    assert "accuracy" in text and "loss" in text
+    assert "epoch 1/2   0%|" in text and "/300 [" in text  # the bar, in samples
+    assert "sample/s" in text  # tqdm's rate
+    # each finished epoch leaves one summary line
+    lines = [ln.split("\r")[-1].strip() for ln in text.split("\n") if ln.strip()]
+    assert len(lines) == 2
+    for i, line in enumerate(lines, 1):
+        assert line.startswith(f"epoch {i}/2  loss ") and "accuracy" in line
+        assert line.endswith("s") and "samples/s" in line
 
 
 # --------------------------------------------------------------------------- callbacks
