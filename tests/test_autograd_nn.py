@@ -288,3 +288,13 @@ def test_trainer_fits_an_autograd_model_like_the_layers_model():
     assert wrapped.params[0] is b.Affine1.W.data
     with pytest.raises(ValueError, match="Trainable: expected"):
         nn.Trainable(object())
+
+
+def test_shared_module_is_listed_once():
+    lin = nn.Linear(2, 2, rng=0)
+    seq = nn.Sequential(lin, nn.ReLU(), lin)
+    assert len(seq.parameters()) == 2
+    assert len(seq.modules()) == 3  # the Sequential, the Linear (once), the ReLU
+    y = seq(np.ones((1, 2), dtype=np.float32)).sum()
+    y.backward()  # the shared weight receives the gradients of both uses
+    assert lin.W.grad is not None

@@ -114,9 +114,12 @@ class Module:
 
     def modules(self):
         """This module and every sub-module."""
-        out, stack = [], [self]
+        out, seen, stack = [], set(), [self]
         while stack:
             m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
             out.append(m)
             stack.extend(reversed([v for _, v in m._children() if isinstance(v, Module)]))
         return out
