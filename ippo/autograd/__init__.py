@@ -24,6 +24,7 @@ from ippo.autograd import ops
 from ippo.autograd.dot import to_dot
 from ippo.autograd.ops import (
     add,
+    batch_norm,
     binary_cross_entropy,
     broadcast_to,
     concatenate,
@@ -113,5 +114,6 @@ __all__ = [
     "binary_cross_entropy",
     "mse",
     "dropout",
+    "batch_norm",
     "embedding",
 ]
