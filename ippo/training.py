@@ -191,9 +191,10 @@ class History:
             y = self._column(key)
             if y is not None:
                 ax_metric.plot(epochs, y, style, color=color, ms=3.5, lw=1.8, label=label)
-        ax_metric.set_title(m)
+        label = {"r2": "R²"}.get(m, m)
+        ax_metric.set_title(label)
         ax_metric.set_xlabel("epoch")
-        ax_metric.set_ylabel(m)
+        ax_metric.set_ylabel(label)
         if self.best_epoch is not None:
             for ax in (ax_loss, ax_metric):
                 ax.axvline(self.best_epoch, color="gray", ls="--", lw=1, label="best epoch")
