@@ -39,4 +39,3 @@ def test_readme_training_example(tmp_path, monkeypatch):
             got = [ln for ln in lines if ln.startswith(words)]
             assert got and float(got[0].rsplit(" ", 1)[1]) == pytest.approx(float(value), abs=0.02)
     assert (tmp_path / "spiral.png").stat().st_size > 10_000
-    assert (tmp_path / "runs" / "spiral" / "checkpoint.npz").exists()

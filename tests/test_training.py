@@ -402,6 +402,18 @@ def test_resume_without_checkpoint_starts_fresh_and_checks_data(tmp_path, data):
     assert h["epoch"] == [1, 2, 3]
 
 
+def test_checkpoint_every(tmp_path, data, monkeypatch):
+    import ippo.training as T
+
+    saved = []
+    real = T.save_checkpoint
+    monkeypatch.setattr(T, "save_checkpoint", lambda p, s: (saved.append(s["epoch"]), real(p, s)))
+    x, t = data
+    Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
+        x, t, epochs=7, batch_size=100, checkpoint_dir=tmp_path, checkpoint_every=3)
+    assert saved == [3, 6, 7]
+
+
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     path = tmp_path / "ck.npz"
     save_checkpoint(path, {"epoch": 1, "w": np.arange(3.0), "sub": {"name": "x", "v": None}})
