@@ -156,6 +156,7 @@ class History:
         try:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
             from matplotlib.figure import Figure
+            from matplotlib.ticker import MaxNLocator
         except ImportError as e:
             raise ImportError(
                 'History.plot needs matplotlib: pip install matplotlib (or pip install '
@@ -202,8 +203,7 @@ class History:
             ax.grid(True, alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="best", fontsize=9)
-            if len(epochs) and len(epochs) <= 20:
-                ax.set_xticks(epochs)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if title:
             fig.suptitle(title)
         if path is not None:
