@@ -50,7 +50,7 @@ def test_batch_online_minibatch_modes(data, mode, batch_size, epochs, per_epoch)
     assert h.iterations_per_epoch == per_epoch
     assert len(h) == epochs and h["epoch"] == list(range(1, epochs + 1))
     after = trainer.evaluate(x, t)["loss"]
-    assert after < 0.97 * before, (mode, before, after)
+    assert after < 0.9 * before, (mode, before, after)  # measured 0.63-0.83
     assert h["loss"][-1] < h["loss"][0]
 
 

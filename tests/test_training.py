@@ -346,19 +346,22 @@ def test_interrupt_and_resume_gives_identical_weights(tmp_path, data, make_opt):
     assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["epoch"] == 6
 
 
-def test_resume_is_exact_with_dropout(tmp_path, data):
+def test_resume_is_exact_with_dropout_and_batchnorm(tmp_path, data):
     x, t = data
     kw = dict(epochs=4, batch_size=50, seed=2)
-    ref = mlp((2, 30, 3), activation="relu", dropout=0.3, seed=8)
+    net = dict(activation="relu", dropout=0.3, batchnorm=True)
+    ref = mlp((2, 30, 3), seed=8, **net)
     Trainer(ref, O.SGD(0.5), verbose=0).fit(x, t, **kw)
-    model = mlp((2, 30, 3), activation="relu", dropout=0.3, seed=8)
+    model = mlp((2, 30, 3), seed=8, **net)
     with pytest.raises(KeyboardInterrupt):
         Trainer(model, O.SGD(0.5), verbose=0).fit(
             x, t, checkpoint_dir=tmp_path, callbacks=[Interrupt(3, 2)], **kw)
-    fresh = mlp((2, 30, 3), activation="relu", dropout=0.3, seed=9)
+    fresh = mlp((2, 30, 3), seed=9, **net)
     Trainer(fresh, O.SGD(0.5), verbose=0).fit(x, t, checkpoint_dir=tmp_path, resume=True, **kw)
-    for p, q in zip(fresh.params, ref.params, strict=True):
-        np.testing.assert_array_equal(p, q)
+    ref_state, state = ref.state_dict(), fresh.state_dict()
+    assert any("running_mean" in k for k in state)
+    for k in ref_state:  # weights and BatchNorm running averages
+        np.testing.assert_array_equal(state[k], ref_state[k], err_msg=k)
 
 
 def test_resume_with_early_stopping_state(tmp_path, data):
@@ -397,6 +400,18 @@ def test_resume_without_checkpoint_starts_fresh_and_checks_data(tmp_path, data):
     h = Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
         x, t, epochs=3, batch_size=30, checkpoint_dir=tmp_path, resume=True)
     assert h["epoch"] == [1, 2, 3]
+
+
+def test_checkpoint_every(tmp_path, data, monkeypatch):
+    import ippo.training as T
+
+    saved = []
+    real = T.save_checkpoint
+    monkeypatch.setattr(T, "save_checkpoint", lambda p, s: (saved.append(s["epoch"]), real(p, s)))
+    x, t = data
+    Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
+        x, t, epochs=7, batch_size=100, checkpoint_dir=tmp_path, checkpoint_every=3)
+    assert saved == [3, 6, 7]
 
 
 def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
