@@ -20,7 +20,7 @@ Modules:
 - ``ippo.autograd.dot``     ``to_dot``: the recorded graph as Graphviz DOT text
 """
 
-from ippo.autograd import ops
+from ippo.autograd import nn, ops
 from ippo.autograd.dot import to_dot
 from ippo.autograd.ops import (
     add,
@@ -79,6 +79,7 @@ __all__ = [
     "is_grad_enabled",
     "to_dot",
     "ops",
+    "nn",
     "add",
     "sub",
     "mul",
