@@ -16,6 +16,7 @@ import ippo
 #: Subcommand modules, in the order ``ippo --help`` lists them.
 COMMANDS = [
     "ippo.commands.demo",
+    "ippo.commands.gradcheck",
 ]
 
 
