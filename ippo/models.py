@@ -383,19 +383,19 @@ class MLP(Sequential):
         dtype = _as_dtype(dtype, "MLP: dtype")
         rng = get_rng(seed)
 
-        n_layers = len(sizes) - 1
-        # all weights first, so that dropout or batchnorm never change them for a given seed
-        weights = [normal((n_in, n_out), init_std(init, n_in, activation), rng, dtype)
-                   for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True)]
         layers = []
-        for i, W in enumerate(weights):
-            n_out = W.shape[1]
+        n_layers = len(sizes) - 1
+        for i in range(n_layers):
+            n_in, n_out = sizes[i], sizes[i + 1]
+            std = init_std(init, n_in, activation)
+            W = normal((n_in, n_out), std, rng, dtype)
             layers.append(Affine(W, xp.zeros(n_out, dtype=dtype), dtype=dtype))
             if i < n_layers - 1:
                 if batchnorm:
                     layers.append(BatchNormalization(xp.ones(n_out, dtype=dtype), dtype=dtype))
                 layers.append(ACTIVATIONS[activation]())
                 if dropout > 0.0:
+                    # drawn between the weights: ippo.autograd.nn.MLP makes the same draws
                     layers.append(Dropout(dropout, seed=int(rng.integers(2**62))))
         super().__init__(layers, TASKS[task](), weight_decay=weight_decay)
         self.sizes = sizes
