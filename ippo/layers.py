@@ -78,6 +78,19 @@ def _new_param(a, dtype, name, where):
 # --------------------------------------------------------------------------- linear layers
 
 
+def _weight_grad(x, dout, dW):
+    """dW = xᵀ·dout, written into dW.
+
+    For one sample (online learning) this is an outer product, and BLAS's matrix product with
+    an inner dimension of 1 is 5-15x slower than the element-wise product xᵀ (D, 1) · dout
+    (1, M) (measured on 1000x1000 float32); both give exactly the same numbers.
+    """
+    if x.shape[0] == 1:
+        xp.multiply(x.T, dout, out=dW)
+    else:
+        xp.dot(x.T, dout, out=dW)
+
+
 class Affine(Layer):
     """Fully connected layer: y = x·W + b, for a batch x of shape (N, in) → (N, out).
 
@@ -166,7 +179,7 @@ class Affine(Layer):
         W = self.params[0]
         if dout.ndim == 1:
             dout = dout.reshape(1, -1)
-        xp.dot(self.x.T, dout, out=self.grads[0])
+        _weight_grad(self.x, dout, self.grads[0])
         dout.sum(axis=0, out=self.grads[1])
         if not self.need_input_grad:
             return None
@@ -216,7 +229,7 @@ class MatMul(Layer):
         return xp.dot(x, W)
 
     def backward(self, dout):
-        xp.dot(self.x.T, dout, out=self.grads[0])
+        _weight_grad(self.x, dout, self.grads[0])
         if not self.need_input_grad:
             return None
         return xp.dot(dout, self.params[0].T)
