@@ -180,7 +180,7 @@ class Affine(Layer):
         if dout.ndim == 1:
             dout = dout.reshape(1, -1)
         _weight_grad(self.x, dout, self.grads[0])
-        dout.sum(axis=0, out=self.grads[1])
+        xp.add.reduce(dout, axis=0, out=self.grads[1])  # db = Σₙ dout (no Python wrapper)
         if not self.need_input_grad:
             return None
         dx = xp.dot(dout, W.T)
@@ -530,6 +530,7 @@ class SoftmaxWithLoss(LossLayer):
         super().__init__()
         self.y = None
         self.t = None
+        self._is_index = True
 
     def output(self, scores):
         return F.softmax(scores)
@@ -556,10 +557,11 @@ class SoftmaxWithLoss(LossLayer):
             raise ValueError(f"{self._where()}: class index out of range for "
                              f"{x.shape[-1]} classes ({exc})") from None
         self.t = t
+        self._is_index = is_index
         return loss
 
     def backward(self, dout=1):
-        dx = F.softmax_cross_entropy_backward(self.y, self.t)
+        dx = F.softmax_cross_entropy_backward_kernel(self.y, self.t, self._is_index)
         if dout != 1:
             dx *= dout
         return dx
