@@ -277,6 +277,9 @@ class EarlyStopping(Callback):
         return self.mode == "min"
 
     def on_train_begin(self, trainer):
+        if trainer.epoch == 0:  # a new run (not a resumed one): forget any earlier fit
+            self.best = self.best_epoch = self.stopped_epoch = self._best_weights = None
+            self.wait = 0
         if self.monitor is None:
             self.monitor = "val_loss" if trainer.has_validation else "loss"
         elif self.monitor.startswith("val_") and not trainer.has_validation:
@@ -383,7 +386,9 @@ def save_checkpoint(path, state):
     os.makedirs(directory, exist_ok=True)
     arrays, meta = {}, {}
     _flatten("", state, arrays, meta)
-    blob = json.dumps({"format": CHECKPOINT_FORMAT, "state": meta}).encode("utf-8")
+    blob = json.dumps(
+        {"format": CHECKPOINT_FORMAT, "state": meta}, default=_json_scalar
+    ).encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -405,6 +410,13 @@ def save_checkpoint(path, state):
             os.close(dfd)
     except OSError:
         pass
+
+
+def _json_scalar(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"checkpoint: cannot store a {type(value).__name__} (arrays, numbers, "
+                    f"strings, lists and dicts only)")
 
 
 def load_checkpoint(path):
@@ -764,7 +776,9 @@ class Trainer:
 
     def _save(self, path, epoch, n, bs, callbacks):
         cb_states = {
-            str(i): cb.state_dict() for i, cb in enumerate(callbacks) if hasattr(cb, "state_dict")
+            _callback_key(i, cb): cb.state_dict()
+            for i, cb in enumerate(callbacks)
+            if hasattr(cb, "state_dict")
         }
         history = self.history.to_dict()
         iteration_loss = np.asarray(history.pop("iteration_loss"), dtype=np.float64)
@@ -808,10 +822,14 @@ class Trainer:
         hist["iteration_loss"] = state["iteration_loss"].tolist()
         self.history = History.from_dict(hist)
         for i, cb in enumerate(callbacks):
-            d = state.get("callbacks", {}).get(str(i))
+            d = state.get("callbacks", {}).get(_callback_key(i, cb))
             if d is not None and hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(d)
         return int(state["epoch"])
+
+
+def _callback_key(i, cb):
+    return f"{i}.{type(cb).__name__}"
 
 
 def _layer_rngs(model):

@@ -268,6 +268,16 @@ def test_early_stopping_stops_and_restores_best_weights():
     assert trainer.evaluate(xv, tv)["loss"] == pytest.approx(best, rel=1e-6)
 
 
+def test_early_stopping_object_reused_starts_over(data):
+    x, t = data
+    es = EarlyStopping(monitor="loss", patience=100)
+    Trainer(mlp(), O.SGD(1.0), verbose=0).fit(x, t, epochs=3, batch_size=30, early_stopping=es)
+    first_best = es.best
+    Trainer(mlp(seed=3), O.SGD(0.01), verbose=0).fit(x, t, epochs=1, batch_size=30,
+                                                     early_stopping=es)
+    assert es.best_epoch == 1 and es.best != first_best
+
+
 def test_early_stopping_unit_rules():
     class M:
         def __init__(self):
@@ -282,6 +292,7 @@ def test_early_stopping_unit_rules():
     class T:
         has_validation = False
         stop_training = False
+        epoch = 0
 
         def __init__(self):
             self.model = M()
