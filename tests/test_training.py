@@ -515,3 +515,41 @@ def test_binary_task_trains_and_validates_labels():
     assert h["accuracy"][-1] > 0.9
     with pytest.raises(ValueError, match="binary labels must lie in"):
         Trainer(model, O.Adam(), verbose=0).fit(x, t + 1)
+
+
+# --------------------------------------------------------------------------- lean steps
+
+
+class TraceEpoch(Callback):
+    """Measures the peak of new memory allocated during one epoch (tracemalloc)."""
+
+    def __init__(self, epoch):
+        self.epoch, self.peak = epoch, None
+
+    def on_epoch_begin(self, epoch):
+        if epoch == self.epoch:
+            import tracemalloc
+
+            tracemalloc.start()
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == self.epoch:
+            import tracemalloc
+
+            self.peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+
+
+@pytest.mark.parametrize("make_opt", [lambda: O.SGD(0.1), lambda: O.Adam(0.001)])
+def test_training_steps_allocate_no_parameter_sized_arrays(make_opt):
+    rng = np.random.default_rng(0)
+    x = rng.random((2000, 784), dtype=np.float32)
+    t = rng.integers(0, 10, 2000)
+    model = mlp((784, 100, 10), activation="relu", seed=0)
+    w1 = model.params[0]
+    trace = TraceEpoch(2)
+    Trainer(model, make_opt(), verbose=0).fit(
+        x, t, epochs=2, batch_size=100, seed=0, eval_train=False, callbacks=[trace])
+    # 20 steps; a single new copy of W1 (784×100 float32) would be 313,600 bytes
+    assert trace.peak < w1.nbytes // 2, trace.peak
+    assert all(p.dtype == np.float32 for p in model.params + model.grads)
