@@ -653,13 +653,14 @@ class Trainer:
         self.history = History(metric, iters_per_epoch)
         start_epoch = 0
         ckpt_path = None
+        self.stop_training = False
         if checkpoint_dir is not None:
             ckpt_path = os.path.join(os.fspath(checkpoint_dir), CHECKPOINT_NAME)
             if resume and os.path.exists(ckpt_path):
+                # also restores stop_training: a run that early-stopped stays stopped
                 start_epoch = self._restore(ckpt_path, n, bs, callbacks)
                 rng = self.rng
         self.epoch = start_epoch
-        self.stop_training = False
 
         # ---------------------------------------------------------- loop setup
         copy_batches = shuffle or augment is not None
@@ -794,6 +795,7 @@ class Trainer:
             "history": history,
             "iteration_loss": iteration_loss,
             "callbacks": cb_states,
+            "stopped": bool(self.stop_training),
         }
         save_checkpoint(path, state)
 
@@ -825,6 +827,7 @@ class Trainer:
             d = state.get("callbacks", {}).get(_callback_key(i, cb))
             if d is not None and hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(d)
+        self.stop_training = bool(state.get("stopped", False))
         return int(state["epoch"])
 
 

@@ -396,6 +396,23 @@ def test_resume_with_early_stopping_state(tmp_path, data):
         np.testing.assert_array_equal(p, q)
 
 
+def test_resuming_an_early_stopped_run_stays_stopped(tmp_path):
+    x, t = spiral(10, seed=0)
+    xv, tv = spiral(100, seed=1)
+    kw = dict(epochs=300, batch_size=10, x_val=xv, t_val=tv, seed=0, checkpoint_dir=tmp_path)
+    model = mlp((2, 100, 100, 3), seed=0)
+    h = Trainer(model, O.Adam(0.03), verbose=0).fit(x, t, early_stopping=3, **kw)
+    assert h.stopped_epoch is not None
+    best = [p.copy() for p in model.params]
+    again = mlp((2, 100, 100, 3), seed=1)
+    opt = O.Adam(0.03)
+    h2 = Trainer(again, opt, verbose=0).fit(x, t, early_stopping=3, resume=True, **kw)
+    assert len(h2) == len(h) and h2.stopped_epoch == h.stopped_epoch
+    assert len(h2.iteration_loss) == len(h.iteration_loss)
+    for p, q in zip(again.params, best, strict=True):  # the best weights, restored again
+        np.testing.assert_array_equal(p, q)
+
+
 def test_resume_without_checkpoint_starts_fresh_and_checks_data(tmp_path, data):
     x, t = data
     h = Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
