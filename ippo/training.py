@@ -59,6 +59,7 @@ __all__ = [
     "History",
     "Callback",
     "EarlyStopping",
+    "LearningRateScheduler",
     "TrainingDivergedError",
     "save_checkpoint",
     "load_checkpoint",
@@ -340,6 +341,27 @@ class EarlyStopping(Callback):
         self.stopped_epoch = d.get("stopped_epoch")
         bw = d.get("best_weights")
         self._best_weights = None if bw is None else {k: np.array(v) for k, v in bw.items()}
+
+
+class LearningRateScheduler(Callback):
+    """Sets ``optimizer.lr = schedule(epoch, lr)`` at the start of every epoch (1-based).
+
+    ``schedule`` gets the epoch about to run and the current rate and returns the new one,
+    e.g. step decay ``lambda epoch, lr: lr * 0.5 if epoch % 10 == 1 and epoch > 1 else lr``.
+    The rate is part of the optimizer's state, so a resumed run continues the schedule.
+    """
+
+    def __init__(self, schedule):
+        if not callable(schedule):
+            raise ValueError(f"LearningRateScheduler: schedule must be callable, got {schedule!r}")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch):
+        opt = self.trainer.optimizer
+        lr = float(self.schedule(epoch, opt.lr))
+        if not lr > 0 or not math.isfinite(lr):
+            raise ValueError(f"LearningRateScheduler: schedule gave lr={lr} for epoch {epoch}")
+        opt.lr = lr
 
 
 # =========================================================================== checkpoints

@@ -16,6 +16,7 @@ from ippo.training import (
     Callback,
     EarlyStopping,
     History,
+    LearningRateScheduler,
     Trainer,
     TrainingDivergedError,
     load_checkpoint,
@@ -226,6 +227,34 @@ def test_callbacks_order_and_stop_training(data):
     assert rec.events == [
         "begin", "e1", 1, 2, 3, f"end1:{keys}", "e2", 4, 5, 6, f"end2:{keys}", "done",
     ]
+
+
+def test_learning_rate_scheduler_and_resume(tmp_path, data):
+    x, t = data
+
+    def halve_every_2(epoch, lr):
+        return lr / 2 if epoch > 1 and epoch % 2 == 1 else lr
+
+    kw = dict(epochs=6, batch_size=50, seed=0)
+    ref = mlp()
+    h = Trainer(ref, O.Momentum(0.4), verbose=0).fit(
+        x, t, callbacks=[LearningRateScheduler(halve_every_2)], **kw)
+    assert h["lr"] == [0.4, 0.4, 0.2, 0.2, 0.1, 0.1]
+    model = mlp()
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(model, O.Momentum(0.4), verbose=0).fit(
+            x, t, checkpoint_dir=tmp_path,
+            callbacks=[LearningRateScheduler(halve_every_2), Interrupt(4, 2)], **kw)
+    fresh = mlp(seed=5)
+    h2 = Trainer(fresh, O.Momentum(0.4), verbose=0).fit(
+        x, t, checkpoint_dir=tmp_path, resume=True,
+        callbacks=[LearningRateScheduler(halve_every_2)], **kw)
+    assert h2["lr"] == h["lr"]
+    for p, q in zip(fresh.params, ref.params, strict=True):
+        np.testing.assert_array_equal(p, q)
+    with pytest.raises(ValueError, match="lr=0.0"):
+        Trainer(mlp(), O.SGD(0.1), verbose=0).fit(
+            x, t, epochs=1, callbacks=[LearningRateScheduler(lambda e, lr: 0.0)])
 
 
 def test_augment_hook_gets_each_batch_and_the_generator(data):
