@@ -46,6 +46,7 @@ What ``fit`` adds around it:
 import json
 import math
 import os
+import sys
 import tempfile
 import time
 
@@ -478,6 +479,7 @@ class Trainer:
         self.history = None
         self.has_validation = False
         self.epoch = 0
+        self.checkpoint_epoch = None
 
     # ------------------------------------------------------------------ evaluation
 
@@ -683,6 +685,8 @@ class Trainer:
                 start_epoch = self._restore(ckpt_path, n, bs, callbacks)
                 rng = self.rng
         self.epoch = start_epoch
+        #: the epoch held by the checkpoint file (None when nothing has been saved)
+        self.checkpoint_epoch = start_epoch if start_epoch else None
 
         # ---------------------------------------------------------- loop setup
         copy_batches = shuffle or augment is not None
@@ -773,6 +777,16 @@ class Trainer:
                     epoch % checkpoint_every == 0 or epoch == epochs or self.stop_training
                 ):
                     self._save(ckpt_path, epoch, n, bs, callbacks)
+        except KeyboardInterrupt:
+            if progress is not None:
+                progress.close()
+                if ckpt_path is not None and self.checkpoint_epoch is not None:
+                    print(
+                        f"interrupted; the checkpoint {ckpt_path} holds epoch "
+                        f"{self.checkpoint_epoch}: fit(..., resume=True) continues from it",
+                        file=self.file if self.file is not None else sys.stderr,
+                    )
+            raise
         finally:
             if progress is not None:
                 progress.close()
@@ -793,8 +807,11 @@ class Trainer:
         if lr:
             msg += f" (lr is {lr:g} now)"
         msg += ", gradient clipping (clip_norm=) or normalised inputs"
-        if ckpt_path is not None and os.path.exists(ckpt_path):
-            msg += f". The last good checkpoint (epoch {self.epoch}) is intact: {ckpt_path}"
+        if ckpt_path is not None and self.checkpoint_epoch is not None:
+            msg += (
+                f". The last good checkpoint (epoch {self.checkpoint_epoch}) is intact: "
+                f"{ckpt_path}"
+            )
         return TrainingDivergedError(msg, epoch=epoch, iteration=batch, loss=loss)
 
     def _save(self, path, epoch, n, bs, callbacks):
@@ -820,6 +837,7 @@ class Trainer:
             "stopped": bool(self.stop_training),
         }
         save_checkpoint(path, state)
+        self.checkpoint_epoch = epoch
 
     def _restore(self, path, n, bs, callbacks):
         state = load_checkpoint(path)
