@@ -599,3 +599,15 @@ def test_training_steps_allocate_no_parameter_sized_arrays(make_opt):
     # 20 steps; a single new copy of W1 (784×100 float32) would be 313,600 bytes
     assert trace.peak < w1.nbytes // 2, trace.peak
     assert all(p.dtype == np.float32 for p in model.params + model.grads)
+
+
+def test_ctrl_c_message_names_the_checkpoint(tmp_path, data):
+    x, t = data
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(mlp(), O.SGD(1.0), verbose=2, file=out).fit(
+            x, t, epochs=5, batch_size=30, checkpoint_dir=tmp_path, checkpoint_every=2,
+            callbacks=[Interrupt(4, 1)])
+    text = out.getvalue()
+    assert text.count("\nepoch ") + text.startswith("epoch ") == 3
+    assert "holds epoch 2: fit(..., resume=True) continues from it" in text
