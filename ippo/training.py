@@ -397,6 +397,15 @@ def _unflatten(meta, z):
     return out
 
 
+def _read_umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def save_checkpoint(path, state):
     """Write ``state`` (a nested dict of arrays and JSON-able values) to ``path`` atomically.
 
@@ -414,6 +423,10 @@ def save_checkpoint(path, state):
     ).encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
     try:
+        try:  # mkstemp makes the file private (0600); give it a normal file's permissions
+            os.chmod(tmp, 0o666 & ~_UMASK)
+        except OSError:
+            pass
         with os.fdopen(fd, "wb") as f:
             np.savez(f, __meta__=np.frombuffer(blob, dtype=np.uint8), **arrays)
             f.flush()
