@@ -187,7 +187,8 @@ class HorizontalFlip(Augmenter):
 class RandomRotation(Augmenter):
     """Rotate each image about its centre by a random angle in [-max_degrees, max_degrees].
 
-    Inverse mapping: output pixel p takes the input at c + R(-θ)(p - c), with
+    Inverse mapping: output pixel p takes the input at c + R(-θ)(p - c) (positive θ turns
+    the picture counter-clockwise on screen, like ``np.rot90``), with
     ``order=0`` nearest neighbour or ``order=1`` bilinear interpolation; points outside
     the image take ``fill``.
     """
@@ -216,8 +217,8 @@ def rotate(x, theta, order=1, fill=0.0):
     yy, xx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")
     cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
     # source coordinates for every output pixel, (n, h, w)
-    sy = cos * yy - sin * xx + cy
-    sx = sin * yy + cos * xx + cx
+    sy = cos * yy + sin * xx + cy
+    sx = cos * xx - sin * yy + cx
     padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=fill)
     pt = padded.transpose(0, 2, 3, 1)  # (n, h+2, w+2, c): gather pixels, all channels at once
     idx_n = np.arange(n)[:, None, None]
