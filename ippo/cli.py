@@ -18,6 +18,7 @@ COMMANDS = [
     "ippo.commands.train",
     "ippo.commands.evaluate",
     "ippo.commands.predict",
+    "ippo.commands.gradcheck",
 ]
 
 

@@ -284,18 +284,7 @@ def softmax_cross_entropy_forward(x, t):
     taken of a sum that is at least 1. The loss layer keeps y for its backward pass.
     """
     x, t, is_index = _class_targets("softmax_cross_entropy", x, t)
-    z = x - x.max(axis=-1, keepdims=True)
-    y = xp.exp(z)
-    s = y.sum(axis=-1, keepdims=True)
-    y /= s
-    log_s = xp.log(s)
-    n = _n_samples(x)
-    if is_index:
-        picked = xp.take_along_axis(z, t[..., None], axis=-1)
-        loss = (xp.sum(log_s) - xp.sum(picked)) / n
-    else:
-        loss = (xp.sum(t * (log_s - z))) / n
-    return float(loss), y
+    return softmax_cross_entropy_kernel(x, t, is_index)
 
 
 def softmax_cross_entropy(x, t):
@@ -342,8 +331,7 @@ def sigmoid_binary_cross_entropy(x, t):
             f"sigmoid_binary_cross_entropy: targets must lie in [0, 1], got values from "
             f"{float(t.min())} to {float(t.max())}"
         )
-    loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
-    return float(xp.mean(loss))
+    return sigmoid_binary_cross_entropy_kernel(x, t)
 
 
 def sigmoid_binary_cross_entropy_backward(y, t):
@@ -353,3 +341,139 @@ def sigmoid_binary_cross_entropy_backward(y, t):
     """
     t = xp.asarray(t).reshape(y.shape)
     return (y - t) / y.size
+
+
+# =========================================================================== layers (issue 3)
+# Unchecked kernels behind the public losses above (the public functions validate, then call
+# them; a loss layer checks shapes only and calls them directly, once per training step), and
+# the formulas of the remaining layers: dropout, batch normalization, embedding, L2 decay.
+
+
+def softmax_cross_entropy_kernel(x, t, is_index):
+    """The fused softmax-cross-entropy without validation; returns ``(loss, y = softmax(x))``.
+
+    loss = mean over samples of (log Σᵢ exp(xᵢ − m) − (x_t − m)), m = max(x), for class
+    indices ``t`` (``is_index=True``, integer array of shape ``x.shape[:-1]``), or
+    mean of Σₖ tₖ · (log Σᵢ exp(xᵢ − m) − (xₖ − m)) for one-hot / probability ``t``.
+    No one-hot array is built for index targets. Called by ``softmax_cross_entropy_forward``
+    after it has validated ``(x, t)``, and by ``SoftmaxWithLoss`` after a shape check.
+    """
+    z = x - x.max(axis=-1, keepdims=True)
+    y = xp.exp(z)
+    s = y.sum(axis=-1, keepdims=True)
+    y /= s
+    log_s = xp.log(s)
+    n = _n_samples(x)
+    if is_index:
+        if z.ndim == 2:
+            picked = z[xp.arange(z.shape[0]), t]
+        else:
+            picked = xp.take_along_axis(z, t[..., None], axis=-1)
+        loss = (xp.sum(log_s) - xp.sum(picked)) / n
+    else:
+        loss = (xp.sum(t * (log_s - z))) / n
+    return float(loss), y
+
+
+def sigmoid_binary_cross_entropy_kernel(x, t):
+    """The fused sigmoid-binary-cross-entropy without validation, averaged over all elements.
+
+    E = mean of max(x, 0) − x·t + log(1 + exp(−|x|)) for logits ``x`` and targets ``t`` of
+    the same shape: the stable form of −[t·log σ(x) + (1 − t)·log(1 − σ(x))].
+    """
+    loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
+    return float(xp.mean(loss))
+
+
+def dropout_mask(shape, ratio, rng, dtype=xp.float32):
+    """Inverted-dropout mask: each unit is kept with probability 1 − r, then scaled by 1/(1 − r).
+
+    Dropped units are 0, kept ones 1/(1 − r), so E[mask] = 1 and inference needs no change
+    (dropout is simply the identity there). ``rng`` is a ``numpy.random.Generator``.
+    """
+    if not 0.0 <= ratio < 1.0:
+        raise ValueError(f"dropout_mask: ratio must be in [0, 1), got {ratio}")
+    mask = (rng.random(shape, dtype=xp.float32) >= ratio).astype(dtype)
+    mask *= 1.0 / (1.0 - ratio)
+    return mask
+
+
+def dropout(x, mask, out=None):
+    """Dropout forward with a mask from ``dropout_mask``: y = x · mask."""
+    return xp.multiply(x, mask, out=out)
+
+
+def dropout_backward(dout, mask, out=None):
+    """Chain rule through dropout: dx = dout · mask (dropped units pass no gradient)."""
+    return xp.multiply(dout, mask, out=out)
+
+
+def batch_norm_forward(x, gamma, beta, eps=1e-5):
+    """Batch normalization over the batch axis 0, with the batch's own statistics.
+
+    μ = mean(x), σ² = mean((x − μ)²), x̂ = (x − μ) / √(σ² + ε), y = γ·x̂ + β.
+    Returns ``(y, xhat, inv_std, mean, var)``; ``xhat`` and ``inv_std`` = 1/√(σ² + ε) are what
+    ``batch_norm_backward`` needs, ``mean`` and ``var`` feed the running averages.
+    """
+    mean = x.mean(axis=0)
+    xhat = x - mean
+    var = xp.mean(xhat * xhat, axis=0)
+    inv_std = 1.0 / xp.sqrt(var + eps)
+    xhat *= inv_std
+    y = xhat * gamma
+    y += beta
+    return y, xhat, inv_std, mean, var
+
+
+def batch_norm_inference(x, gamma, beta, running_mean, running_var, eps=1e-5):
+    """Batch normalization at inference: y = γ·(x − μ_run)/√(σ²_run + ε) + β."""
+    scale = gamma / xp.sqrt(running_var + eps)
+    y = x - running_mean
+    y *= scale
+    y += beta
+    return y
+
+
+def batch_norm_backward(dout, xhat, inv_std, gamma, dgamma=None, dbeta=None):
+    """Chain rule through ``batch_norm_forward``; returns ``(dx, dgamma, dbeta)``.
+
+    dβ = Σ dy, dγ = Σ dy·x̂ (sums over the batch), and
+    dx = γ/(N·√(σ² + ε)) · (N·dy − dβ − x̂·dγ).
+    ``dgamma`` / ``dbeta`` may name arrays to write into (a layer's grads, in place).
+    """
+    n = dout.shape[0]
+    dbeta = xp.sum(dout, axis=0, out=dbeta)
+    dgamma = xp.sum(dout * xhat, axis=0, out=dgamma)
+    dx = dout * n
+    dx -= dbeta
+    dx -= xhat * dgamma
+    dx *= (gamma * inv_std) / n
+    return dx, dgamma, dbeta
+
+
+def embedding_backward(dout, idx, dW):
+    """Chain rule through the row lookup y = W[idx]: dW[i] = Σ of dout rows whose index is i.
+
+    Writes into ``dW`` (zeroed first). A word that occurs several times in ``idx`` gets the
+    sum of all its gradients (``np.add.at``, not ``dW[idx] = dout``, which would keep only one).
+    """
+    dW[...] = 0
+    xp.add.at(dW, idx, dout)
+    return dW
+
+
+def l2_penalty(weights, weight_decay):
+    """L2 weight decay added to the loss: ½·λ·Σ_W Σ W² over the weight matrices (not biases)."""
+    if not weight_decay:
+        return 0.0
+    return 0.5 * weight_decay * sum(float(xp.vdot(w, w)) for w in weights)
+
+
+def l2_penalty_backward(grad, w, weight_decay, scratch=None):
+    """Add the L2 decay's gradient λ·W into ``grad`` in place: grad += λ·W.
+
+    ``scratch`` may name a buffer of W's shape and dtype so that no array is allocated.
+    """
+    if weight_decay:
+        grad += xp.multiply(w, weight_decay, out=scratch)
+    return grad

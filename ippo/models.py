@@ -1,0 +1,537 @@
+"""Models: a stack of layers plus a loss layer, trained by back-propagation.
+
+- ``Sequential(layers, loss)`` runs any list of layers from ``ippo.layers``.
+- ``MLP(sizes, ...)`` builds the multi-layer perceptron of the course from a list of sizes,
+  e.g. ``MLP([784, 100, 100, 10])``: Affine → (BatchNorm) → activation → (Dropout) per hidden
+  layer, then Affine and the loss that ``task`` picks.
+- ``model.save(path)`` writes one ``.npz`` file (arrays + a JSON description);
+  ``ippo.models.load(path)`` rebuilds the model. Loading never unpickles anything.
+
+A training step::
+
+    loss = model.loss(x_batch, t_batch)      # forward, in training mode
+    model.backward()                          # fills every array of model.grads in place
+    for p, g in zip(model.params, model.grads):
+        p -= lr * g                           # or: optimizer.update(model.params, model.grads)
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+import ippo
+from ippo import functions as F
+from ippo.backend import DEFAULT_DTYPE, xp
+from ippo.initializers import get_rng, init_std, normal
+from ippo.layers import (
+    ACTIVATIONS,
+    Affine,
+    BatchNormalization,
+    Dropout,
+    Layer,
+    LossLayer,
+    MeanSquaredLoss,
+    SigmoidWithLoss,
+    SoftmaxWithLoss,
+    describe,
+    layer_from_config,
+)
+
+#: The problems a model can solve, and the loss layer each one uses.
+TASKS = {
+    "regression": MeanSquaredLoss,
+    "binary": SigmoidWithLoss,
+    "multiclass": SoftmaxWithLoss,
+}
+
+#: Written into every model file; ``load`` refuses anything else.
+FILE_FORMAT = "ippo-model"
+FILE_VERSION = 1
+META_KEY = "__meta__"
+
+#: ``scores`` / ``predict`` run inputs larger than this in chunks, to bound memory.
+PREDICT_CHUNK = 8192
+
+
+def _as_dtype(dtype, where="dtype"):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.kind != "f" or dt.itemsize not in (4, 8):
+        raise ValueError(f"{where}: must be float32 or float64, got {dtype!r}")
+    return dt
+
+
+class Sequential:
+    """Layers applied in order, then a loss layer.
+
+    ``Sequential([Affine(W1, b1), ReLU(), Affine(W2, b2)], SoftmaxWithLoss())``.
+    ``weight_decay`` (λ) adds ½·λ·ΣW² over the weight matrices (not the biases) to the loss
+    and λ·W to their gradients. Layers are named by class and count, "Affine1", "ReLU1",
+    "Affine2", …; parameters by layer and role, "Affine1.W", "Affine1.b".
+    """
+
+    def __init__(self, layers, loss, weight_decay=0.0):
+        layers = list(layers)
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer) or isinstance(layer, LossLayer):
+                raise ValueError(
+                    f"Sequential: layers[{i}] must be a layer from ippo.layers (not a loss), "
+                    f"got {layer!r}"
+                )
+        if len({id(la) for la in layers}) != len(layers):
+            raise ValueError("Sequential: the same layer object appears twice in layers")
+        if not isinstance(loss, LossLayer):
+            raise ValueError(
+                "Sequential: loss must be a loss layer (SoftmaxWithLoss, SigmoidWithLoss, "
+                f"MeanSquaredLoss), got {loss!r}"
+            )
+        weight_decay = float(weight_decay)
+        if not (weight_decay >= 0.0 and np.isfinite(weight_decay)):
+            raise ValueError(f"Sequential: weight_decay must be >= 0, got {weight_decay}")
+        self.layers = layers
+        self.loss_layer = loss
+        self.weight_decay = weight_decay
+        self.task = loss.task
+
+        counts = {}
+        self.layer_names = []
+        for layer in layers:
+            kind = type(layer).__name__
+            counts[kind] = counts.get(kind, 0) + 1
+            self.layer_names.append(f"{kind}{counts[kind]}")
+
+        self.params, self.grads, self.param_names = [], [], []
+        self._decay = []  # (param, grad) pairs that weight decay applies to
+        for name, layer in zip(self.layer_names, layers, strict=True):
+            for j, (p, g) in enumerate(zip(layer.params, layer.grads, strict=True)):
+                self.params.append(p)
+                self.grads.append(g)
+                self.param_names.append(f"{name}.{layer.param_names[j]}")
+                if j in layer.decay_params:
+                    self._decay.append((p, g))
+        dtypes = {p.dtype for p in self.params}
+        if len(dtypes) > 1:
+            raise ValueError(
+                f"Sequential: all parameters must share one dtype, got {sorted(map(str, dtypes))}"
+            )
+        self.dtype = dtypes.pop() if dtypes else np.dtype(DEFAULT_DTYPE)
+        self._scratch = None
+
+        # Back-propagation stops at the first layer with parameters: nobody needs the gradient
+        # of the input, so that layer skips its dx (a whole matrix product saved).
+        self._first = next((i for i, la in enumerate(layers) if la.params), len(layers))
+        for i, layer in enumerate(layers):
+            layer.position = i + 1
+            layer.need_input_grad = i > self._first
+            layer.inplace = True  # every dout inside the model is a fresh array
+        loss.position = len(layers) + 1
+        self.training = True
+        self.train()
+
+    # ------------------------------------------------------------------ modes
+
+    def train(self):
+        """Training mode (Dropout drops, BatchNorm uses batch statistics). Returns the model."""
+        self._set_mode(True)
+        return self
+
+    def eval(self):
+        """Inference mode (Dropout is the identity, BatchNorm uses running averages)."""
+        self._set_mode(False)
+        return self
+
+    def _set_mode(self, training):
+        self.training = training
+        for layer in self.layers:
+            layer.training = training
+        self.loss_layer.training = training
+
+    # ------------------------------------------------------------------ forward / backward
+
+    def forward(self, x):
+        """Raw scores of the last layer in the current mode (keeps what backward needs)."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def loss(self, x, t):
+        """Forward through every layer and the loss layer, in the model's current mode
+        (training unless ``eval()`` was called); returns the loss as a float, with the L2
+        weight-decay term ½·λ·ΣW² when ``weight_decay`` > 0."""
+        x = xp.asarray(x)
+        scores = self.forward(x)
+        loss = self.loss_layer.forward(scores, t)
+        if self.weight_decay:
+            loss += F.l2_penalty([p for p, _ in self._decay], self.weight_decay)
+        return loss
+
+    def backward(self, dout=1):
+        """Back-propagate the last ``loss`` call: fills every array of ``grads`` in place."""
+        dout = self.loss_layer.backward(dout)
+        layers = self.layers
+        for i in range(len(layers) - 1, self._first - 1, -1):
+            dout = layers[i].backward(dout)
+        if self.weight_decay and self._decay:
+            if self._scratch is None:
+                size = max(p.size for p, _ in self._decay)
+                self._scratch = np.empty(size, dtype=self.dtype)
+            for p, g in self._decay:
+                buf = self._scratch[: p.size].reshape(p.shape)
+                F.l2_penalty_backward(g, p, self.weight_decay, scratch=buf)
+        return None
+
+    # ------------------------------------------------------------------ inference
+
+    def scores(self, x):
+        """Raw outputs of the last layer (logits / values), in inference mode."""
+        x = xp.asarray(x)
+        was_training = self.training
+        if was_training:
+            self._set_mode(False)
+        try:
+            if x.ndim >= 2 and x.shape[0] > PREDICT_CHUNK:
+                return xp.concatenate([self.forward(x[i:i + PREDICT_CHUNK])
+                                       for i in range(0, x.shape[0], PREDICT_CHUNK)])
+            return self.forward(x)
+        finally:
+            if was_training:
+                self._set_mode(True)
+
+    def predict(self, x):
+        """Predictions in inference mode: class probabilities (softmax; sigmoid of shape (N, 1)
+        for binary) for classifiers, values for regression."""
+        return self.loss_layer.output(self.scores(x))
+
+    def predict_classes(self, x):
+        """Predicted class per sample: argmax for multiclass, score > 0 (p > ½) for binary."""
+        s = self.scores(x)
+        if self.task == "multiclass":
+            return s.argmax(axis=-1)
+        if self.task == "binary":
+            return (s[..., 0] > 0).astype(np.int64)
+        raise ValueError("predict_classes: a regression model has no classes; use predict(x)")
+
+    def accuracy(self, x, t):
+        """Fraction of samples whose predicted class equals t (indices, one-hot, or 0/1)."""
+        if self.task == "regression":
+            raise ValueError("accuracy: a regression model has no classes; compare predict(x) "
+                             "with t instead (e.g. mean squared error)")
+        pred = self.predict_classes(x)
+        t = xp.asarray(t)
+        if self.task == "multiclass" and t.ndim == pred.ndim + 1:
+            t = t.argmax(axis=-1)
+        elif self.task == "binary" and t.ndim == pred.ndim + 1 and t.shape[-1] == 1:
+            t = t[..., 0]
+        if t.shape != pred.shape:
+            raise ValueError(f"accuracy: t has shape {tuple(t.shape)}, expected "
+                             f"{tuple(pred.shape)} (class indices) for x of {len(pred)} samples")
+        return float(xp.mean(pred == t)) if pred.size else 0.0
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self):
+        """{name: copy of array}: every parameter ("Affine1.W", …) and buffer
+        ("BatchNormalization1.running_mean", …)."""
+        state = {}
+        for name, layer in zip(self.layer_names, self.layers, strict=True):
+            for pname, p in zip(layer.param_names, layer.params, strict=True):
+                state[f"{name}.{pname}"] = p.copy()
+            for bname, b in layer.buffers.items():
+                state[f"{name}.{bname}"] = b.copy()
+        return state
+
+    def _state_arrays(self):
+        out = {}
+        for name, layer in zip(self.layer_names, self.layers, strict=True):
+            for pname, p in zip(layer.param_names, layer.params, strict=True):
+                out[f"{name}.{pname}"] = p
+            for bname, b in layer.buffers.items():
+                out[f"{name}.{bname}"] = b
+        return out
+
+    def load_state_dict(self, state):
+        """Copy arrays from ``state`` into the model's own arrays, in place (names and shapes
+        must match exactly; values are cast to the model's dtype)."""
+        own = self._state_arrays()
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        if missing or unexpected:
+            raise ValueError(
+                "load_state_dict: names do not match the model"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unexpected: {', '.join(unexpected)}" if unexpected else "")
+            )
+        for k, dst in own.items():
+            src = np.asarray(state[k])
+            if src.shape != dst.shape:
+                raise ValueError(f"load_state_dict: {k} has shape {src.shape}, the model "
+                                 f"expects {dst.shape}")
+            if src.dtype.kind not in "biuf":
+                raise ValueError(f"load_state_dict: {k} has non-numeric dtype {src.dtype}")
+            np.copyto(dst, src, casting="unsafe")
+        return self
+
+    def config(self):
+        """JSON-able description of the architecture (no arrays)."""
+        return {
+            "layers": [describe(layer) for layer in self.layers],
+            "loss": describe(self.loss_layer),
+            "weight_decay": self.weight_decay,
+            "dtype": self.dtype.name,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """A model of the architecture ``config()`` describes, with placeholder arrays."""
+        dtype = _as_dtype(config.get("dtype", "float32"))
+        layers = [layer_from_config(c, dtype) for c in config["layers"]]
+        loss = layer_from_config(config["loss"], dtype)
+        return cls(layers, loss, weight_decay=config.get("weight_decay", 0.0))
+
+    def astype(self, dtype):
+        """A copy of the model in ``dtype`` (e.g. float64 for a gradient check)."""
+        config = dict(self.config())
+        config["dtype"] = _as_dtype(dtype).name
+        model = type(self).from_config(config)
+        model.load_state_dict(self._state_arrays())
+        model._set_mode(self.training)
+        return model
+
+    def copy(self):
+        """An independent copy with the same weights."""
+        return self.astype(self.dtype)
+
+    def save(self, path, extra=None):
+        """Write the model to one ``.npz`` file at ``path`` (exactly that name), atomically.
+
+        ``extra`` is an optional JSON-able dict stored with the description (for example the
+        epoch), given back as ``model.extra`` by ``ippo.models.load``. Returns ``path``.
+        """
+        return save_npz(path, self._state_arrays(), self._meta(extra))
+
+    def _meta(self, extra):
+        return {
+            "format": FILE_FORMAT,
+            "version": FILE_VERSION,
+            "ippo_version": ippo.__version__,
+            "class": type(self).__name__,
+            "config": self.config(),
+            "extra": extra,
+        }
+
+    # ------------------------------------------------------------------ description
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}("]
+        for name, layer in zip(self.layer_names, self.layers, strict=True):
+            lines.append(f"  {name}: {layer!r}")
+        lines.append(f"  loss: {self.loss_layer!r}")
+        lines.append(f")  # {self.n_params:,} parameters, {self.dtype.name}, task={self.task}")
+        return "\n".join(lines)
+
+    @property
+    def n_params(self):
+        """Number of trainable numbers."""
+        return sum(p.size for p in self.params)
+
+
+class MLP(Sequential):
+    """The multi-layer perceptron of the course, built from its layer sizes.
+
+    ``MLP([784, 100, 100, 10])`` = Affine(784→100) → ReLU → Affine(100→100) → ReLU →
+    Affine(100→10) → SoftmaxWithLoss. Per hidden layer: Affine, then BatchNormalization if
+    ``batchnorm``, the activation, then Dropout if ``dropout`` > 0.
+
+    - ``activation``: "relu", "sigmoid", "tanh", "leaky_relu" or "identity".
+    - ``task``: "multiclass" (softmax + cross-entropy), "binary" (sigmoid + binary
+      cross-entropy, one output), "regression" (identity + mean squared error).
+    - ``init``: "he" (std √(2/n)), "xavier" (std √(1/n)), a float std, or "auto" (He for
+      relu/leaky_relu, Xavier otherwise). Biases start at 0.
+    - ``weight_decay``: L2 λ (½·λ·ΣW² added to the loss, λ·W to the weights' gradients).
+    - ``dtype``: float32 (default, fast) or float64. ``seed``: the same seed gives bit-identical
+      weights (and dropout masks).
+    """
+
+    def __init__(self, sizes, activation="relu", task="multiclass", init="auto", dropout=0.0,
+                 batchnorm=False, weight_decay=0.0, dtype=DEFAULT_DTYPE, seed=None):
+        sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else None
+        if (sizes is None or len(sizes) < 2 or any(
+                isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1
+                for s in sizes)):
+            raise ValueError(f"MLP: sizes must be a list of at least two positive integers "
+                             f"(input, hidden..., output), got {sizes!r}")
+        sizes = [int(s) for s in sizes]
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"MLP: activation must be one of {', '.join(ACTIVATIONS)}, "
+                             f"got {activation!r}")
+        if task not in TASKS:
+            raise ValueError(f"MLP: task must be one of {', '.join(TASKS)}, got {task!r}")
+        if task == "binary" and sizes[-1] != 1:
+            raise ValueError(f"MLP: a binary classifier has one output (a logit), so sizes "
+                             f"must end with 1, got {sizes[-1]}")
+        if task == "multiclass" and sizes[-1] < 2:
+            raise ValueError(f"MLP: a multiclass classifier needs at least 2 outputs, got "
+                             f"{sizes[-1]} (use task='binary' for one)")
+        dropout = float(dropout)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"MLP: dropout must be in [0, 1), got {dropout}")
+        dtype = _as_dtype(dtype, "MLP: dtype")
+        rng = get_rng(seed)
+
+        layers = []
+        n_layers = len(sizes) - 1
+        for i in range(n_layers):
+            n_in, n_out = sizes[i], sizes[i + 1]
+            std = init_std(init, n_in, activation)
+            W = normal((n_in, n_out), std, rng, dtype)
+            layers.append(Affine(W, xp.zeros(n_out, dtype=dtype), dtype=dtype))
+            if i < n_layers - 1:
+                if batchnorm:
+                    layers.append(BatchNormalization(xp.ones(n_out, dtype=dtype), dtype=dtype))
+                layers.append(ACTIVATIONS[activation]())
+                if dropout > 0.0:
+                    layers.append(Dropout(dropout, seed=int(rng.integers(2**62))))
+        super().__init__(layers, TASKS[task](), weight_decay=weight_decay)
+        self.sizes = sizes
+        self.activation = activation
+        self.init = init
+        self.dropout = dropout
+        self.batchnorm = bool(batchnorm)
+        self.seed = seed if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) \
+            else None
+
+    def config(self):
+        return {
+            "sizes": self.sizes,
+            "activation": self.activation,
+            "task": self.task,
+            "init": self.init,
+            "dropout": self.dropout,
+            "batchnorm": self.batchnorm,
+            "weight_decay": self.weight_decay,
+            "dtype": self.dtype.name,
+            "seed": None if self.seed is None else int(self.seed),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return ("MLP(" + ", ".join([str(self.sizes), f"activation={self.activation!r}",
+                                    f"task={self.task!r}"]
+                                   + ([f"dropout={self.dropout}"] if self.dropout else [])
+                                   + (["batchnorm=True"] if self.batchnorm else [])
+                                   + ([f"weight_decay={self.weight_decay}"]
+                                      if self.weight_decay else [])
+                                   + [f"dtype={self.dtype.name}"])
+                + f")  # {self.n_params:,} parameters")
+
+
+#: Model classes ``load`` can rebuild, by the name stored in the file.
+MODELS = {"Sequential": Sequential, "MLP": MLP}
+
+
+# --------------------------------------------------------------------------- files
+
+
+def save_npz(path, arrays, meta):
+    """Write ``arrays`` and the JSON ``meta`` to one .npz file at ``path``, atomically.
+
+    The file is written to a temporary file in the same directory and renamed over ``path``
+    only when complete, so a crash never leaves a half-written model behind.
+    """
+    try:
+        text = json.dumps(meta, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"save: the description (and extra) must be JSON-able: {exc}") from None
+    if META_KEY in arrays:
+        raise ValueError(f"save: {META_KEY!r} is reserved")
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)},
+                     **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def read_npz(path):
+    """Read an ippo .npz file: ``(meta, arrays)`` with every array loaded, never unpickling.
+
+    Raises ``ValueError`` naming the file when it is not a complete ippo file: truncated,
+    another format, no ``__meta__``, bad JSON, object arrays.
+    """
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise ValueError("a single .npy array, not an .npz archive")
+            names = list(data.files)
+            if META_KEY not in names:
+                raise ValueError(f"no {META_KEY!r} entry (not written by ippo)")
+            arrays = {name: data[name] for name in names}
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a valid ippo model file: {exc}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
+        raise ValueError(f"{path}: not a valid ippo model file (truncated or corrupt: "
+                         f"{type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # zlib.error and other decoder errors of a corrupt archive
+        raise ValueError(f"{path}: not a valid ippo model file (corrupt: "
+                         f"{type(exc).__name__}: {exc})") from None
+    raw = arrays.pop(META_KEY)
+    try:
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise ValueError(f"{META_KEY} must be a 1-D uint8 array, got {raw.dtype} {raw.shape}")
+        meta = json.loads(raw.tobytes().decode("utf-8"))
+        if not isinstance(meta, dict):
+            raise ValueError("the description is not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a valid ippo model file: bad {META_KEY}: {exc}") from None
+    return meta, arrays
+
+
+def load(path):
+    """Rebuild the model saved by ``model.save(path)``; its ``extra`` dict is ``model.extra``.
+
+    Uses ``np.load(..., allow_pickle=False)``: loading a file never runs code. A truncated,
+    corrupt or foreign file raises ``ValueError`` naming the file and the reason.
+    """
+    meta, arrays = read_npz(path)
+    path = os.fspath(path)
+    if meta.get("format") != FILE_FORMAT:
+        raise ValueError(f"{path}: not an ippo model file (format {meta.get('format')!r})")
+    if meta.get("version") != FILE_VERSION:
+        raise ValueError(f"{path}: model file version {meta.get('version')!r} is not supported "
+                         f"(this ippo reads version {FILE_VERSION})")
+    cls = MODELS.get(meta.get("class"))
+    if cls is None:
+        raise ValueError(f"{path}: unknown model class {meta.get('class')!r}")
+    try:
+        model = cls.from_config(meta["config"])
+        model.load_state_dict(arrays)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: the model description does not match its arrays: "
+                         f"{type(exc).__name__}: {exc}") from None
+    model.extra = meta.get("extra")
+    return model
+
+
+__all__ = ["Sequential", "MLP", "load", "save_npz", "read_npz", "TASKS", "MODELS"]
