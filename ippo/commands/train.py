@@ -101,6 +101,12 @@ def _init_arg(value):
 
 
 def run(args):
+    opts, spec = resolve_options(args)
+    with C.limit_threads(opts["threads"]):
+        return _run(args, opts, spec)
+
+
+def _run(args, opts, spec):
     from ippo import augment as augment_mod
     from ippo import metrics
     from ippo.datasets import load_dataset
@@ -108,7 +114,6 @@ def run(args):
     from ippo.preprocessing import MinMaxScaler, Standardizer, train_test_split
     from ippo.training import Trainer
 
-    opts, spec = resolve_options(args)
     say = (lambda *a: None) if args.quiet else print
     seed = opts["seed"]
 

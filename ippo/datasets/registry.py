@@ -32,7 +32,7 @@ DATASETS = {
     s.name: s for s in [
         DatasetSpec("digits", builtin.load_digits, "multiclass",
                     "8x8 handwritten digits, 1,797 images (built in)", image_shape=(8, 8),
-                    defaults={"hidden": [100], "epochs": 30, "batch_size": 32}),
+                    defaults={"hidden": [256], "epochs": 30, "batch_size": 32}),
         DatasetSpec("iris", builtin.load_iris, "multiclass",
                     "iris species, 150 flowers x 4 measurements (built in)",
                     scaling="standardize",
