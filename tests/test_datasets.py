@@ -155,6 +155,9 @@ def test_mnist_mismatched_counts_and_bad_labels(tmp_path):
 def test_missing_files_without_download(tmp_path):
     with pytest.raises(OSError, match="lacks train-images-idx3-ubyte.gz"):
         datasets.load_mnist(tmp_path, download=False)
+    with pytest.raises(OSError, match="is not a folder"):
+        datasets.load_mnist(tmp_path / "typo")
+    assert not (tmp_path / "typo").exists()
 
 
 # --------------------------------------------------------------------------- download path
@@ -175,6 +178,7 @@ def test_download_verifies_checksums_and_caches(tmp_path, monkeypatch):
     log = []
     monkeypatch.setattr(files, "DOWNLOADER", _copying_downloader(src, log))
     dest = tmp_path / "dest"
+    dest.mkdir()
     (x, t), _ = datasets.load_mnist(dest)
     assert x.shape == (5, 784) and len(log) == 4
     assert log[0].startswith("https://mirror.invalid/mnist/")
@@ -211,7 +215,7 @@ def test_download_rejects_bad_checksum_then_tries_next_mirror(tmp_path, monkeypa
             shutil.copyfile(src / url.rsplit("/", 1)[1], output_file)
 
     monkeypatch.setattr(files, "DOWNLOADER", download)
-    (x, _), _ = datasets.load_mnist(tmp_path / "dest")
+    (x, _), _ = datasets.load_mnist(tmp_path)
     assert x.shape == (5, 784)
 
 
@@ -222,7 +226,7 @@ def test_download_failure_is_one_clear_oserror(tmp_path, monkeypatch):
     monkeypatch.setattr(files, "DOWNLOADER", download)
     with pytest.raises(OSError, match=r"could not download mnist file .*no network.*"
                                       r"IPPO_DATA_DIR"):
-        datasets.load_mnist(tmp_path / "dest")
+        datasets.load_mnist(tmp_path)
 
 
 def test_remote_checksums_match_the_shared_files():

@@ -59,7 +59,9 @@ def resolve_options(args):
     dataset = given.get("dataset", base.get("dataset", C.OPTIONS["dataset"][1]))
     spec = get_spec(dataset)
     opts = {k: d for k, (_, d, _) in C.OPTIONS.items()}
-    opts.update({k: v for k, v in spec.defaults.items()})
+    own_optimizer = "optimizer" in base or "optimizer" in given
+    opts.update({k: v for k, v in spec.defaults.items()
+                 if not (k == "lr" and own_optimizer)})
     batch_size_set = "batch_size" in base or "batch_size" in given
     opts.update(base)
     opts.update(given)
@@ -182,8 +184,7 @@ def _run(args, opts, spec):
     optimizer = _make_optimizer(opts["optimizer"], opts["lr"])
 
     out = _out_dir(opts["out"] if not args.resume else args.resume)
-    config = {k: opts.get(k) for k in C.OPTIONS}
-    config["out"] = out
+    config = {k: opts.get(k) for k in C.OPTIONS if k != "out"}  # a rerun gets a new folder
     config["batch_size"] = batch_size
     argv = getattr(args, "argv", None) or sys.argv[1:]
     command = "ippo " + " ".join(shlex.quote(a) for a in argv)

@@ -103,6 +103,16 @@ def find_file(folder, fname):
     return None
 
 
+def _short(exc, limit=120):
+    """The gist of a (often very long) network error message."""
+    text = " ".join(str(exc).split())
+    for key in ("Failed to resolve", "Name or service not known", "timed out",
+                "Connection refused", "404", "403"):
+        if key in text:
+            return key
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def fetch(name, folder, fnames=None):
     """Download the files of data set ``name`` that are missing in ``folder``.
 
@@ -130,7 +140,7 @@ def fetch(name, folder, fnames=None):
             except ValueError as exc:  # checksum mismatch: do not trust this mirror
                 errors.append(f"{url}: {str(exc).splitlines()[0]}")
             except Exception as exc:  # network errors of every kind
-                errors.append(f"{url}: {type(exc).__name__}: {exc}")
+                errors.append(f"{url}: {type(exc).__name__}: {_short(exc)}")
         else:
             raise OSError(
                 f"could not download {name} file {fname} into {folder}: "

@@ -27,6 +27,10 @@ def _locate(name, data_dir, download):
     """The folder holding all four files of ``name``, downloading them if allowed."""
     if data_dir is not None:
         folder = Path(data_dir)
+        if not folder.is_dir():
+            raise OSError(f"{name}: data_dir {folder} is not a folder (give the folder that "
+                          f"holds the four IDX files, or leave it out to use the default "
+                          f"places and download)")
         if all(files.find_file(folder, f) for f in _FILES):
             return folder
         if not download:

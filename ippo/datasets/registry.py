@@ -24,7 +24,8 @@ class DatasetSpec:
     #: whether the loader accepts ``data_dir`` (files on disk) / ``seed`` (its split)
     uses_data_dir: bool = False
     uses_seed: bool = True
-    #: training defaults for the CLI (hidden sizes, epochs, ...)
+    #: training defaults for the CLI (hidden sizes, epochs, ...; an "lr" here is meant for
+    #: the default optimizer, Adam, and is dropped when another optimizer is chosen)
     defaults: dict = field(default_factory=dict)
 
 
@@ -36,7 +37,7 @@ DATASETS = {
         DatasetSpec("iris", builtin.load_iris, "multiclass",
                     "iris species, 150 flowers x 4 measurements (built in)",
                     scaling="standardize",
-                    defaults={"hidden": [16], "epochs": 100, "batch_size": 16}),
+                    defaults={"hidden": [16], "epochs": 300, "batch_size": 16}),
         DatasetSpec("breast_cancer", builtin.load_breast_cancer, "binary",
                     "breast cancer diagnosis, 569 x 30 features (built in)",
                     scaling="standardize",
@@ -44,13 +45,14 @@ DATASETS = {
         DatasetSpec("diabetes", builtin.load_diabetes, "regression",
                     "diabetes progression, 442 x 10 features, regression (built in)",
                     scaling="standardize",
-                    defaults={"hidden": [32], "epochs": 200, "batch_size": 32}),
+                    defaults={"hidden": [32], "epochs": 100, "batch_size": 32,
+                              "weight_decay": 0.01}),
         DatasetSpec("spiral", builtin.spiral, "multiclass",
                     "3-arm spiral, 300 2-D points (generated)",
                     defaults={"hidden": [64, 64], "epochs": 200, "batch_size": 30}),
         DatasetSpec("linear_toy", builtin.linear_toy, "regression",
                     "y = 3 x0 + 2 x1 + noise, 100 points (generated)",
-                    defaults={"hidden": [], "epochs": 100, "batch_size": 10}),
+                    defaults={"hidden": [], "epochs": 100, "batch_size": 10, "lr": 0.01}),
         DatasetSpec("mnist", mnist.load_mnist, "multiclass",
                     "MNIST handwritten digits, 70,000 28x28 images (IDX files)",
                     image_shape=(28, 28), uses_data_dir=True, uses_seed=False,
