@@ -7,6 +7,7 @@ input scaling, so ``ippo evaluate`` / ``ippo predict`` can use it alone),
 ``--config`` to repeat the run) and ``command.txt`` (the exact command line).
 """
 
+import argparse
 import os
 import shlex
 import sys
@@ -22,14 +23,18 @@ def add_parser(subparsers):
                     "curves.png and config.toml into runs/<timestamp>/ (or --out). "
                     "Options can also come from --config FILE.toml (same names, with "
                     "underscores); flags given on the command line win.")
+    metavars = {"dataset": "NAME", "data_dir": "DIR", "target": "COLUMN", "hidden": "SIZES",
+                "activation": "NAME", "init": "INIT", "optimizer": "NAME", "lr": "LR",
+                "epochs": "N", "batch_size": "N", "dropout": "RATIO", "weight_decay": "L2",
+                "augment": "SPEC", "seed": "N", "early_stopping": "N", "val_split": "FRAC",
+                "out": "DIR", "threads": "N"}
     for key, (_, _, help_text) in C.OPTIONS.items():
         flag = "--" + key.replace("_", "-")
         if key == "batchnorm":
-            p.add_argument(flag, action="store_const", const=True, default=None,
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                            help=help_text)
         else:
-            p.add_argument(flag, default=None, metavar=key.upper().replace("_", "-")
-                           if key not in ("dataset",) else "NAME", help=help_text)
+            p.add_argument(flag, default=None, metavar=metavars.get(key, "X"), help=help_text)
     p.add_argument("--config", metavar="FILE.toml", help="read options from a TOML file")
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue an interrupted run from its last checkpoint (its "
