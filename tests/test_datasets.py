@@ -359,3 +359,18 @@ def test_load_csv_errors(tmp_path):
     assert len(data[0][0]) + len(data[1][0]) == 3
     data = datasets.load_csv(p, missing="drop_columns", test_size=1)
     assert data.feature_names == ["x1"]
+
+
+def test_builtin_cache_gives_the_same_arrays(tmp_path, monkeypatch):
+    from ippo.datasets import builtin
+
+    monkeypatch.setattr(files, "cache_dir", lambda name=None: tmp_path / name)
+    first = builtin.load_iris()  # from scikit-learn, writes the cache
+    assert (tmp_path / "sklearn" / "load_iris.npz").is_file()
+    second = builtin.load_iris()  # from the cache
+    for a, b in zip(first[0] + first[1], second[0] + second[1], strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert second.class_names == ["setosa", "versicolor", "virginica"]
+    assert second.feature_names == first.feature_names
+    (tmp_path / "sklearn" / "load_iris.npz").write_bytes(b"garbage")  # damaged: rebuilt
+    assert np.array_equal(builtin.load_iris()[0][0], first[0][0])

@@ -27,13 +27,55 @@ def _finish(x, t, name, task, test_size, seed, one_hot, **info):
     return Dataset((xa, ta), (xb, tb), name=name, task=task, **info)
 
 
+class _Bunch:
+    def __init__(self, data, target, target_names=None, feature_names=None):
+        self.data, self.target = data, target
+        self.target_names, self.feature_names = target_names, feature_names
+
+
+#: Cache the arrays of scikit-learn's bundled sets (a few hundred kB) in the user cache:
+#: importing scikit-learn takes 1.5-4 s here, reading the cached .npz a few ms.
+USE_CACHE = True
+
+
 def _sklearn(fn_name):
+    """scikit-learn's ``fn_name()`` as arrays, through a small .npz cache."""
+    from ippo.datasets.files import cache_dir
+
+    path = cache_dir("sklearn") / f"{fn_name}.npz"
+    if USE_CACHE and path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return _Bunch(z["data"], z["target"],
+                              list(z["target_names"]) if "target_names" in z else None,
+                              list(z["feature_names"]) if "feature_names" in z else None)
+        except Exception:  # a damaged cache file: rebuild it below
+            pass
     try:
         import sklearn.datasets as skd
     except ImportError as exc:  # pragma: no cover - it is a dependency
         raise ImportError("the built-in tabular data sets need scikit-learn: "
                           "pip install scikit-learn") from exc
-    return getattr(skd, fn_name)()
+    b = getattr(skd, fn_name)()
+    arrays = {"data": np.asarray(b.data), "target": np.asarray(b.target)}
+    for key in ("target_names", "feature_names"):
+        if getattr(b, key, None) is not None:
+            arrays[key] = np.asarray([str(v) for v in getattr(b, key)])
+    if USE_CACHE:
+        try:
+            import os
+            import tempfile
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(suffix=".npz", dir=path.parent)
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        except OSError:  # a read-only cache is fine: just slower next time
+            pass
+    return _Bunch(arrays["data"], arrays["target"],
+                  list(arrays["target_names"]) if "target_names" in arrays else None,
+                  list(arrays["feature_names"]) if "feature_names" in arrays else None)
 
 
 def load_digits(normalize=True, flatten=True, one_hot=False, test_size=0.2, seed=0):
@@ -57,7 +99,7 @@ def load_iris(one_hot=False, test_size=0.2, seed=0):
     """Fisher's iris flowers: 150 samples, 4 features (cm), 3 species."""
     b = _sklearn("load_iris")
     return _finish(b.data, b.target, "iris", "multiclass", test_size, seed, one_hot,
-                   class_names=list(b.target_names), feature_names=list(b.feature_names),
+                   class_names=b.target_names, feature_names=b.feature_names,
                    description="iris flower species (scikit-learn)")
 
 
@@ -65,7 +107,7 @@ def load_breast_cancer(one_hot=False, test_size=0.2, seed=0):
     """Wisconsin breast cancer: 569 samples, 30 features, binary (0 malignant, 1 benign)."""
     b = _sklearn("load_breast_cancer")
     return _finish(b.data, b.target, "breast_cancer", "binary", test_size, seed, one_hot,
-                   class_names=list(b.target_names), feature_names=list(b.feature_names),
+                   class_names=b.target_names, feature_names=b.feature_names,
                    description="breast cancer diagnosis (scikit-learn)")
 
 
@@ -73,7 +115,7 @@ def load_diabetes(test_size=0.2, seed=0):
     """Diabetes progression: 442 samples, 10 (already scaled) features, regression target."""
     b = _sklearn("load_diabetes")
     return _finish(b.data, b.target, "diabetes", "regression", test_size, seed, False,
-                   feature_names=list(b.feature_names),
+                   feature_names=b.feature_names,
                    description="diabetes disease progression (scikit-learn)")
 
 
