@@ -241,7 +241,7 @@ def _run(args, opts, spec):
         summary = f"test accuracy {acc:.4f} ({n_ok:,}/{len(x_test):,})"
     extra = {
         "dataset": opts["dataset"],
-        "data_dir": opts.get("data_dir"),
+        "data_dir": os.path.abspath(opts["data_dir"]) if opts.get("data_dir") else None,
         "target": opts.get("target"),
         "seed": seed,
         "task": task,
