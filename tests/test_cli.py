@@ -149,10 +149,10 @@ def test_augment_and_early_stopping_options(tmp_path, capsys):
                           "--out", tmp_path / "a"], capsys)
     assert rc == 0
     rc, out, _ = run_cli(["train", "-q", "--dataset", "spiral", "--early-stopping", "2",
-                          "--epochs", "400", "--lr", "0.05", "--out", tmp_path / "e"], capsys)
+                          "--epochs", "150", "--lr", "0.05", "--out", tmp_path / "e"], capsys)
     assert rc == 0
     hist = json.loads((tmp_path / "e" / "history.json").read_text())
-    assert "val_loss" in hist["epochs"] and len(hist["epochs"]["epoch"]) < 400
+    assert "val_loss" in hist["epochs"] and len(hist["epochs"]["epoch"]) < 150
 
 
 
@@ -230,3 +230,17 @@ def test_errors_in_a_real_process_exit_nonzero_without_traceback(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith("ippo train: error: unknown dataset 'nope'")
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_dataset_lr_default_only_applies_to_the_default_optimizer(tmp_path, capsys):
+    rc, out, _ = run_cli(["train", "-q", "--dataset", "linear_toy", "--epochs", "1",
+                          "--out", tmp_path / "a"], capsys)
+    assert rc == 0 and "lr = 0.01" in (tmp_path / "a" / "config.toml").read_text()
+    rc, out, _ = run_cli(["train", "-q", "--dataset", "linear_toy", "--epochs", "1",
+                          "--optimizer", "sgd", "--out", tmp_path / "b"], capsys)
+    assert rc == 0 and "lr =" not in (tmp_path / "b" / "config.toml").read_text()
+    # regression predictions come back in the data's units
+    np.save(tmp_path / "x.npy", np.array([[0.0, 0.0], [1.0, 1.0]], np.float32))
+    rc, out, _ = run_cli(["predict", tmp_path / "a", tmp_path / "x.npy"], capsys)
+    rows = list(csv.reader(out.splitlines()))
+    assert rc == 0 and rows[0] == ["row", "value"] and len(rows) == 3
