@@ -211,31 +211,40 @@ class RandomRotation(Augmenter):
 
 def rotate(x, theta, order=1, fill=0.0):
     """Rotate images x (N, C, H, W) by angles ``theta`` (N,) in radians (counter-clockwise
-    as displayed with row 0 at the top)."""
+    as displayed with row 0 at the top).
+
+    The image is padded with ``fill`` (one pixel before, two after, so every neighbour of a
+    clipped coordinate exists), source coordinates are clipped into the padded frame, and
+    the pixels are gathered from the flattened batch with one index array per corner.
+    """
     n, c, h, w = x.shape
+    dt = x.dtype if x.dtype.kind == "f" else np.float32
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
-    yy, xx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")
-    cos, sin = np.cos(theta)[:, None, None], np.sin(theta)[:, None, None]
-    # source coordinates for every output pixel, (n, h, w)
-    sy = cos * yy + sin * xx + cy
-    sx = cos * xx - sin * yy + cx
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=fill)
-    pt = padded.transpose(0, 2, 3, 1)  # (n, h+2, w+2, c): gather pixels, all channels at once
-    idx_n = np.arange(n)[:, None, None]
+    yy, xx = np.meshgrid(np.arange(h, dtype=dt) - dt.type(cy),
+                         np.arange(w, dtype=dt) - dt.type(cx), indexing="ij")
+    cos = np.cos(theta).astype(dt)[:, None, None]
+    sin = np.sin(theta).astype(dt)[:, None, None]
+    # source coordinates of every output pixel, (n, h, w), in the padded frame (+1)
+    sy = cos * yy + sin * xx + dt.type(cy + 1)
+    sx = cos * xx - sin * yy + dt.type(cx + 1)
+    np.clip(sy, 0, h + 1, out=sy)
+    np.clip(sx, 0, w + 1, out=sx)
+    h2, w2 = h + 3, w + 3
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 2), (1, 2)), constant_values=fill)
+    flat = padded.transpose(0, 2, 3, 1).reshape(-1, c)  # one row per pixel, all channels
+    offset = (np.arange(n) * (h2 * w2))[:, None, None]
     if order == 0:
-        iy = np.clip(np.rint(sy).astype(np.intp) + 1, 0, h + 1)
-        ix = np.clip(np.rint(sx).astype(np.intp) + 1, 0, w + 1)
-        out = pt[idx_n, iy, ix]
+        out = flat[offset + np.rint(sy).astype(np.intp) * w2 + np.rint(sx).astype(np.intp)]
     else:
-        y0, x0 = np.floor(sy), np.floor(sx)
-        wy, wx = (sy - y0)[..., None].astype(x.dtype), (sx - x0)[..., None].astype(x.dtype)
-        y0 = np.clip(y0.astype(np.intp) + 1, 0, h + 1)
-        x0 = np.clip(x0.astype(np.intp) + 1, 0, w + 1)
-        y1, x1 = np.clip(y0 + 1, 0, h + 1), np.clip(x0 + 1, 0, w + 1)
-        one = x.dtype.type(1)
-        out = ((pt[idx_n, y0, x0] * (one - wx) + pt[idx_n, y0, x1] * wx) * (one - wy)
-               + (pt[idx_n, y1, x0] * (one - wx) + pt[idx_n, y1, x1] * wx) * wy)
-    return np.ascontiguousarray(out.transpose(0, 3, 1, 2)).astype(x.dtype, copy=False)
+        y0, x0 = sy.astype(np.intp), sx.astype(np.intp)  # floor: coordinates are >= 0
+        wy, wx = (sy - y0)[..., None], (sx - x0)[..., None]
+        i00 = offset + y0 * w2 + x0
+        a, b = flat[i00], flat[i00 + 1]
+        d, e = flat[i00 + w2], flat[i00 + w2 + 1]
+        top = a + (b - a) * wx
+        out = top + (d + (e - d) * wx - top) * wy
+    return np.ascontiguousarray(out.reshape(n, h, w, c).transpose(0, 3, 1, 2)).astype(
+        x.dtype, copy=False)
 
 
 class Compose:
