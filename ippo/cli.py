@@ -16,6 +16,9 @@ import ippo
 #: Subcommand modules, in the order ``ippo --help`` lists them.
 COMMANDS = [
     "ippo.commands.demo",
+    "ippo.commands.train",
+    "ippo.commands.evaluate",
+    "ippo.commands.predict",
     "ippo.commands.gradcheck",
 ]
 

@@ -113,7 +113,12 @@ def _backward_targets(func, y, t, allow_index=False):
     class indices of shape ``y.shape[:-1]`` come back as integers. Only shapes are checked:
     the values were checked by the forward pass.
     """
-    y, t = _pair(func, y, t)
+    if isinstance(y, xp.ndarray) or not hasattr(y, "shape") or not hasattr(y, "dtype"):
+        y, t = _pair(func, y, t)
+    else:
+        # a duck array such as an autograd Tensor under create_graph=True: keep it as it is,
+        # so that the formula below is itself recorded
+        t = _numeric(func, "t", t)
     if t.shape == y.shape:
         return y, t.astype(y.dtype, copy=False)
     if y.ndim >= 1 and t.shape == y.shape[:-1]:
