@@ -23,6 +23,7 @@ import zipfile
 import numpy as np
 
 import ippo
+from ippo import blas
 from ippo import functions as F
 from ippo.backend import DEFAULT_DTYPE, xp
 from ippo.initializers import get_rng, init_std, normal
@@ -33,6 +34,7 @@ from ippo.layers import (
     Dropout,
     Layer,
     LossLayer,
+    MatMul,
     MeanSquaredLoss,
     SigmoidWithLoss,
     SoftmaxWithLoss,
@@ -121,6 +123,11 @@ class Sequential:
             )
         self.dtype = dtypes.pop() if dtypes else np.dtype(DEFAULT_DTYPE)
         self._scratch = None
+        # size of the largest weight matrix: with the batch size it decides whether the
+        # matrix products run on one BLAS thread (see ippo.blas)
+        self._gemm_size = max([la.params[0].size for la in layers
+                               if isinstance(la, (Affine, MatMul))], default=0)
+        self._small = False
 
         # Back-propagation stops at the first layer with parameters: nobody needs the gradient
         # of the input, so that layer skips its dx (a whole matrix product saved).
@@ -164,7 +171,9 @@ class Sequential:
         (training unless ``eval()`` was called); returns the loss as a float, with the L2
         weight-decay term ½·λ·ΣW² when ``weight_decay`` > 0."""
         x = xp.asarray(x)
-        scores = self.forward(x)
+        self._small = self._is_small(x)
+        with blas.single_thread_if(self._small):
+            scores = self.forward(x)
         loss = self.loss_layer.forward(scores, t)
         if self.weight_decay:
             loss += F.l2_penalty([p for p, _ in self._decay], self.weight_decay)
@@ -174,8 +183,9 @@ class Sequential:
         """Back-propagate the last ``loss`` call: fills every array of ``grads`` in place."""
         dout = self.loss_layer.backward(dout)
         layers = self.layers
-        for i in range(len(layers) - 1, self._first - 1, -1):
-            dout = layers[i].backward(dout)
+        with blas.single_thread_if(self._small):
+            for i in range(len(layers) - 1, self._first - 1, -1):
+                dout = layers[i].backward(dout)
         if self.weight_decay and self._decay:
             if self._scratch is None:
                 size = max(p.size for p, _ in self._decay)
@@ -184,6 +194,11 @@ class Sequential:
                 buf = self._scratch[: p.size].reshape(p.shape)
                 F.l2_penalty_backward(g, p, self.weight_decay, scratch=buf)
         return None
+
+    def _is_small(self, x):
+        """True when this batch's matrix products should run on one BLAS thread
+        (``ippo.blas.prefers_single_thread``: one sample through large weight matrices)."""
+        return blas.prefers_single_thread(x.shape[0] if x.ndim >= 2 else 1, self._gemm_size)
 
     # ------------------------------------------------------------------ inference
 
@@ -195,9 +210,10 @@ class Sequential:
             self._set_mode(False)
         try:
             if x.ndim >= 2 and x.shape[0] > PREDICT_CHUNK:
-                return xp.concatenate([self.forward(x[i:i + PREDICT_CHUNK])
+                return xp.concatenate([self.scores(x[i:i + PREDICT_CHUNK])
                                        for i in range(0, x.shape[0], PREDICT_CHUNK)])
-            return self.forward(x)
+            with blas.single_thread_if(self._is_small(x)):
+                return self.forward(x)
         finally:
             if was_training:
                 self._set_mode(True)
