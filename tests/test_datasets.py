@@ -361,6 +361,13 @@ def test_load_csv_errors(tmp_path):
     assert data.feature_names == ["x1"]
 
 
+def test_load_csv_one_class_target_names_the_column(tmp_path):
+    p = _write(tmp_path / "one.csv", "x1,x2,y\n1,2,0\n3,4,0\n5,6,0\n")
+    with pytest.raises(ValueError, match=r"one.csv: the target column 'y' holds one value only "
+                       r"\('0'\); a classifier needs at least 2 classes"):
+        datasets.load_csv(p)
+
+
 def test_builtin_cache_gives_the_same_arrays(tmp_path, monkeypatch):
     from ippo.datasets import builtin
 

@@ -142,6 +142,10 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
             values, t = np.unique(t_raw.astype(str), return_inverse=True)
             class_names = list(values)
         t = t.astype(np.int64)
+        if len(class_names) < 2:
+            raise ValueError(f"load_csv: {path}: the target column {names[tcol]!r} holds one "
+                             f"value only ({class_names[0]!r}); a classifier needs at least 2 "
+                             f"classes (pick another column with --target)")
         if task == "binary" and len(class_names) > 2:
             raise ValueError(f"load_csv: {path}: task 'binary' but the target has "
                              f"{len(class_names)} classes")
