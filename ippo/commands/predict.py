@@ -58,6 +58,9 @@ def read_inputs(path, extra, width):
         except ValueError:
             header = [c.strip() for c in rows[0][1]]
             rows = rows[1:]
+        if not rows:
+            raise ValueError(f"{path}: no samples, only a header line "
+                             f"({', '.join(header)[:60]})")
         cols = None
         feats = extra.get("feature_names")
         if header and feats and all(f in header for f in feats):
