@@ -52,8 +52,16 @@ def main(argv=None):
         print("ippo: interrupted", file=sys.stderr)
         return 130
     except (ValueError, OSError) as exc:
-        print(f"ippo {args.command}: error: {exc}", file=sys.stderr)
+        print(f"ippo {args.command}: error: {error_message(exc)}", file=sys.stderr)
         return 1
+
+
+def error_message(exc):
+    """One line for a user's error: an operating-system error as 'FILE: reason' (without
+    Python's '[Errno 2]' prefix), anything else as its message."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        return f"{os.fsdecode(exc.filename)}: {exc.strerror}"
+    return str(exc)
 
 
 if __name__ == "__main__":

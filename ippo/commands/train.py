@@ -78,6 +78,8 @@ def resolve_options(args):
 
 def _out_dir(out):
     if out:
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise ValueError(f"--out: {out} exists and is not a folder")
         os.makedirs(out, exist_ok=True)
         return out
     stamp = time.strftime("%Y%m%d-%H%M%S")
