@@ -2,6 +2,7 @@
 
 import csv
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -178,6 +179,11 @@ def files(tmp_path_factory, digits_run):
     (d / "bad.toml").write_text("epochs = 2\nlayers = 3\n")
     (d / "broken.toml").write_text("epochs = = 2\n")
     (d / "notamodel.npz").write_bytes(b"PK\x03\x04 truncated")
+    (d / "notes.txt").write_text("just some text\n")
+    (d / "pickled.npz").write_bytes(pickle.dumps({"W": [1.0, 2.0]}))
+    (d / "header.csv").write_text("a,b,c\n")
+    (d / "afile").write_text("")
+    (d / "zeros.csv").write_text(",".join(["0"] * 64) + "\n")
     return d
 
 
@@ -203,6 +209,14 @@ ERRORS = [
     (["train", "--early-stopping", "2", "--val-split", "0"], "needs validation data"),
     (["evaluate", "{d}/missing.npz"], "no such model file"),
     (["evaluate", "{d}/notamodel.npz"], "not a valid ippo model file"),
+    (["evaluate", "{d}/notes.txt"], "notes.txt: not an ippo model file (not an .npz archive)"),
+    (["evaluate", "{d}/pickled.npz"], "pickled.npz: not an ippo model file (it is a Python "
+                                      "pickle, which ippo never loads"),
+    (["predict", "{d}/pickled.npz", "{d}/header.csv"], "it is a Python pickle"),
+    (["predict", "{run}", "{d}/header.csv"], "header.csv: no samples, only a header line"),
+    (["predict", "{run}", "{d}/zeros.csv", "-o", "{d}/no/such/dir/p.csv"],
+     "no/such/dir/p.csv: No such file or directory"),
+    (["train", "--out", "{d}/afile", "--epochs", "1"], "afile exists and is not a folder"),
     (["evaluate", "{run}", "--dataset", "iris"], "has 4 features per sample but the model "
                                                  "expects 64"),
     (["predict", "{run}", "{d}/missing.csv"], "no such input file"),
