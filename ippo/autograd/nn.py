@@ -71,9 +71,12 @@ class Module:
     training = True
 
     def __call__(self, *args, **kwargs):
+        """Call ``forward``: ``module(x)`` is ``module.forward(x)``."""
         return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):  # pragma: no cover - subclasses implement it
+        """The module's output for input ``x``, recorded for back-propagation (the formula is
+        in the class docstring)."""
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def _children(self):
@@ -196,6 +199,7 @@ class Module:
         return f"{type(self).__name__}(\n" + "\n".join(inner) + "\n)"
 
     def extra_repr(self):
+        """The text inside the parentheses of ``repr(module)`` (sizes, rates); empty by default."""
         return ""
 
 
@@ -347,10 +351,13 @@ class Optimizer:
         self._data = [p.data for p in self.params]
 
     def zero_grad(self):
+        """Clear every parameter's gradient (``p.grad = None``) before the next backward pass."""
         for p in self.params:
             p.grad = None
 
     def step(self):
+        """Update every parameter in place by the wrapped optimizer's rule
+        (for SGD: W ← W − η·∂L/∂W)."""
         grads = [xp.zeros_like(p.data) if p.grad is None else p.grad.data for p in self.params]
         for p, d in zip(self.params, self._data, strict=True):
             if p.data is not d:
@@ -362,6 +369,7 @@ class Optimizer:
 
     @property
     def lr(self):
+        """The wrapped optimizer's learning rate η (settable, e.g. by a schedule)."""
         return self.optimizer.lr
 
     @lr.setter
@@ -369,9 +377,11 @@ class Optimizer:
         self.optimizer.lr = value
 
     def state_dict(self):
+        """The wrapped optimizer's state (its ``state_dict()``), for checkpoints."""
         return self.optimizer.state_dict()
 
     def load_state_dict(self, d):
+        """Restore the wrapped optimizer's state from ``state_dict()``."""
         self.optimizer.load_state_dict(d)
 
 
@@ -637,10 +647,12 @@ class Trainable:
 
     @property
     def task(self):
+        """The model's task: "multiclass", "binary" or "regression" (None if it has none)."""
         return getattr(self.model, "task", None)
 
     @property
     def training(self):
+        """True in training mode (dropout on, batch statistics), False after ``eval()``."""
         return self.model.training
 
     @property
@@ -649,14 +661,18 @@ class Trainable:
         return list(getattr(self.model, "_order", ())) or self.model.modules()
 
     def train(self):
+        """Switch the model to training mode; returns self."""
         self.model.train()
         return self
 
     def eval(self):
+        """Switch the model to evaluation mode (dropout off, running statistics); returns self."""
         self.model.eval()
         return self
 
     def loss(self, x, t):
+        """The model's loss L(x, t) as a float; in training mode the recorded graph is kept
+        for ``backward()``."""
         if self.model.training:
             self._loss = self.model.loss(x, t)
             return self._loss.item()
@@ -664,6 +680,8 @@ class Trainable:
             return self.model.loss(x, t).item()
 
     def backward(self):
+        """Back-propagate the last training loss and copy ∂L/∂θ into ``grads`` (in the order
+        of ``params``); a parameter the loss does not reach gets zeros."""
         if self._loss is None:
             raise RuntimeError("Trainable.backward: call loss(x, t) in training mode first")
         for p in self._parameters:
@@ -677,20 +695,28 @@ class Trainable:
                 xp.copyto(g, p.grad.data)
 
     def scores(self, x):
+        """The model's raw outputs (logits for a classifier) for ``x``, as an array, in
+        inference mode."""
         return self.model.scores(x)
 
     def predict(self, x):
+        """The model's predictions for ``x``: probabilities (softmax / σ) or values."""
         return self.model.predict(x)
 
     def predict_classes(self, x):
+        """The predicted class of each sample of ``x``: argmax (multiclass) or score > 0
+        (binary)."""
         return self.model.predict_classes(x)
 
     def accuracy(self, x, t):
+        """The fraction of samples of ``x`` whose predicted class equals ``t``."""
         return self.model.accuracy(x, t)
 
     def state_dict(self):
+        """The model's parameters and buffers by name (``model.state_dict()``)."""
         return self.model.state_dict()
 
     def load_state_dict(self, state):
+        """Load ``state_dict()`` output into the model; returns self."""
         self.model.load_state_dict(state)
         return self

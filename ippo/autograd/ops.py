@@ -999,7 +999,7 @@ def _install():
     T.__matmul__ = lambda a, b: matmul(a, b)
     T.__rmatmul__ = lambda a, b: matmul(b, a)
     T.__getitem__ = lambda a, idx: getitem(a, idx)
-    T.T = property(lambda a: transpose(a))
+    T.T = property(lambda a: transpose(a), doc="The tensor with its axes reversed (transpose).")
     T.reshape = reshape
     T.transpose = transpose
     T.sum = sum

@@ -131,18 +131,22 @@ class Tensor:
     # -- array-like properties ---------------------------------------------------------
     @property
     def shape(self):
+        """The shape of ``data``."""
         return self.data.shape
 
     @property
     def dtype(self):
+        """The dtype of ``data`` (float32 unless asked otherwise)."""
         return self.data.dtype
 
     @property
     def ndim(self):
+        """The number of axes of ``data``."""
         return self.data.ndim
 
     @property
     def size(self):
+        """The number of elements of ``data``."""
         return self.data.size
 
     def __len__(self):
@@ -291,13 +295,19 @@ class Function:
         return _record(self, data, ts)
 
     def forward(self, *xs):  # pragma: no cover - user-defined ops override it
+        """y = f(x₁, …): the output array computed from the input arrays ``xs`` (used by
+        ``__call__``; the built-in ops compute their outputs in their wrapper functions)."""
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def backward(self, gy, y, xs):  # pragma: no cover - every op overrides it
+        """The chain rule step: ∂L/∂xᵢ = ∂L/∂y · ∂y/∂xᵢ for each input, given ``gy`` = ∂L/∂y,
+        the output ``y`` and the inputs ``xs``; one gradient (or None) per input. Each op's
+        class docstring gives its formula."""
         raise NotImplementedError
 
     @property
     def name(self):
+        """The op's name in graphs and error messages: its class name."""
         return type(self).__name__
 
 
