@@ -99,17 +99,21 @@ class MissingFiller:
         self.values_ = None
 
     def fit(self, x):
+        """Learn one fill value per column of the training data ``x`` (NaNs ignored); returns
+        self."""
         x = as_float_array(x, name="MissingFiller.fit: x")
         self.values_ = (np.zeros(x.shape[1], x.dtype) if self.strategy == "zero"
                         else _nan_stat(x, self.strategy))
         return self
 
     def transform(self, x):
+        """``x`` with each NaN replaced by its column's fitted value."""
         if self.values_ is None:
             raise ValueError("MissingFiller: call fit(x_train) before transform")
         return fill_missing(x, "mean", fill_values=self.values_)
 
     def fit_transform(self, x):
+        """``fit(x)`` then ``transform(x)``."""
         return self.fit(x).transform(x)
 
 
@@ -124,10 +128,16 @@ class _Scaler:
             raise ValueError(f"{type(self).__name__}: call fit(x_train) before transform")
 
     def _check_x(self, x, where):
+        """``x`` as a float array of (samples, features...): fitted first (unless ``where`` is
+        "fit"), with samples to fit on, and with the fitted feature shape."""
+        if where != "fit":
+            self._check_fitted()
         x = as_float_array(x, name=f"{type(self).__name__}.{where}: x")
         if x.ndim < 2:
             raise ValueError(f"{type(self).__name__}.{where}: x must be (samples, features...), "
                              f"got shape {x.shape}")
+        if where == "fit" and len(x) == 0:
+            raise ValueError(f"{type(self).__name__}.fit: x has no samples")
         ref = getattr(self, self._fitted[0])
         if ref is not None and where != "fit" and x.shape[1:] != ref.shape:
             raise ValueError(f"{type(self).__name__}.{where}: fitted on features of shape "
@@ -135,6 +145,7 @@ class _Scaler:
         return x
 
     def fit_transform(self, x):
+        """``fit(x)`` then ``transform(x)``."""
         return self.fit(x).transform(x)
 
     def to_dict(self):
@@ -146,6 +157,18 @@ class _Scaler:
         return d
 
     def _extra(self):
+        return {}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Rebuild a fitted scaler from what ``to_dict()`` returned."""
+        s = cls(**cls._init_args(d))
+        for a in cls._fitted:
+            setattr(s, a, np.asarray(d[a], dtype=np.float32))
+        return s
+
+    @classmethod
+    def _init_args(cls, d):
         return {}
 
 
@@ -165,9 +188,8 @@ class Standardizer(_Scaler):
         self.std_ = None
 
     def fit(self, x):
+        """Learn mean and std per feature from the training data ``x``; returns self."""
         x = self._check_x(x, "fit")
-        if len(x) == 0:
-            raise ValueError("Standardizer.fit: x has no samples")
         mean = x.mean(axis=0, dtype=np.float64)
         std = x.std(axis=0, dtype=np.float64)
         std[std < self.eps] = 1.0
@@ -175,21 +197,14 @@ class Standardizer(_Scaler):
         return self
 
     def transform(self, x):
-        self._check_fitted()
+        """x' = (x − mean) / std."""
         x = self._check_x(x, "transform")
         return (x - self.mean_.astype(x.dtype)) / self.std_.astype(x.dtype)
 
     def inverse_transform(self, x):
-        self._check_fitted()
+        """x = x' · std + mean (back to the data's own units)."""
         x = self._check_x(x, "inverse_transform")
         return x * self.std_.astype(x.dtype) + self.mean_.astype(x.dtype)
-
-    @classmethod
-    def from_dict(cls, d):
-        s = cls()
-        s.mean_ = np.asarray(d["mean_"], dtype=np.float32)
-        s.std_ = np.asarray(d["std_"], dtype=np.float32)
-        return s
 
 
 class MinMaxScaler(_Scaler):
@@ -212,9 +227,8 @@ class MinMaxScaler(_Scaler):
         self.max_ = None
 
     def fit(self, x):
+        """Learn min and max per feature from the training data ``x``; returns self."""
         x = self._check_x(x, "fit")
-        if len(x) == 0:
-            raise ValueError("MinMaxScaler.fit: x has no samples")
         self.min_, self.max_ = x.min(axis=0), x.max(axis=0)
         return self
 
@@ -225,13 +239,13 @@ class MinMaxScaler(_Scaler):
         return ((hi - lo) / span).astype(dtype)
 
     def transform(self, x):
-        self._check_fitted()
+        """x' = lo + (x − min) · (hi − lo) / (max − min)."""
         x = self._check_x(x, "transform")
         return (x - self.min_.astype(x.dtype)) * self._scale(x.dtype) + x.dtype.type(
             self.feature_range[0])
 
     def inverse_transform(self, x):
-        self._check_fitted()
+        """x = (x' − lo) · (max − min) / (hi − lo) + min (back to the data's own units)."""
         x = self._check_x(x, "inverse_transform")
         return (x - x.dtype.type(self.feature_range[0])) / self._scale(x.dtype) + \
             self.min_.astype(x.dtype)
@@ -240,11 +254,8 @@ class MinMaxScaler(_Scaler):
         return {"feature_range": list(self.feature_range)}
 
     @classmethod
-    def from_dict(cls, d):
-        s = cls(tuple(d.get("feature_range", (0.0, 1.0))))
-        s.min_ = np.asarray(d["min_"], dtype=np.float32)
-        s.max_ = np.asarray(d["max_"], dtype=np.float32)
-        return s
+    def _init_args(cls, d):
+        return {"feature_range": tuple(d.get("feature_range", (0.0, 1.0)))}
 
 
 def scaler_from_dict(d):

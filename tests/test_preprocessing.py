@@ -96,6 +96,21 @@ def test_min_max_scaler():
         MinMaxScaler((1, 0))
 
 
+@pytest.mark.parametrize("cls", [Standardizer, MinMaxScaler])
+def test_scalers_share_checks_and_round_trip_through_dict(cls):
+    a = np.array([[0.0, 10.0], [5.0, 20.0], [10.0, 40.0]], dtype=np.float32)
+    with pytest.raises(ValueError, match=rf"{cls.__name__}.fit: x has no samples"):
+        cls().fit(np.zeros((0, 2)))
+    for method in ("transform", "inverse_transform"):
+        with pytest.raises(ValueError, match=rf"{cls.__name__}: call fit\(x_train\) before"):
+            getattr(cls(), method)(a)
+    s = cls().fit(a)
+    s2 = scaler_from_dict(s.to_dict())
+    assert type(s2) is cls and s2.to_dict() == s.to_dict()
+    np.testing.assert_array_equal(s2.transform(a), s.transform(a))
+    np.testing.assert_array_equal(s2.inverse_transform(a), s.inverse_transform(a))
+
+
 def test_one_hot():
     np.testing.assert_array_equal(one_hot([2, 0]), [[0, 0, 1], [1, 0, 0]])
     assert one_hot([1], 4).shape == (1, 4) and one_hot([1]).dtype == np.float32
