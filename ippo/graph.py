@@ -56,6 +56,7 @@ class Add:
         self.shape = None
 
     def forward(self, x, y):
+        """Returns z = x + y (x and y of the same shape)."""
         _check_same_shape("Add", x, y, " (use Repeat to copy a vector along a new axis first)")
         self.shape = xp.shape(x)
         return x + y
@@ -79,6 +80,7 @@ class Mul:
         self.y = None
 
     def forward(self, x, y):
+        """Returns z = x · y element-wise; keeps x and y for backward."""
         _check_same_shape("Mul", x, y)
         self.x, self.y = x, y
         return x * y
@@ -141,6 +143,7 @@ class Repeat:
         self.shape = None
 
     def forward(self, x):
+        """Returns x copied ``n`` times along a new axis ``axis``: (D,) → (n, D) for axis 0."""
         x = as_float_array(x, name="Repeat.forward: x")
         ndim = x.ndim + 1
         if not -ndim <= self.axis < ndim:
@@ -173,6 +176,7 @@ class Sum:
         self.shape = None
 
     def forward(self, x):
+        """Returns y = Σᵢ x[i] along ``axis``."""
         x = as_float_array(x, name="Sum.forward: x")
         if not -x.ndim <= self.axis < x.ndim:
             raise ValueError(
@@ -207,6 +211,7 @@ class MatMul:
         self.x = None
 
     def forward(self, x):
+        """Returns y = x · W."""
         W = self.params[0]
         x = as_float_array(x, name="MatMul.forward: x")
         if x.ndim not in (1, 2) or x.shape[-1] != W.shape[0]:

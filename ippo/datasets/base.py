@@ -28,14 +28,17 @@ class Dataset(tuple):
 
     @property
     def train(self):
+        """The training part ``(x_train, t_train)`` (the same as ``data[0]``)."""
         return self[0]
 
     @property
     def test(self):
+        """The test part ``(x_test, t_test)`` (the same as ``data[1]``)."""
         return self[1]
 
     @property
     def n_features(self):
+        """Number of input features per sample: D, or H·W for images of shape (H, W)."""
         x = self[0][0]
         return int(np.prod(x.shape[1:]))
 

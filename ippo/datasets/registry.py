@@ -13,6 +13,10 @@ from ippo.datasets import builtin, mnist, tabular
 
 @dataclass(frozen=True)
 class DatasetSpec:
+    """What the CLI knows about one named data set: ``loader`` (a function returning a
+    ``Dataset``), ``task``, a one-line ``description``, the default input ``scaling``,
+    ``image_shape`` and ``defaults``, the CLI's training defaults for it."""
+
     name: str
     loader: object
     task: str
