@@ -37,16 +37,20 @@ class EpochLine:
         self.file = file
 
     def start_epoch(self, epoch, n_samples):
+        """Note the epoch's start time (``n_samples``: how many samples the epoch will see)."""
         self._t0 = time.perf_counter()
 
     def step(self, n, running_loss):
+        """Called after each batch of ``n`` samples; a line shows nothing until the epoch ends."""
         pass
 
     def end_epoch(self, epoch, logs, keys):
+        """Print the epoch's summary line: the metrics in ``keys`` from ``logs``, the time."""
         line = summary_line(epoch, self.epochs, logs, keys, time.perf_counter() - self._t0)
         print(line, file=self.file if self.file is not None else sys.stdout, flush=True)
 
     def close(self):
+        """Nothing to release."""
         pass
 
 
@@ -68,6 +72,7 @@ class EpochBar:
         self.bar = None
 
     def start_epoch(self, epoch, n_samples):
+        """Open this epoch's bar, counting ``n_samples`` samples."""
         self._t0 = time.perf_counter()
         width = len(str(self.epochs))
         self.bar = self._tqdm(
@@ -84,16 +89,19 @@ class EpochBar:
         )
 
     def step(self, n, running_loss):
+        """Advance the bar by ``n`` samples, showing the running loss when it redraws."""
         if self.bar.update(n):  # True when tqdm redrew the bar: refresh the loss with it
             self.bar.set_postfix_str(f"loss {running_loss:.4f}", refresh=False)
 
     def end_epoch(self, epoch, logs, keys):
+        """Replace the bar by the epoch's summary line."""
         self.bar.close()
         self.bar = None
         line = summary_line(epoch, self.epochs, logs, keys, time.perf_counter() - self._t0)
         self._tqdm.write(line, file=self.file)
 
     def close(self):
+        """Close a bar left open (training stopped mid-epoch)."""
         if self.bar is not None:
             self.bar.close()
             self.bar = None

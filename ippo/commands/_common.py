@@ -280,6 +280,8 @@ def input_width(model):
 
 
 def check_width(model, x, source):
+    """``x`` as (N, features) when each sample has the model's input width (images are
+    flattened); else ValueError naming ``source`` and both widths."""
     want = input_width(model)
     got = int(np.prod(x.shape[1:])) if x.ndim > 1 else 1
     if got != want:

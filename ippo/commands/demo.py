@@ -4,12 +4,14 @@ import numpy as np
 
 
 def add_parser(subparsers):
+    """Register ``ippo demo`` with the ``argparse`` subparsers."""
     p = subparsers.add_parser("demo", help="show the math core at work (activations, losses, "
                               "numerical gradients, gradient descent, a computational graph)")
     p.set_defaults(func=run, command="demo")
 
 
 def run(args):
+    """Print the demo (activations, losses, gradients, a graph); returns 0."""
     from ippo import functions as F
     from ippo.graph import Mul
     from ippo.numerical import gradient_descent, numerical_gradient

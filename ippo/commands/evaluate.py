@@ -11,6 +11,7 @@ from ippo.commands import _common as C
 
 
 def add_parser(subparsers):
+    """Register ``ippo evaluate`` and its options with the ``argparse`` subparsers."""
     p = subparsers.add_parser(
         "evaluate", help="test a saved model: accuracy, per-class P/R/F1, confusion matrix",
         description="Evaluate a model saved by 'ippo train' (a model.npz or its run folder).")
@@ -33,6 +34,8 @@ def _table(rows, header):
 
 
 def run(args):
+    """Evaluate the model on its data set's test (or train) part and print the
+    report; returns 0."""
     from ippo import metrics
     from ippo.datasets import load_dataset
 

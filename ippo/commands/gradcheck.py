@@ -5,6 +5,7 @@ import numpy as np
 
 
 def add_parser(subparsers):
+    """Register ``ippo gradcheck`` and its options with the ``argparse`` subparsers."""
     p = subparsers.add_parser(
         "gradcheck",
         help="check back-propagation against numerical gradients on small random MLPs",
@@ -33,6 +34,8 @@ def _targets(task, n, n_out, rng):
 
 
 def run(args):
+    """Check every parameter's gradient on small random MLPs; returns 0 when all
+    pass, 1 otherwise."""
     from ippo.gradcheck import TOLERANCE, gradient_check
     from ippo.layers import ACTIVATIONS
     from ippo.models import MLP

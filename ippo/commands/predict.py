@@ -16,6 +16,7 @@ from ippo.commands import _common as C
 
 
 def add_parser(subparsers):
+    """Register ``ippo predict`` and its options with the ``argparse`` subparsers."""
     p = subparsers.add_parser(
         "predict", help="predict classes / values for samples in a .csv or .npy file",
         description="Predict with a model saved by 'ippo train'.")
@@ -86,6 +87,7 @@ def read_inputs(path, extra, width):
 
 
 def run(args):
+    """Print (or write with -o) one prediction per input row; returns 0."""
     model, extra, _ = C.load_model(args.model)
     width = C.input_width(model)
     x = read_inputs(args.input, extra, width)

@@ -17,6 +17,7 @@ from ippo.commands import _common as C
 
 
 def add_parser(subparsers):
+    """Register ``ippo train`` and its options (built from ``_common.OPTIONS``)."""
     p = subparsers.add_parser(
         "train", help="train an MLP on a data set (default: the built-in digits)",
         description="Train a multi-layer perceptron and write model.npz, history.json, "
@@ -110,6 +111,7 @@ def _init_arg(value):
 
 
 def run(args):
+    """Train with the resolved options and write the run folder; returns 0."""
     opts, spec = resolve_options(args)
     with C.limit_threads(opts["threads"]):
         return _run(args, opts, spec)
