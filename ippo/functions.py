@@ -375,11 +375,7 @@ def sigmoid_binary_cross_entropy(x, t):
     targets in [0, 1] (0/1 labels) of the same shape (a (N,) target is accepted for (N, 1)).
     """
     x, t = _same_shape("sigmoid_binary_cross_entropy", x, t, "x")
-    if t.size and (t.min() < 0 or t.max() > 1):
-        raise ValueError(
-            f"sigmoid_binary_cross_entropy: targets must lie in [0, 1], got values from "
-            f"{float(t.min())} to {float(t.max())}"
-        )
+    _check_probability_targets("sigmoid_binary_cross_entropy", t)
     return sigmoid_binary_cross_entropy_kernel(x, t)
 
 
@@ -565,3 +561,15 @@ def log_softmax_backward(dout, y):
     """Chain rule through log-softmax, from the softmax output y = softmax(x) = exp(log_softmax(x)):
     dx = dout − y · Σₖ doutₖ (sum over the last axis)."""
     return dout - y * dout.sum(axis=-1, keepdims=True)
+
+
+# --------------------------------------------------------------------------- review: shared checks
+
+
+def _check_probability_targets(func, t):
+    """ValueError naming ``func`` unless every target lies in [0, 1] (a binary loss's labels)."""
+    if t.size and (t.min() < 0 or t.max() > 1):
+        raise ValueError(
+            f"{func}: targets must lie in [0, 1], got values from {float(t.min())} to "
+            f"{float(t.max())}"
+        )

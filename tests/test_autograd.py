@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ippo.autograd as ag
+from ippo import functions as F
 from ippo.autograd import Tensor, no_grad, to_dot
 from ippo.numerical import numerical_gradient
 
@@ -590,3 +591,43 @@ def test_user_defined_function():
     assert y.item() == 8.0 and type(y.creator).__name__ == "Cube"
     y.backward()
     assert x.grad.item() == 12.0
+
+
+# ------------------------------------------------------------------ loss input checks
+
+
+LOSS_ERRORS = [
+    ("cross_entropy", np.ones((2, 3)), [0.5, 1], "t of shape (2,) looks like class indices"),
+    ("cross_entropy", np.ones((2, 3)), [0, 3], "class index out of range"),
+    ("cross_entropy", np.ones((2, 3)), np.ones((2, 2)), "logits has shape (2, 3) but t has "
+                                                         "shape (2, 2)"),
+    ("cross_entropy", np.float32(1.0), 0, "logits must have at least one axis"),
+    ("cross_entropy", np.ones((2, 3)), ["a", "b"], "t must be a numeric array"),
+    ("sigmoid_binary_cross_entropy", np.ones((2, 1)), [0, 2], "targets must lie in [0, 1]"),
+    ("sigmoid_binary_cross_entropy", np.ones((2, 1)), [0, 1, 1], "logits has shape (2, 1) but "
+                                                                "t has shape (3,)"),
+]
+
+
+@pytest.mark.parametrize("name,x,t,message", LOSS_ERRORS)
+def test_losses_check_targets_as_the_math_core_does(name, x, t, message):
+    """The autograd losses reject what ``ippo.functions`` rejects, with the same words."""
+    with pytest.raises(ValueError) as got:
+        getattr(ag, name)(Tensor(x), t)
+    assert str(got.value).startswith(f"{name}: ") and message in str(got.value)
+    core = {"cross_entropy": "softmax_cross_entropy"}.get(name, name)
+    with pytest.raises(ValueError) as want:
+        getattr(F, core)(x, t)
+    assert message.replace("logits", "x") in str(want.value)
+
+
+def test_losses_accept_int_float_and_onehot_targets_alike():
+    x = Tensor(np.array([[1.0, 2.0, 0.5], [0.1, -1.0, 3.0]], dtype=np.float32))
+    a = ag.cross_entropy(x, np.array([1, 2])).item()
+    assert ag.cross_entropy(x, np.array([1.0, 2.0])).item() == a
+    assert ag.cross_entropy(x, np.eye(3)[[1, 2]]).item() == pytest.approx(a, rel=1e-6)
+    assert a == pytest.approx(F.softmax_cross_entropy(x.data, [1, 2]), rel=1e-6)
+    z = Tensor(np.array([[0.3], [-2.0]], dtype=np.float32))
+    b = ag.sigmoid_binary_cross_entropy(z, np.array([1, 0]))
+    assert b.dtype == np.float32
+    assert b.item() == pytest.approx(F.sigmoid_binary_cross_entropy(z.data, [[1], [0]]), rel=1e-6)

@@ -137,7 +137,8 @@ def test_mlp_argument_errors():
         nn.MLP([5, 3], task="binary")
     with pytest.raises(ValueError, match=r"Linear: expected input of shape \(N, 5\)"):
         nn.MLP([5, 3]).loss(np.ones((2, 4)), [0, 1])
-    with pytest.raises(ValueError, match="class indices must lie in 0..2"):
+    with pytest.raises(ValueError, match=r"cross_entropy: class index out of range: t holds "
+                       r"values from 0 to 3 .* \(valid: 0\.\.2\)"):
         nn.MLP([5, 3]).loss(np.ones((2, 5)), [0, 3])
 
 

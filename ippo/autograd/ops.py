@@ -763,29 +763,10 @@ def cross_entropy(logits, t):
     """Mean cross-entropy between softmax(logits) and targets ``t`` (class indices or
     one-hot), computed stably without forming log(softmax) separately."""
     x = as_tensor(logits)
-    t = _targets(t)
-    if x.ndim == 0:
-        raise ValueError("cross_entropy: logits must have a class axis, got a scalar")
-    if t.shape == x.shape:
-        is_index = False
-        if t.dtype != x.dtype:
-            t = t.astype(x.dtype)
-    elif t.shape == x.shape[:-1]:
-        is_index = True
-        if t.dtype.kind not in "iu":
-            if t.dtype.kind != "f" or (t.size and not xp.all(t == xp.floor(t))):
-                raise ValueError(f"cross_entropy: class indices must be integers, got {t.dtype}")
-            t = t.astype(xp.intp)
-        if t.size and (t.min() < 0 or t.max() >= x.shape[-1]):
-            raise ValueError(
-                f"cross_entropy: class indices must lie in 0..{x.shape[-1] - 1}, got values "
-                f"from {t.min()} to {t.max()}"
-            )
-    else:
-        raise ValueError(
-            f"cross_entropy: logits have shape {x.shape} but t has shape {t.shape}; t must be "
-            f"one-hot {x.shape} or class indices {x.shape[:-1]}"
-        )
+    # the same checks as functions.softmax_cross_entropy (shapes, integer indices in range)
+    _, t, is_index = F._class_targets("cross_entropy", x.data, _targets(t), "logits")
+    if not is_index and t.dtype != x.dtype:
+        t = t.astype(x.dtype)
     loss, p = F.softmax_cross_entropy_kernel(x.data, t, is_index)
     fn = SoftmaxCrossEntropy()
     fn.p = p
@@ -813,22 +794,11 @@ def sigmoid_binary_cross_entropy(logits, t):
     """Mean binary cross-entropy between σ(logits) and 0/1 targets ``t``, fused and stable
     (a (N,) target is accepted for (N, 1) logits)."""
     x = as_tensor(logits)
-    t = _targets(t)
-    if t.shape != x.shape:
-        if x.ndim >= 1 and x.shape[-1] == 1 and t.shape == x.shape[:-1]:
-            t = t.reshape(x.shape)
-        else:
-            raise ValueError(
-                f"sigmoid_binary_cross_entropy: logits have shape {x.shape} but "
-                f"t has shape {t.shape}"
-            )
+    # the same checks as functions.sigmoid_binary_cross_entropy
+    _, t = F._same_shape("sigmoid_binary_cross_entropy", x.data, _targets(t), "logits")
+    F._check_probability_targets("sigmoid_binary_cross_entropy", t)
     if t.dtype != x.dtype:
         t = t.astype(x.dtype)
-    if t.size and (t.min() < 0 or t.max() > 1):
-        raise ValueError(
-            "sigmoid_binary_cross_entropy: targets must lie in [0, 1], got "
-            f"values from {t.min()} to {t.max()}"
-        )
     loss = F.sigmoid_binary_cross_entropy_kernel(x.data, t)
     fn = SigmoidBinaryCrossEntropy()
     fn.p = F.sigmoid(x.data)
