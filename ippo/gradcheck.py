@@ -46,6 +46,17 @@ def relative_error(a, b, floor=0.0):
     return float(np.max(np.abs(a - b))) / scale
 
 
+def random_targets(task, n, n_out, rng):
+    """Random targets for ``n`` samples of a ``task`` with ``n_out`` outputs, to check
+    gradients with: class indices in 0..n_out−1 (multiclass), 0/1 labels (binary) or
+    standard normal values of shape (n, n_out) (regression). ``rng``: a NumPy Generator."""
+    if task == "multiclass":
+        return rng.integers(0, n_out, n)
+    if task == "binary":
+        return rng.integers(0, 2, n)
+    return rng.standard_normal((n, n_out))
+
+
 def gradient_check(model, x, t, h=1e-5):
     """{parameter name: relative error} between back-propagation and numerical gradients.
 

@@ -5,21 +5,13 @@ import numpy as np
 import pytest
 
 from ippo.cli import main
-from ippo.gradcheck import TOLERANCE, gradient_check, relative_error
+from ippo.gradcheck import TOLERANCE, gradient_check, random_targets, relative_error
 from ippo.layers import Affine, Sigmoid, SoftmaxWithLoss
 from ippo.models import MLP, Sequential
 from ippo.numerical import numerical_gradient
 
 TASKS = {"regression": 2, "binary": 1, "multiclass": 3}
 ACTIVATIONS = ["relu", "sigmoid", "tanh", "leaky_relu", "identity"]
-
-
-def targets(task, n, out, rng):
-    if task == "multiclass":
-        return rng.integers(0, out, n)
-    if task == "binary":
-        return rng.integers(0, 2, n)
-    return rng.standard_normal((n, out))
 
 
 def random_biases(model, rng):
@@ -38,7 +30,7 @@ def test_every_task_activation_init(task, activation, init):
     m = MLP([3, 5, 4, out], activation=activation, task=task, init=init, seed=1)
     random_biases(m, rng)
     x = rng.standard_normal((6, 3)).astype(np.float32)
-    errors = gradient_check(m, x, targets(task, 6, out, rng))
+    errors = gradient_check(m, x, random_targets(task, 6, out, rng))
     assert list(errors) == m.param_names
     assert max(errors.values()) < TOLERANCE, errors
 
@@ -52,7 +44,7 @@ def test_batchnorm_dropout_weight_decay(task, activation):
             weight_decay=0.1, seed=2)
     random_biases(m, rng)
     x = rng.standard_normal((8, 3))
-    errors = gradient_check(m, x, targets(task, 8, out, rng))
+    errors = gradient_check(m, x, random_targets(task, 8, out, rng))
     assert max(errors.values()) < TOLERANCE, errors
 
 

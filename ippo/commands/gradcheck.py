@@ -25,18 +25,10 @@ def add_parser(subparsers):
     p.set_defaults(func=run, command="gradcheck")
 
 
-def _targets(task, n, n_out, rng):
-    if task == "multiclass":
-        return rng.integers(0, n_out, n)
-    if task == "binary":
-        return rng.integers(0, 2, n)
-    return rng.standard_normal((n, n_out))
-
-
 def run(args):
     """Check every parameter's gradient on small random MLPs; returns 0 when all
     pass, 1 otherwise."""
-    from ippo.gradcheck import TOLERANCE, gradient_check
+    from ippo.gradcheck import TOLERANCE, gradient_check, random_targets
     from ippo.layers import ACTIVATIONS
     from ippo.models import MLP
 
@@ -69,7 +61,7 @@ def run(args):
                 if name.endswith(".b"):
                     p[...] = rng.uniform(-0.5, 0.5, p.shape)
             x = rng.standard_normal((args.batch, sizes[0]))
-            t = _targets(task, args.batch, n_out, rng)
+            t = random_targets(task, args.batch, n_out, rng)
             for name, err in gradient_check(model, x, t).items():
                 rows.append((task, activation, name, err))
                 worst = max(worst, err)
