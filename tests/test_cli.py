@@ -258,3 +258,17 @@ def test_dataset_lr_default_only_applies_to_the_default_optimizer(tmp_path, caps
     rc, out, _ = run_cli(["predict", tmp_path / "a", tmp_path / "x.npy"], capsys)
     rows = list(csv.reader(out.splitlines()))
     assert rc == 0 and rows[0] == ["row", "value"] and len(rows) == 3
+
+
+def test_run_files_are_written_atomically(tmp_path):
+    from ippo.commands import _common as C
+
+    path = tmp_path / "history.json"
+    C.write_json(path, {"loss": [0.5, np.float32(0.25)]})
+    assert json.loads(path.read_text()) == {"loss": [0.5, 0.25]}
+    with pytest.raises(ValueError):  # NaN is not valid JSON: the old file stays, no temp file
+        C.write_json(path, {"loss": [float("nan")]})
+    assert json.loads(path.read_text()) == {"loss": [0.5, 0.25]}
+    C.write_config(tmp_path / "config.toml", {"epochs": 3, "hidden": [8, 4]}, header="hi")
+    assert (tmp_path / "config.toml").read_text() == "# hi\nhidden = [8, 4]\nepochs = 3\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "history.json"]

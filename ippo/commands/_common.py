@@ -199,16 +199,20 @@ def write_config(path, config, header=""):
             v = "full"
         if v is not None:
             lines.append(f"{k} = {_toml_value(v)}")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")
 
 
 def write_json(path, obj):
     """Write JSON atomically (temp file + rename)."""
+    write_text(path, json.dumps(obj, indent=1, allow_nan=False, default=_json_default) + "\n")
+
+
+def write_text(path, text):
+    """Write a text file atomically: a temp file beside it, then a rename, so that a run
+    stopped mid-write (``--resume`` reads config.toml back) never leaves half a file."""
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=1, allow_nan=False, default=_json_default)
-        f.write("\n")
+        f.write(text)
     os.replace(tmp, path)
 
 

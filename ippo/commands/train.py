@@ -200,8 +200,7 @@ def _run(args, opts, spec):
     C.write_config(os.path.join(out, "config.toml"), config,
                    header=f"ippo train options (ippo train --config this file repeats the run)"
                           f"\ncommand: {command}")
-    with open(os.path.join(out, "command.txt"), "w", encoding="utf-8") as f:
-        f.write(command + "\n")
+    C.write_text(os.path.join(out, "command.txt"), command + "\n")
 
     bs_text = "full batch" if batch_size is None else f"batch {batch_size}"
     lr_text = f"lr={optimizer.lr:g}"
