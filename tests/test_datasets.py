@@ -152,6 +152,15 @@ def test_mnist_mismatched_counts_and_bad_labels(tmp_path):
         datasets.load_mnist(d, download=False)
 
 
+def test_data_dir_may_be_the_data_root_holding_the_set(tmp_path):
+    _small_idx_dir(tmp_path / "mnist")
+    data = datasets.load_mnist(tmp_path, download=False)  # the parent, as $IPPO_DATA_DIR
+    assert data.description == f"mnist from {tmp_path / 'mnist'}"
+    assert np.array_equal(data[0][1], datasets.load_mnist(tmp_path / "mnist", download=False)[0][1])
+    with pytest.raises(OSError, match="lacks train-images-idx3-ubyte.gz"):
+        datasets.load_fashion_mnist(tmp_path, download=False)  # mnist/ is not fashion-mnist/
+
+
 def test_missing_files_without_download(tmp_path):
     with pytest.raises(OSError, match="lacks train-images-idx3-ubyte.gz"):
         datasets.load_mnist(tmp_path, download=False)

@@ -112,9 +112,9 @@ OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adad
 OPTIONS = {
     "dataset": (_str, "digits", "data set: digits, iris, breast_cancer, diabetes, spiral, "
                 "linear_toy, mnist, fashion-mnist or csv:PATH (default: digits)"),
-    "data_dir": (_str, None, "folder holding the IDX files of mnist / fashion-mnist "
-                 "(default: $IPPO_DATA_DIR/NAME, ../shared/data/NAME, the user cache, "
-                 "downloading when absent)"),
+    "data_dir": (_str, None, "folder holding the IDX files of mnist / fashion-mnist, or "
+                 "holding them in NAME/ (default: $IPPO_DATA_DIR/NAME, ../shared/data/NAME, "
+                 "the user cache, downloading when absent)"),
     "target": (_str, None, "csv:PATH only: target column, by name or index (default: last)"),
     "hidden": (parse_hidden, None, "hidden layer sizes, e.g. 100,100 ('none' for no hidden "
                "layer; default depends on the data set)"),

@@ -19,7 +19,7 @@ def add_parser(subparsers):
     p.add_argument("--dataset", metavar="NAME",
                    help="data set (default: the one the model was trained on)")
     p.add_argument("--data-dir", metavar="DIR", help="folder with the mnist / fashion-mnist "
-                   "IDX files")
+                   "IDX files, or holding them in NAME/")
     p.add_argument("--split", choices=("test", "train"), default="test",
                    help="which part of the data set (default: test)")
     p.set_defaults(func=run, command="evaluate")

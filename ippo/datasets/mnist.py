@@ -1,9 +1,10 @@
 """MNIST and Fashion-MNIST from the original IDX files.
 
 Both data sets are 28×28 grey images, 60,000 for training and 10,000 for testing, 10
-classes. The four files per set are looked up (``data_dir``, then ``$IPPO_DATA_DIR/<name>``,
-``../shared/data/<name>`` beside the project, the user cache) and downloaded with checksum
-verification into the user cache (or into ``data_dir`` when one is given) when absent.
+classes. The four files per set are looked up (``data_dir`` or ``data_dir/<name>``, then
+``$IPPO_DATA_DIR/<name>``, ``../shared/data/<name>`` beside the project, the user cache) and
+downloaded with checksum verification into the user cache (or into ``data_dir`` when one is
+given) when absent.
 """
 
 import os
@@ -31,8 +32,9 @@ def _locate(name, data_dir, download):
             raise OSError(f"{name}: data_dir {folder} is not a folder (give the folder that "
                           f"holds the four IDX files, or leave it out to use the default "
                           f"places and download)")
-        if all(files.find_file(folder, f) for f in _FILES):
-            return folder
+        for cand in (folder, folder / name):  # the folder itself, or a data root holding it
+            if all(files.find_file(cand, f) for f in _FILES):
+                return cand
         if not download:
             missing = [f for f in _FILES if not files.find_file(folder, f)]
             raise OSError(f"{name}: {folder} lacks {', '.join(missing)}")
@@ -92,7 +94,8 @@ def load_mnist(data_dir=None, normalize=True, flatten=True, one_hot=False, dtype
 
     ``normalize``: pixels / 255 in [0, 1] (else 0..255 as floats). ``flatten``: x of shape
     (N, 784), else (N, 1, 28, 28). ``one_hot``: labels as (N, 10) float32, else int64.
-    ``data_dir``: the folder with the four IDX files (``.gz`` or not); default: search
+    ``data_dir``: the folder with the four IDX files (``.gz`` or not), or a data folder
+    holding it as ``mnist/``; default: search
     ``$IPPO_DATA_DIR/mnist``, ``../shared/data/mnist``, the user cache; download when absent.
     """
     return _load("mnist", data_dir, normalize, flatten, one_hot, dtype, download,
