@@ -143,6 +143,12 @@ def test_resume_continues_a_run(tmp_path, capsys):
     assert run_cli(["train", "-q", "--resume", run, "--epochs", "4"], capsys)[0] == 0
     hist = json.loads((run / "history.json").read_text())
     assert hist["epochs"]["epoch"] == [1, 2, 3, 4]
+    ckpt = run / "checkpoint" / "checkpoint.npz"
+    ckpt.write_bytes(ckpt.read_bytes()[:1000])  # cut short, as by a full disk
+    rc, out, err = run_cli(["train", "-q", "--resume", run, "--epochs", "6"], capsys)
+    assert rc == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"ippo train: error: --resume: the checkpoint is damaged, remove it to "
+                          f"start the run over: {ckpt}: not a valid ippo model file (truncated")
 
 
 def test_augment_and_early_stopping_options(tmp_path, capsys):
