@@ -138,8 +138,9 @@ def test_csv_dataset_train_and_predict_with_target_column_present(tmp_path, caps
 
 def test_resume_continues_a_run(tmp_path, capsys):
     run = tmp_path / "r"
-    assert run_cli(["train", "-q", "--dataset", "iris", "--epochs", "2", "--out", run],
+    assert run_cli(["train", "-q", "--dataset", "Iris", "--epochs", "2", "--out", run],
                    capsys)[0] == 0
+    assert 'dataset = "iris"' in (run / "config.toml").read_text()  # the canonical name
     assert run_cli(["train", "-q", "--resume", run, "--epochs", "4"], capsys)[0] == 0
     hist = json.loads((run / "history.json").read_text())
     assert hist["epochs"]["epoch"] == [1, 2, 3, 4]
@@ -195,6 +196,7 @@ def files(tmp_path_factory, digits_run):
 
 ERRORS = [
     (["train", "--dataset", "cifar"], "unknown dataset 'cifar'"),
+    (["train", "--dataset", "digts"], "unknown dataset 'digts' (did you mean 'digits'?)"),
     (["train", "--dataset", "mnist", "--data-dir", "{d}/nope"], "is not a folder"),
     (["train", "--hidden", "10,a"], "--hidden: 'a' is not a layer size"),
     (["train", "--batch-size", "0"], "--batch-size: must be >= 1"),

@@ -311,6 +311,13 @@ def test_registry_names_and_errors():
         datasets.load_dataset("cifar")
     with pytest.raises(ValueError, match="only used by mnist"):
         datasets.load_dataset("iris", data_dir="x")
+    assert datasets.get_spec("MNIST").name == "mnist"
+    assert datasets.get_spec(" Fashion_MNIST ").name == "fashion-mnist"
+    with pytest.raises(ValueError, match=r"unknown dataset 'digts' \(did you mean 'digits'\?\); "):
+        datasets.get_spec("digts")
+    with pytest.raises(ValueError, match=r"unknown dataset 'fashion_mnst' \(did you mean "
+                                         r"'fashion-mnist'\?\)"):
+        datasets.get_spec("fashion_mnst")
     data = datasets.load_dataset("iris", seed=5)
     assert np.array_equal(data[0][0], datasets.load_iris(seed=5)[0][0])
 

@@ -71,7 +71,7 @@ def resolve_options(args):
     batch_size_set = "batch_size" in base or "batch_size" in given
     opts.update(base)
     opts.update(given)
-    opts["dataset"] = dataset
+    opts["dataset"] = spec.name  # the canonical name ("MNIST" -> "mnist") in config and model
     if batch_size_set:
         opts["_batch_size_given"] = True
     return opts, spec

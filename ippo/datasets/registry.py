@@ -6,6 +6,7 @@ CLI applies by default (fitted on the training part and stored in the model file
 ``load_dataset("csv:path/to/file.csv")`` loads a user's CSV file.
 """
 
+import difflib
 from dataclasses import dataclass, field
 
 from ippo.datasets import builtin, mnist, tabular
@@ -79,14 +80,18 @@ def dataset_names():
 
 
 def get_spec(name):
-    """The :class:`DatasetSpec` for ``name`` (``csv:PATH`` gets a generic tabular spec)."""
+    """The :class:`DatasetSpec` for ``name``, in any case or by an alias such as
+    ``fashion_mnist`` (``csv:PATH`` gets a generic tabular spec)."""
     if name.startswith("csv:"):
         return DatasetSpec(name, tabular.load_csv, "auto", f"CSV file {name[4:]}",
                            scaling="standardize",
                            defaults={"hidden": [64], "epochs": 50, "batch_size": 32})
-    key = ALIASES.get(name, name)
+    key = name.strip().lower()  # "MNIST", "Iris" are the same data sets
+    key = ALIASES.get(key, key)
     if key not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of "
+        close = difflib.get_close_matches(key, [*DATASETS, *ALIASES], n=1)
+        hint = f" (did you mean {ALIASES.get(close[0], close[0])!r}?)" if close else ""
+        raise ValueError(f"unknown dataset {name!r}{hint}; choose one of "
                          + ", ".join(dataset_names()))
     return DATASETS[key]
 
