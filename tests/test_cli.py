@@ -86,6 +86,15 @@ def test_predict_npy_and_csv_output(digits_run, tmp_path, capsys):
     rows = list(csv.reader((tmp_path / "p.csv").open()))
     assert len(rows[0]) == 14 and len(rows) == 4
     assert abs(sum(float(v) for v in rows[1][4:]) - 1.0) < 1e-3
+    # a .tsv is tab-separated, read as ippo train reads csv:PATH; the same predictions
+    np.savetxt(tmp_path / "x.tsv", x[:3], delimiter="\t", fmt="%g")
+    rc, out, _ = run_cli(["predict", digits_run, tmp_path / "x.tsv"], capsys)
+    assert rc == 0 and [r[1] for r in csv.reader(out.splitlines()[1:])] == [
+        str(c) for c in pred[:3]]
+    # an NA cell in the first line is a missing value, not a header
+    (tmp_path / "na.csv").write_text(",".join(["NA"] + ["0"] * 63) + "\n")
+    rc, _, err = run_cli(["predict", digits_run, tmp_path / "na.csv"], capsys)
+    assert rc == 1 and "na.csv: missing values (NaN)" in err
 
 
 def test_config_file_and_flag_precedence(tmp_path, capsys):
@@ -221,7 +230,7 @@ ERRORS = [
     (["evaluate", "{d}/pickled.npz"], "pickled.npz: not an ippo model file (it is a Python "
                                       "pickle, which ippo never loads"),
     (["predict", "{d}/pickled.npz", "{d}/header.csv"], "it is a Python pickle"),
-    (["predict", "{run}", "{d}/header.csv"], "header.csv: no samples, only a header line"),
+    (["predict", "{run}", "{d}/header.csv"], "header.csv has a header but no data rows"),
     (["predict", "{run}", "{d}/zeros.csv", "-o", "{d}/no/such/dir/p.csv"],
      "no/such/dir/p.csv: No such file or directory"),
     (["train", "--out", "{d}/afile", "--epochs", "1"], "afile exists and is not a folder"),

@@ -13,6 +13,7 @@ import sys
 import numpy as np
 
 from ippo.commands import _common as C
+from ippo.datasets.tabular import parse_cell, read_rows
 
 
 def add_parser(subparsers):
@@ -47,27 +48,12 @@ def read_inputs(path, extra, width):
             x = x[None] if x.size == width else x[:, None]
         return x.reshape(len(x), -1).astype(np.float32)
     if low.endswith((".csv", ".tsv", ".txt")):
-        delim = "\t" if low.endswith(".tsv") else ","
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delim), start=1)
-                    if r and any(c.strip() for c in r)]
-        if not rows:
-            raise ValueError(f"{path} is empty")
-        header = None
-        try:
-            [float(c) for c in rows[0][1]]
-        except ValueError:
-            header = [c.strip() for c in rows[0][1]]
-            rows = rows[1:]
-        if not rows:
-            raise ValueError(f"{path}: no samples, only a header line "
-                             f"({', '.join(header)[:60]})")
+        header, rows = read_rows(path, who=None)  # as ippo train's csv:PATH reads it
         cols = None
         feats = extra.get("feature_names")
         if header and feats and all(f in header for f in feats):
             cols = [header.index(f) for f in feats]
-        x = np.empty((len(rows), len(cols) if cols else len(rows[0][1]) if rows else 0),
-                     np.float32)
+        x = np.empty((len(rows), len(cols) if cols else len(rows[0][1])), np.float32)
         for r, (line, row) in enumerate(rows):
             vals = [row[j] for j in cols] if cols else row
             if len(vals) != x.shape[1]:
@@ -75,7 +61,7 @@ def read_inputs(path, extra, width):
                                  f"{x.shape[1]}")
             for j, c in enumerate(vals):
                 try:
-                    x[r, j] = float(c)
+                    x[r, j] = parse_cell(c)
                 except ValueError:
                     col = header[cols[j] if cols else j] if header else f"column {j + 1}"
                     raise ValueError(f"{path}: line {line}, {col!r}: cannot read "

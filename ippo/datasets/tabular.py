@@ -14,7 +14,9 @@ from ippo.preprocessing import one_hot as _one_hot
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 
 
-def _number(cell):
+def parse_cell(cell):
+    """One CSV cell as a float: NaN for a missing value (empty, NA, N/A, ?, ...);
+    ValueError for text."""
     s = cell.strip()
     if s.lower() in MISSING:
         return math.nan
@@ -25,11 +27,41 @@ def _looks_numeric(row):
     ok = 0
     for c in row:
         try:
-            _number(c)
+            parse_cell(c)
             ok += 1
         except ValueError:
             pass
     return ok == len(row)
+
+
+def read_rows(path, delimiter=None, header="auto", who="load_csv"):
+    """The non-blank rows of a CSV file (tab-separated for .tsv / .tab): ``(names, rows)``.
+
+    ``rows`` is a list of ``(line_number, cells)``, numbered from 1 as an editor shows them;
+    ``names`` the header's column names, or None without a header. ``header="auto"``: the
+    first row is a header when one of its cells is not a number (empty / NA cells count as
+    missing numbers). Errors start with ``who`` (nothing when it is None).
+    """
+    path = os.fspath(path)
+    where = f"{who}: " if who else ""
+    if not os.path.isfile(path):
+        raise OSError(f"{where}no such file: {path}")
+    if delimiter is None:
+        delimiter = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter), start=1)
+                if r and any(c.strip() for c in r)]
+    if not rows:
+        raise ValueError(f"{where}{path} is empty")
+    if header == "auto":
+        header = not _looks_numeric(rows[0][1])
+    names = None
+    if header:
+        names = [c.strip() for c in rows[0][1]]
+        rows = rows[1:]
+        if not rows:
+            raise ValueError(f"{where}{path} has a header but no data rows")
+    return names, rows
 
 
 def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_size=0.2,
@@ -51,23 +83,7 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
     (1-based line number in the file) and the column.
     """
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise OSError(f"load_csv: no such file: {path}")
-    if delimiter is None:
-        delimiter = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter), start=1)
-                if r and any(c.strip() for c in r)]
-    if not rows:
-        raise ValueError(f"load_csv: {path} is empty")
-    if header == "auto":
-        header = not _looks_numeric(rows[0][1])
-    names = None
-    if header:
-        names = [c.strip() for c in rows[0][1]]
-        rows = rows[1:]
-    if not rows:
-        raise ValueError(f"load_csv: {path} has a header but no data rows")
+    names, rows = read_rows(path, delimiter, header)
     width = len(rows[0][1])
     if names is None:
         names = [f"column {j + 1}" for j in range(width)]
@@ -98,7 +114,7 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
                              f"expected {width}")
         for k, j in enumerate(feat_cols):
             try:
-                x[r, k] = _number(row[j])
+                x[r, k] = parse_cell(row[j])
             except ValueError:
                 raise ValueError(f"load_csv: {path}: line {line}, column {names[j]!r}: "
                                  f"cannot read {row[j].strip()!r} as a number") from None
