@@ -68,6 +68,9 @@ def test_fashion_mnist_balanced_classes():
 def test_find_data_dir_honours_env(tmp_path, monkeypatch):
     (tmp_path / "mnist").mkdir()
     monkeypatch.setenv("IPPO_DATA_DIR", str(tmp_path))
+    # an empty folder (as a failed download leaves in the cache) is not the data set
+    assert datasets.find_data_dir("mnist") == MNIST_DIR
+    _small_idx_dir(tmp_path / "mnist")
     assert datasets.find_data_dir("mnist") == tmp_path / "mnist"
     monkeypatch.delenv("IPPO_DATA_DIR")
     assert datasets.find_data_dir("mnist") == MNIST_DIR

@@ -80,9 +80,20 @@ def candidate_dirs(name):
 
 
 def find_data_dir(name):
-    """The first existing folder for data set ``name`` (see the module doc), or None."""
+    """The first folder for data set ``name`` (see the module doc) that holds it, or None.
+
+    For a data set ippo can download (``REMOTE``) every one of its files must be there; for
+    others the folder must not be empty. (A failed download leaves an empty cache folder,
+    which must not count as the data.)
+    """
+    need = list(REMOTE[name]["files"]) if name in REMOTE else None
     for d in candidate_dirs(name):
-        if d.is_dir():
+        if not d.is_dir():
+            continue
+        if need is None:
+            if any(d.iterdir()):
+                return d
+        elif all(find_file(d, f) for f in need):
             return d
     return None
 
