@@ -21,6 +21,17 @@ def test_help(capsys):
     assert "usage: ippo" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command", ["demo", "train", "evaluate", "predict", "gradcheck"])
+def test_every_command_help_says_what_it_does(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    usage, description = out.split("\n\n")[:2]
+    assert usage.startswith(f"usage: ippo {command}")
+    assert not description.startswith(("options:", "positional arguments:")), out
+
+
 def test_no_command_prints_help(capsys):
     assert main([]) == 0
     out = capsys.readouterr().out

@@ -5,8 +5,11 @@ import numpy as np
 
 def add_parser(subparsers):
     """Register ``ippo demo`` with the ``argparse`` subparsers."""
-    p = subparsers.add_parser("demo", help="show the math core at work (activations, losses, "
-                              "numerical gradients, gradient descent, a computational graph)")
+    about = ("show the math core at work (activations, losses, numerical gradients, gradient "
+             "descent, a computational graph)")
+    p = subparsers.add_parser("demo", help=about, description=about[0].upper() + about[1:] + ": "
+                              "each line is one ippo.functions / ippo.numerical / ippo.graph "
+                              "call and its result.")
     p.set_defaults(func=run, command="demo")
 
 
