@@ -1,0 +1,831 @@
+"""Training in one call: ``Trainer(model, optimizer).fit(x, t, ...)`` returns a ``History``.
+
+The loop is the course's, written once::
+
+    for each epoch:
+        shuffle the sample order (when shuffle=True)
+        for each batch:
+            loss = model.loss(x_batch, t_batch)      # forward
+            model.backward()                         # gradients into model.grads
+            optimizer.update(model.params, model.grads)
+
+What ``fit`` adds around it:
+
+- **Modes.** ``batch_size=None`` is batch gradient descent (all N samples each step, one
+  update per epoch), ``batch_size=1`` online SGD (N updates per epoch), anything else
+  mini-batch (⌈N / batch_size⌉ updates per epoch; the last batch may be smaller).
+- **History.** Per-iteration loss; per epoch the running training loss (mean over the
+  epoch's batches), the training accuracy (evaluated after the epoch in inference mode;
+  R² for a regression model), and with ``x_val``/``t_val`` the validation loss and
+  accuracy. ``History.plot(path)`` draws them.
+- **Progress.** See ``ippo.progress``: a bar per epoch on a terminal, one line per epoch
+  otherwise, nothing with ``verbose=0``.
+- **Callbacks.** Objects with any of ``on_train_begin(trainer)``,
+  ``on_epoch_begin(epoch)``, ``on_batch_end(iteration, loss)``,
+  ``on_epoch_end(epoch, logs)``, ``on_train_end(history)``; setting
+  ``trainer.stop_training = True`` ends training after the current epoch.
+  ``EarlyStopping`` is one.
+- **Checkpoints.** With ``checkpoint_dir=``, after every epoch one file
+  ``checkpoint.npz`` holds the model's ``state_dict``, the optimizer's ``state_dict``, the
+  epoch, the random generator's state, the history and the callbacks' state. It is written
+  to a temporary file in the same directory, flushed to disk and then renamed over the old
+  one (``os.replace`` is atomic), so a kill at any moment leaves a loadable checkpoint. No
+  pickle: arrays plus one JSON string, loaded with ``allow_pickle=False``.
+  ``fit(..., resume=True)`` restores all of it and continues with the next epoch; with the
+  same data and arguments the final weights are bit-identical to an uninterrupted run
+  (the random generators of the model's layers, such as Dropout's, are saved too).
+- **Safety.** Bad input raises ``ValueError`` before any update; a NaN or infinite loss
+  raises ``TrainingDivergedError`` naming the epoch and iteration (the last checkpoint is
+  left as it was).
+- **Augmentation.** ``augment(x_batch, rng) -> x_batch`` is called on every training batch
+  (never on validation data) with the trainer's ``numpy.random.Generator``. The batch it
+  receives is the trainer's own buffer, so it may modify it in place and return it, or
+  return a new array of the same length.
+"""
+
+import json
+import math
+import os
+import tempfile
+import time
+
+import numpy as np
+
+from ippo import metrics as _metrics
+from ippo.progress import make_progress
+
+__all__ = [
+    "Trainer",
+    "History",
+    "Callback",
+    "EarlyStopping",
+    "TrainingDivergedError",
+    "save_checkpoint",
+    "load_checkpoint",
+    "CHECKPOINT_NAME",
+]
+
+#: file name of the checkpoint inside ``checkpoint_dir``
+CHECKPOINT_NAME = "checkpoint.npz"
+CHECKPOINT_FORMAT = 1
+
+
+class TrainingDivergedError(ValueError):
+    """The loss became NaN or infinite: training stopped (try a smaller learning rate)."""
+
+    def __init__(self, message, epoch=None, iteration=None, loss=None):
+        super().__init__(message)
+        self.epoch = epoch
+        self.iteration = iteration
+        self.loss = loss
+
+
+# =========================================================================== History
+
+
+class History:
+    """What happened during ``fit``.
+
+    - ``iteration_loss``: the loss of every parameter update, in order (list of floats).
+    - ``epochs``: dict of per-epoch lists, all of the same length: ``"epoch"`` (1-based),
+      ``"loss"`` (mean training loss over the epoch's batches), ``metric`` (training
+      ``"accuracy"``, or ``"r2"`` for regression), ``"val_loss"`` and ``"val_" + metric``
+      (when validation data was given), ``"time"`` (seconds) and ``"lr"``.
+    - ``history["val_loss"]`` is ``history.epochs["val_loss"]``; ``history.metric`` is the
+      metric's name; ``history.iterations_per_epoch``; ``history.best_epoch`` is set by
+      ``EarlyStopping``.
+    """
+
+    def __init__(self, metric="accuracy", iterations_per_epoch=None):
+        self.metric = metric
+        self.iterations_per_epoch = iterations_per_epoch
+        self.iteration_loss = []
+        self.epochs = {}
+        self.best_epoch = None
+        self.stopped_epoch = None
+
+    def __getitem__(self, key):
+        return self.epochs[key]
+
+    def __contains__(self, key):
+        return key in self.epochs
+
+    def __len__(self):
+        return len(self.epochs.get("epoch", ()))
+
+    def __repr__(self):
+        last = {k: v[-1] for k, v in self.epochs.items() if v and k != "epoch"}
+        return f"History({len(self)} epochs, {len(self.iteration_loss)} iterations, last={last})"
+
+    def append_epoch(self, logs):
+        n = len(self)
+        for k in logs:
+            if k not in self.epochs:
+                self.epochs[k] = [None] * n
+        for k, col in self.epochs.items():
+            col.append(logs.get(k))
+
+    def to_dict(self):
+        """A JSON-able dict: ``metric``, ``iterations_per_epoch``, ``iteration_loss``,
+        ``epochs``, ``best_epoch``, ``stopped_epoch``."""
+        return {
+            "metric": self.metric,
+            "iterations_per_epoch": self.iterations_per_epoch,
+            "iteration_loss": [float(v) for v in self.iteration_loss],
+            "epochs": {k: list(v) for k, v in self.epochs.items()},
+            "best_epoch": self.best_epoch,
+            "stopped_epoch": self.stopped_epoch,
+        }
+
+    @classmethod
+    def from_dict(cls, d):
+        h = cls(d.get("metric", "accuracy"), d.get("iterations_per_epoch"))
+        h.iteration_loss = [float(v) for v in d.get("iteration_loss", [])]
+        h.epochs = {k: list(v) for k, v in d.get("epochs", {}).items()}
+        h.best_epoch = d.get("best_epoch")
+        h.stopped_epoch = d.get("stopped_epoch")
+        return h
+
+    def plot(self, path=None, title=None):
+        """Draw the loss and metric curves; write a PNG to ``path`` (if given).
+
+        Left: the loss of every iteration (light), its per-epoch training mean and the
+        validation loss, against epochs. Right: training and validation accuracy (or R²).
+        Needs matplotlib (``pip install "ippo[plot]"``). Returns the matplotlib Figure.
+        """
+        try:
+            from matplotlib.backends.backend_agg import FigureCanvasAgg
+            from matplotlib.figure import Figure
+        except ImportError as e:
+            raise ImportError(
+                'History.plot needs matplotlib: pip install matplotlib (or pip install '
+                '"ippo[plot]"); History.to_dict() gives the numbers without it'
+            ) from e
+        fig = Figure(figsize=(11, 4.2), dpi=110, layout="constrained")
+        style = "o-" if len(self) <= 40 else "-"
+        FigureCanvasAgg(fig)
+        ax_loss, ax_metric = fig.subplots(1, 2)
+        epochs = np.asarray(self.epochs.get("epoch", []), dtype=float)
+        first_epoch = epochs[0] if len(epochs) else 1.0
+        it = np.asarray(self.iteration_loss, dtype=float)
+        if len(it) and self.iterations_per_epoch:
+            x_it = first_epoch - 1 + (np.arange(len(it)) + 1) / self.iterations_per_epoch
+            ax_loss.plot(x_it, it, color="tab:blue", alpha=0.25, lw=0.8, label="loss per iteration")
+        for key, color, label in (
+            ("loss", "tab:blue", "train (epoch mean)"),
+            ("val_loss", "tab:orange", "validation"),
+        ):
+            y = self._column(key)
+            if y is not None:
+                ax_loss.plot(epochs, y, style, color=color, ms=3.5, lw=1.8, label=label)
+        ax_loss.set_title("loss")
+        ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("loss")
+        if len(it) and np.all(it[np.isfinite(it)] > 0) and it.max() / max(it.min(), 1e-300) > 30:
+            ax_loss.set_yscale("log")
+        m = self.metric
+        for key, color, label in (
+            (m, "tab:blue", "train"),
+            ("val_" + m, "tab:orange", "validation"),
+        ):
+            y = self._column(key)
+            if y is not None:
+                ax_metric.plot(epochs, y, style, color=color, ms=3.5, lw=1.8, label=label)
+        ax_metric.set_title(m)
+        ax_metric.set_xlabel("epoch")
+        ax_metric.set_ylabel(m)
+        if self.best_epoch is not None:
+            for ax in (ax_loss, ax_metric):
+                ax.axvline(self.best_epoch, color="gray", ls="--", lw=1, label="best epoch")
+        for ax in (ax_loss, ax_metric):
+            ax.grid(True, alpha=0.3)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(loc="best", fontsize=9)
+            if len(epochs) and len(epochs) <= 20:
+                ax.set_xticks(epochs)
+        if title:
+            fig.suptitle(title)
+        if path is not None:
+            fig.savefig(os.fspath(path))
+        return fig
+
+    def _column(self, key):
+        col = self.epochs.get(key)
+        if not col or all(v is None for v in col):
+            return None
+        return np.array([np.nan if v is None else v for v in col], dtype=float)
+
+
+# =========================================================================== callbacks
+
+
+class Callback:
+    """Base class for callbacks: override the hooks you need.
+
+    ``self.trainer`` is set before ``on_train_begin``. Set ``self.trainer.stop_training =
+    True`` to stop after the current epoch. A callback with ``state_dict()`` /
+    ``load_state_dict(d)`` (arrays and JSON-able scalars) is saved in checkpoints.
+    """
+
+    trainer = None
+
+    def on_train_begin(self, trainer):
+        pass
+
+    def on_epoch_begin(self, epoch):
+        pass
+
+    def on_batch_end(self, iteration, loss):
+        pass
+
+    def on_epoch_end(self, epoch, logs):
+        pass
+
+    def on_train_end(self, history):
+        pass
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved for ``patience`` epochs; restore the best weights.
+
+    ``monitor`` defaults to ``"val_loss"`` (``"loss"`` without validation data); ``mode``
+    "min" / "max" / "auto" (min for names containing "loss", else max). An improvement must
+    beat the best value by more than ``min_delta``. With ``restore_best=True`` the model's
+    weights are set back to the best epoch's when training ends (by stopping or not).
+    """
+
+    def __init__(self, monitor=None, patience=5, min_delta=0.0, mode="auto", restore_best=True):
+        if int(patience) < 0:
+            raise ValueError(f"EarlyStopping: patience must be >= 0, got {patience}")
+        if mode not in ("auto", "min", "max"):
+            raise ValueError(f"EarlyStopping: mode must be 'auto', 'min' or 'max', got {mode!r}")
+        self.monitor = monitor
+        self.patience = int(patience)
+        self.min_delta = abs(float(min_delta))
+        self.mode = mode
+        self.restore_best = restore_best
+        self.best = None
+        self.best_epoch = None
+        self.wait = 0
+        self.stopped_epoch = None
+        self._best_weights = None
+
+    def _minimise(self):
+        if self.mode == "auto":
+            return "loss" in self.monitor or "error" in self.monitor
+        return self.mode == "min"
+
+    def on_train_begin(self, trainer):
+        if self.monitor is None:
+            self.monitor = "val_loss" if trainer.has_validation else "loss"
+        elif self.monitor.startswith("val_") and not trainer.has_validation:
+            raise ValueError(
+                f"EarlyStopping: monitor={self.monitor!r} needs validation data "
+                f"(pass x_val and t_val to fit)"
+            )
+
+    def on_epoch_end(self, epoch, logs):
+        value = logs.get(self.monitor)
+        if value is None:
+            raise ValueError(
+                f"EarlyStopping: {self.monitor!r} is not among the epoch's metrics "
+                f"{sorted(k for k in logs if logs[k] is not None)}"
+            )
+        if self.best is None:
+            better = True
+        elif self._minimise():
+            better = value < self.best - self.min_delta
+        else:
+            better = value > self.best + self.min_delta
+        if better:
+            self.best, self.best_epoch, self.wait = float(value), epoch, 0
+            if self.restore_best:
+                self._best_weights = {
+                    k: np.array(v, copy=True) for k, v in self.trainer.model.state_dict().items()
+                }
+        else:
+            self.wait += 1
+            if self.wait > self.patience:
+                self.stopped_epoch = epoch
+                self.trainer.stop_training = True
+        self.trainer.history.best_epoch = self.best_epoch
+
+    def on_train_end(self, history):
+        if self.restore_best and self._best_weights is not None:
+            self.trainer.model.load_state_dict(self._best_weights)
+        history.best_epoch = self.best_epoch
+        history.stopped_epoch = self.stopped_epoch
+
+    def state_dict(self):
+        d = {
+            "monitor": self.monitor,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "wait": self.wait,
+            "stopped_epoch": self.stopped_epoch,
+        }
+        if self._best_weights is not None:
+            d["best_weights"] = self._best_weights
+        return d
+
+    def load_state_dict(self, d):
+        self.monitor = d.get("monitor", self.monitor)
+        self.best = d.get("best")
+        self.best_epoch = d.get("best_epoch")
+        self.wait = int(d.get("wait", 0))
+        self.stopped_epoch = d.get("stopped_epoch")
+        bw = d.get("best_weights")
+        self._best_weights = None if bw is None else {k: np.array(v) for k, v in bw.items()}
+
+
+# =========================================================================== checkpoints
+
+
+def _flatten(prefix, d, arrays, meta):
+    """Split a nested dict into arrays (``prefix/key`` names) and JSON-able scalars."""
+    for k, v in d.items():
+        name = f"{prefix}/{k}" if prefix else str(k)
+        if isinstance(v, dict):
+            sub_meta = {}
+            _flatten(name, v, arrays, sub_meta)
+            meta[k] = {"__dict__": sub_meta}
+        elif isinstance(v, np.ndarray):
+            arrays[name] = v
+            meta[k] = {"__array__": name}
+        elif isinstance(v, np.generic):
+            meta[k] = v.item()
+        else:
+            meta[k] = v
+
+
+def _unflatten(meta, z):
+    out = {}
+    for k, v in meta.items():
+        if isinstance(v, dict) and "__array__" in v:
+            out[k] = z[v["__array__"]]
+        elif isinstance(v, dict) and "__dict__" in v:
+            out[k] = _unflatten(v["__dict__"], z)
+        else:
+            out[k] = v
+    return out
+
+
+def save_checkpoint(path, state):
+    """Write ``state`` (a nested dict of arrays and JSON-able values) to ``path`` atomically.
+
+    The arrays go into an ``.npz`` under their slash-joined key paths; everything else into a
+    JSON string stored as the uint8 array ``__meta__``. The file is first written to a
+    temporary file in the same directory, flushed and fsynced, then renamed over ``path``.
+    """
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    arrays, meta = {}, {}
+    _flatten("", state, arrays, meta)
+    blob = json.dumps({"format": CHECKPOINT_FORMAT, "state": meta}).encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, __meta__=np.frombuffer(blob, dtype=np.uint8), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable (not possible on every platform)
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
+
+
+def load_checkpoint(path):
+    """Read what ``save_checkpoint`` wrote (``allow_pickle=False``): the nested dict."""
+    with np.load(os.fspath(path), allow_pickle=False) as z:
+        if "__meta__" not in z.files:
+            raise ValueError(f"{path} is not an ippo checkpoint (no __meta__ entry)")
+        meta = json.loads(z["__meta__"].tobytes().decode("utf-8"))
+        if meta.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError(
+                f"{path}: checkpoint format {meta.get('format')} is not supported "
+                f"(expected {CHECKPOINT_FORMAT})"
+            )
+        return _unflatten(meta["state"], {k: z[k] for k in z.files})
+
+
+# =========================================================================== Trainer
+
+
+class Trainer:
+    """Trains a model with an optimizer: ``Trainer(model, optimizer).fit(x, t, ...)``.
+
+    ``model`` follows the contract of ``ippo.models`` (``loss``, ``backward``, ``params``,
+    ``grads``, ``accuracy``, ``train``/``eval``, ``task``, ``state_dict``); ``optimizer``
+    one of ``ippo.optimizers``. ``verbose``: 0 silent, 1 a progress bar on a terminal (one
+    line per epoch elsewhere), 2 one line per epoch always. ``eval_batch_size`` bounds the
+    memory of the end-of-epoch evaluation passes.
+    """
+
+    def __init__(self, model, optimizer, verbose=1, eval_batch_size=4096, file=None):
+        self.model = model
+        self.optimizer = optimizer
+        self.verbose = verbose
+        self.eval_batch_size = int(eval_batch_size)
+        self.file = file
+        self.stop_training = False
+        self.history = None
+        self.has_validation = False
+        self.epoch = 0
+
+    # ------------------------------------------------------------------ evaluation
+
+    @property
+    def metric_name(self):
+        return "r2" if getattr(self.model, "task", None) == "regression" else "accuracy"
+
+    def evaluate(self, x, t, loss=True):
+        """``{"loss": float, metric: float}`` on (x, t) in inference mode, in batches.
+
+        The metric is accuracy for classifiers, R² for regression.
+        """
+        model = self.model
+        was_training = getattr(model, "training", True)
+        model.eval()
+        try:
+            n = len(x)
+            bs = max(1, self.eval_batch_size)
+            total_loss = 0.0
+            if self.metric_name == "r2":
+                preds = []
+                for s in range(0, n, bs):
+                    xc, tc = x[s : s + bs], t[s : s + bs]
+                    if loss:
+                        total_loss += model.loss(xc, tc) * len(xc)
+                    preds.append(np.asarray(model.predict(xc)))
+                metric = _metrics.r2_score(np.concatenate(preds), t)
+            else:
+                correct = 0.0
+                for s in range(0, n, bs):
+                    xc, tc = x[s : s + bs], t[s : s + bs]
+                    if loss:
+                        total_loss += model.loss(xc, tc) * len(xc)
+                    correct += model.accuracy(xc, tc) * len(xc)
+                metric = correct / n
+        finally:
+            if was_training:
+                model.train()
+        out = {self.metric_name: float(metric)}
+        if loss:
+            out["loss"] = float(total_loss / n)
+        return out
+
+    # ------------------------------------------------------------------ validation
+
+    def _check_data(self, x, t, name_x="x", name_t="t"):
+        x = np.asarray(x)
+        t = np.asarray(t)
+        if x.ndim == 0 or t.ndim == 0:
+            raise ValueError(f"fit: {name_x} and {name_t} must be arrays of samples, got scalars")
+        if len(x) != len(t):
+            raise ValueError(
+                f"fit: {name_x} has {len(x)} samples but {name_t} has {len(t)}; they must match"
+            )
+        if len(x) == 0:
+            raise ValueError(f"fit: {name_x} is empty (0 samples); nothing to train on")
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"fit: {name_x} must be numeric, got dtype {x.dtype}")
+        dtype = self._dtype()
+        if x.dtype != dtype:
+            x = x.astype(dtype)
+        if not np.isfinite(x).all():
+            raise ValueError(f"fit: {name_x} contains NaN or infinite values")
+        if t.dtype.kind not in "biuf":
+            raise ValueError(f"fit: {name_t} must be numeric, got dtype {t.dtype}")
+        # one inference forward of a single sample: checks x's shape and gives the output size
+        model = self.model
+        was_training = getattr(model, "training", True)
+        out = np.asarray(model.scores(x[:1]))
+        if was_training:
+            model.train()
+        self._check_targets(t, out.shape[1:], name_t)
+        if t.dtype.kind == "f" and getattr(model, "task", None) != "regression":
+            if t.dtype != dtype:
+                t = t.astype(dtype)
+        return x, t
+
+    def _check_targets(self, t, out_shape, name_t):
+        task = getattr(self.model, "task", None)
+        n_out = out_shape[-1] if out_shape else 1
+        if task == "multiclass":
+            if t.ndim == 1:
+                if t.dtype.kind == "f" and not np.all(t == np.floor(t)):
+                    raise ValueError(f"fit: {name_t} holds non-integer class labels")
+                lo, hi = t.min(), t.max()
+                if lo < 0 or hi >= n_out:
+                    raise ValueError(
+                        f"fit: {name_t} holds class labels from {int(lo)} to {int(hi)}, but the "
+                        f"model has {n_out} outputs (valid labels: 0..{n_out - 1})"
+                    )
+            elif t.shape[1:] != tuple(out_shape):
+                raise ValueError(
+                    f"fit: {name_t} has shape {t.shape}; expected class labels ({len(t)},) or "
+                    f"one-hot ({len(t)}, {n_out}) for a model with {n_out} outputs"
+                )
+        elif task == "binary":
+            if t.shape[1:] not in ((), (1,)):
+                raise ValueError(
+                    f"fit: {name_t} has shape {t.shape}; a binary classifier needs 0/1 labels "
+                    f"of shape ({len(t)},) or ({len(t)}, 1)"
+                )
+            if t.min() < 0 or t.max() > 1:
+                raise ValueError(
+                    f"fit: {name_t} holds values from {t.min()} to {t.max()}; binary labels "
+                    f"must lie in [0, 1]"
+                )
+        elif task == "regression":
+            if t.shape[1:] != tuple(out_shape) and not (t.ndim == 1 and n_out == 1):
+                raise ValueError(
+                    f"fit: {name_t} has shape {t.shape} but the model outputs {tuple(out_shape)} "
+                    f"per sample"
+                )
+
+    def _dtype(self):
+        params = self.model.params
+        return params[0].dtype if params else np.dtype(np.float32)
+
+    # ------------------------------------------------------------------ fit
+
+    def fit(
+        self,
+        x,
+        t,
+        epochs=10,
+        batch_size=100,
+        x_val=None,
+        t_val=None,
+        shuffle=True,
+        seed=None,
+        callbacks=None,
+        early_stopping=None,
+        checkpoint_dir=None,
+        resume=False,
+        augment=None,
+        eval_train=True,
+    ):
+        """Train for ``epochs`` epochs; return the ``History``.
+
+        ``batch_size=None`` batch GD, ``1`` online SGD, else mini-batch. ``seed`` seeds the
+        shuffling (and the generator passed to ``augment``). ``early_stopping``: an
+        ``EarlyStopping`` or an int patience (monitoring ``val_loss`` when validation data is
+        given). ``checkpoint_dir``: save ``checkpoint.npz`` there after every epoch;
+        ``resume=True`` continues from it (starting fresh if there is none).
+        ``eval_train=False`` skips the end-of-epoch accuracy pass over the training data
+        (the running loss is still recorded).
+        """
+        model, optimizer = self.model, self.optimizer
+        # ---------------------------------------------------------- validate
+        epochs = _int_arg("epochs", epochs, minimum=1)
+        x, t = self._check_data(x, t)
+        n = len(x)
+        if batch_size is None:
+            bs = n
+        else:
+            bs = _int_arg("batch_size", batch_size, minimum=1)
+            if bs > n:
+                raise ValueError(
+                    f"fit: batch_size={bs} is larger than the data ({n} samples); use "
+                    f"batch_size=None for batch gradient descent over all samples"
+                )
+        if (x_val is None) != (t_val is None):
+            raise ValueError("fit: give both x_val and t_val, or neither")
+        self.has_validation = x_val is not None
+        if self.has_validation:
+            x_val, t_val = self._check_data(x_val, t_val, "x_val", "t_val")
+        if augment is not None and not callable(augment):
+            raise ValueError(f"fit: augment must be callable(x_batch, rng), got {augment!r}")
+        if resume and checkpoint_dir is None:
+            raise ValueError("fit: resume=True needs checkpoint_dir")
+        callbacks = list(callbacks or [])
+        if early_stopping is not None:
+            if not isinstance(early_stopping, EarlyStopping):
+                early_stopping = EarlyStopping(patience=early_stopping)
+            callbacks.append(early_stopping)
+        for cb in callbacks:
+            cb.trainer = self
+        iters_per_epoch = -(-n // bs)
+        metric = self.metric_name
+        params, grads = model.params, model.grads
+
+        # ---------------------------------------------------------- state
+        rng = np.random.default_rng(seed)
+        self.rng = rng
+        self.history = History(metric, iters_per_epoch)
+        start_epoch = 0
+        ckpt_path = None
+        if checkpoint_dir is not None:
+            ckpt_path = os.path.join(os.fspath(checkpoint_dir), CHECKPOINT_NAME)
+            if resume and os.path.exists(ckpt_path):
+                start_epoch = self._restore(ckpt_path, n, bs, callbacks)
+                rng = self.rng
+        self.epoch = start_epoch
+        self.stop_training = False
+
+        # ---------------------------------------------------------- loop setup
+        copy_batches = shuffle or augment is not None
+        if copy_batches and bs < n or augment is not None:
+            xbuf = np.empty((bs,) + x.shape[1:], dtype=x.dtype)
+            tbuf = np.empty((bs,) + t.shape[1:], dtype=t.dtype)
+        else:
+            xbuf = tbuf = None
+        batch_cbs = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+        progress = make_progress(self.verbose, epochs, self.file)
+        keys = ["loss", metric, "val_loss", "val_" + metric]
+        history = self.history
+        it_loss = history.iteration_loss
+        iteration = len(it_loss)
+        isfinite = math.isfinite
+        model.train()
+        for cb in callbacks:
+            if _overrides(cb, "on_train_begin"):
+                cb.on_train_begin(self)
+        if progress is not None and start_epoch and self.verbose:
+            print(
+                f"resuming from {ckpt_path} after epoch {start_epoch}",
+                file=self.file if self.file is not None else None,
+            )
+        try:
+            for epoch in range(start_epoch + 1, epochs + 1):
+                if self.stop_training:
+                    break
+                t0 = time.perf_counter()
+                for cb in callbacks:
+                    if _overrides(cb, "on_epoch_begin"):
+                        cb.on_epoch_begin(epoch)
+                order = rng.permutation(n) if shuffle else None
+                if progress is not None:
+                    progress.start_epoch(epoch, n)
+                loss_sum = 0.0
+                for start in range(0, n, bs):
+                    stop = min(start + bs, n)
+                    k = stop - start
+                    if xbuf is not None:
+                        xb, tb = xbuf[:k], tbuf[:k]
+                        if order is not None:
+                            idx = order[start:stop]
+                            np.take(x, idx, axis=0, out=xb)
+                            np.take(t, idx, axis=0, out=tb)
+                        else:
+                            xb[...] = x[start:stop]
+                            tb[...] = t[start:stop]
+                    elif order is not None:  # batch GD with shuffling: order is irrelevant
+                        xb, tb = x, t
+                    else:
+                        xb, tb = x[start:stop], t[start:stop]
+                    if augment is not None:
+                        xb = augment(xb, rng)
+                    loss = model.loss(xb, tb)
+                    if not isfinite(loss):
+                        raise self._diverged(loss, epoch, iteration, start // bs + 1, ckpt_path)
+                    model.backward()
+                    optimizer.update(params, grads)
+                    it_loss.append(loss)
+                    iteration += 1
+                    loss_sum += loss * k
+                    for cb in batch_cbs:
+                        cb.on_batch_end(iteration, loss)
+                    if progress is not None:
+                        progress.step(k, loss_sum / stop)
+                train_time = time.perf_counter() - t0
+                logs = {"epoch": epoch, "loss": loss_sum / n}
+                if eval_train:
+                    logs[metric] = self.evaluate(x, t, loss=False)[metric]
+                if self.has_validation:
+                    val = self.evaluate(x_val, t_val)
+                    logs["val_loss"] = val["loss"]
+                    logs["val_" + metric] = val[metric]
+                logs["time"] = time.perf_counter() - t0
+                logs["samples_per_s"] = n / train_time if train_time > 0 else None
+                logs["lr"] = getattr(optimizer, "lr", None)
+                history.append_epoch(logs)
+                self.epoch = epoch
+                for cb in callbacks:
+                    if _overrides(cb, "on_epoch_end"):
+                        cb.on_epoch_end(epoch, logs)
+                if progress is not None:
+                    progress.end_epoch(epoch, logs, keys)
+                if ckpt_path is not None:
+                    self._save(ckpt_path, epoch, n, bs, callbacks)
+        finally:
+            if progress is not None:
+                progress.close()
+        for cb in callbacks:
+            if _overrides(cb, "on_train_end"):
+                cb.on_train_end(history)
+        return history
+
+    # ------------------------------------------------------------------ helpers
+
+    def _diverged(self, loss, epoch, iteration, batch, ckpt_path):
+        lr = getattr(self.optimizer, "lr", None)
+        msg = (
+            f"training diverged: the loss became {loss} at epoch {epoch}, iteration {batch} "
+            f"of the epoch (update {iteration + 1} overall)"
+        )
+        msg += "; try a smaller learning rate"
+        if lr:
+            msg += f" (lr is {lr:g} now)"
+        msg += ", gradient clipping (clip_norm=) or normalised inputs"
+        if ckpt_path is not None and os.path.exists(ckpt_path):
+            msg += f". The last good checkpoint (epoch {self.epoch}) is intact: {ckpt_path}"
+        return TrainingDivergedError(msg, epoch=epoch, iteration=batch, loss=loss)
+
+    def _save(self, path, epoch, n, bs, callbacks):
+        cb_states = {
+            str(i): cb.state_dict() for i, cb in enumerate(callbacks) if hasattr(cb, "state_dict")
+        }
+        history = self.history.to_dict()
+        iteration_loss = np.asarray(history.pop("iteration_loss"), dtype=np.float64)
+        state = {
+            "epoch": epoch,
+            "fit": {"n_samples": n, "batch_size": bs},
+            "model": {k: np.asarray(v) for k, v in self.model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "rng": self.rng.bit_generator.state,
+            "layer_rngs": {
+                str(i): rng.bit_generator.state for i, rng in _layer_rngs(self.model)
+            },
+            "history": history,
+            "iteration_loss": iteration_loss,
+            "callbacks": cb_states,
+        }
+        save_checkpoint(path, state)
+
+    def _restore(self, path, n, bs, callbacks):
+        state = load_checkpoint(path)
+        fit = state.get("fit", {})
+        if fit.get("n_samples") != n:
+            raise ValueError(
+                f"fit(resume=True): the checkpoint {path} was made on {fit.get('n_samples')} "
+                f"samples but x has {n}; pass the same data, or resume=False to start over"
+            )
+        if fit.get("batch_size") != bs:
+            raise ValueError(
+                f"fit(resume=True): the checkpoint {path} was made with batch size "
+                f"{fit.get('batch_size')} but this call uses {bs}; the continuation would "
+                f"not be the same run"
+            )
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rng = _generator_from_state(state["rng"])
+        saved = state.get("layer_rngs", {})
+        for i, rng in _layer_rngs(self.model):
+            if str(i) in saved:
+                rng.bit_generator.state = saved[str(i)]
+        hist = state["history"]
+        hist["iteration_loss"] = state["iteration_loss"].tolist()
+        self.history = History.from_dict(hist)
+        for i, cb in enumerate(callbacks):
+            d = state.get("callbacks", {}).get(str(i))
+            if d is not None and hasattr(cb, "load_state_dict"):
+                cb.load_state_dict(d)
+        return int(state["epoch"])
+
+
+def _layer_rngs(model):
+    """(index, Generator) of every layer with its own random generator (Dropout's masks)."""
+    for i, layer in enumerate(getattr(model, "layers", ())):
+        rng = getattr(layer, "rng", None)
+        if isinstance(rng, np.random.Generator):
+            yield i, rng
+
+
+def _generator_from_state(state):
+    name = state["bit_generator"]
+    bit_gen = getattr(np.random, name, None)
+    if bit_gen is None or not isinstance(bit_gen, type):
+        raise ValueError(f"checkpoint: unknown random bit generator {name!r}")
+    rng = np.random.Generator(bit_gen())
+    rng.bit_generator.state = state
+    return rng
+
+
+def _overrides(cb, name):
+    method = getattr(type(cb), name, None)
+    if method is None:
+        return callable(getattr(cb, name, None))
+    return method is not getattr(Callback, name, None)
+
+
+def _int_arg(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"fit: {name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"fit: {name} must be at least {minimum}, got {value}")
+    return int(value)

@@ -1,0 +1,219 @@
+"""Optimizers: the course's comparison function, hand-computed first steps, state round trip,
+clipping, and no allocation per step."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from ippo import optimizers as O
+
+
+def f(x, y):
+    return x * x / 20.0 + y * y
+
+
+def grad_f(p):
+    return np.array([p[0] / 10.0, 2.0 * p[1]])
+
+
+# settings with which each optimizer reaches the minimum from (-7, 2) in 300 steps
+SETTINGS = {
+    "SGD": dict(lr=0.95),
+    "Momentum": dict(lr=0.1),
+    "Nesterov": dict(lr=0.1),
+    "AdaGrad": dict(lr=1.5),
+    "RMSprop": dict(lr=0.1),
+    "AdaDelta": dict(),
+    "Adam": dict(lr=0.3),
+}
+
+
+def run(opt, steps, start=(-7.0, 2.0), dtype=np.float64):
+    p = np.array(start, dtype=dtype)
+    g = np.zeros_like(p)
+    path = [p.copy()]
+    for _ in range(steps):
+        g[...] = grad_f(p)
+        opt.update([p], [g])
+        path.append(p.copy())
+    return p, np.array(path)
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_minimises_course_function(name):
+    opt = getattr(O, name)(**SETTINGS[name])
+    steps = 3000 if name == "AdaDelta" else 300
+    p, path = run(opt, steps)
+    assert f(*path[0]) == pytest.approx(49 / 20 + 4)
+    assert f(*p) < 1e-2 * f(*path[0]), (name, p)
+    assert opt.t == steps
+
+
+def hand_steps(name, hp, n=3):
+    """The rules written out directly, one scalar pair at a time, in float64."""
+    p = np.array([-7.0, 2.0])
+    out = []
+    st = {}
+    for t in range(1, n + 1):
+        g = grad_f(p)
+        if name == "SGD":
+            p = p - hp["lr"] * g
+        elif name == "Momentum":
+            v = st.get("v", 0.0)
+            v = 0.9 * v - hp["lr"] * g
+            st["v"] = v
+            p = p + v
+        elif name == "Nesterov":
+            v0 = st.get("v", 0.0)
+            v = 0.9 * v0 - hp["lr"] * g
+            st["v"] = v
+            p = p + 0.81 * v0 - 1.9 * hp["lr"] * g
+        elif name == "AdaGrad":
+            h = st.get("h", 0.0) + g * g
+            st["h"] = h
+            p = p - hp["lr"] * g / (np.sqrt(h) + 1e-7)
+        elif name == "RMSprop":
+            h = 0.99 * st.get("h", 0.0) + 0.01 * g * g
+            st["h"] = h
+            p = p - hp["lr"] * g / (np.sqrt(h) + 1e-7)
+        elif name == "AdaDelta":
+            h = 0.95 * st.get("h", 0.0) + 0.05 * g * g
+            s = st.get("s", 0.0)
+            d = np.sqrt(s + 1e-6) / np.sqrt(h + 1e-6) * g
+            st["h"], st["s"] = h, 0.95 * s + 0.05 * d * d
+            p = p - d
+        elif name == "Adam":
+            m = 0.9 * st.get("m", 0.0) + 0.1 * g
+            v = 0.999 * st.get("v", 0.0) + 0.001 * g * g
+            st["m"], st["v"] = m, v
+            lr_t = hp["lr"] * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+            p = p - lr_t * m / (np.sqrt(v) + 1e-7)
+        out.append(p.copy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_first_steps_match_rule(name):
+    opt = getattr(O, name)(**SETTINGS[name])
+    _, path = run(opt, 3)
+    np.testing.assert_allclose(path[1:], hand_steps(name, SETTINGS[name]), rtol=1e-12, atol=1e-12)
+
+
+def test_sgd_first_step_by_hand():
+    # g(-7, 2) = (-0.7, 4); W - 0.95 g = (-7 + 0.665, 2 - 3.8)
+    _, path = run(O.SGD(lr=0.95), 1)
+    np.testing.assert_allclose(path[1], [-6.335, -1.8])
+
+
+def test_adam_first_step_is_lr_times_sign():
+    # with bias correction, Adam's first step is lr · g/|g| (up to eps)
+    _, path = run(O.Adam(lr=0.3), 1)
+    np.testing.assert_allclose(path[1], [-7 + 0.3, 2 - 0.3], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_state_dict_round_trip_continues_identically(name, tmp_path):
+    a = getattr(O, name)(**SETTINGS[name])
+    p, _ = run(a, 5)
+    d = a.state_dict()
+    # through an .npz without pickle, as the checkpoint does
+    arrays = {f"state/{k}": v for k, v in d["state"].items()}
+    np.savez(tmp_path / "s.npz", **arrays)
+    with np.load(tmp_path / "s.npz", allow_pickle=False) as z:
+        state = {k[len("state/"):]: z[k] for k in z.files}
+    scalars = {k: v for k, v in d.items() if k != "state"}
+    b = getattr(O, name)(lr=0.5) if name != "AdaDelta" else O.AdaDelta(rho=0.5)
+    b.load_state_dict({**scalars, "state": state})
+    assert b.t == 5
+    pa, pb = p.copy(), p.copy()
+    for _ in range(5):
+        ga, gb = grad_f(pa), grad_f(pb)
+        a.update([pa], [ga])
+        b.update([pb], [gb])
+    np.testing.assert_array_equal(pa, pb)
+
+
+def test_load_state_dict_rejects_other_optimizer():
+    with pytest.raises(ValueError, match="saved by Adam"):
+        O.SGD(0.1).load_state_dict(O.Adam().state_dict())
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_float32_stays_float32(name):
+    opt = getattr(O, name)(**SETTINGS[name])
+    p, _ = run(opt, 3, dtype=np.float32)
+    assert p.dtype == np.float32
+    for arr in opt.state_dict()["state"].values():
+        assert arr.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_update_in_place_and_no_new_arrays(name):
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((1000, 500)).astype(np.float32)  # 2 MB
+    b = np.zeros(500, np.float32)
+    gw = rng.standard_normal(w.shape).astype(np.float32)
+    gb = np.ones_like(b)
+    opt = getattr(O, name)(**SETTINGS[name], clip_norm=10.0)
+    opt.update([w, b], [gw, gb])  # first call creates the state lazily
+    ids = [id(a) for arrays in opt._state.values() for a in arrays]
+    w_id, w_ptr = id(w), w.__array_interface__["data"][0]
+    gw_before = gw.copy()
+    tracemalloc.start()
+    for _ in range(3):
+        opt.update([w, b], [gw, gb])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < 100_000, f"{name}.update allocated {peak} bytes (param is {w.nbytes})"
+    assert [id(a) for arrays in opt._state.values() for a in arrays] == ids
+    assert id(w) == w_id and w.__array_interface__["data"][0] == w_ptr
+    np.testing.assert_array_equal(gw, gw_before)  # clipping did not touch the caller's grads
+
+
+def test_clip_norm_scales_the_step():
+    # global norm of (3, 4) is 5; clip to 1 → effective gradient (0.6, 0.8)
+    p = np.zeros(2)
+    g = np.array([3.0, 4.0])
+    opt = O.SGD(lr=1.0, clip_norm=1.0)
+    opt.update([p], [g])
+    np.testing.assert_allclose(p, [-0.6, -0.8])
+    assert opt.last_grad_norm == pytest.approx(5.0)
+    np.testing.assert_array_equal(g, [3.0, 4.0])
+    # under the threshold nothing changes
+    p2 = np.zeros(2)
+    O.SGD(lr=1.0, clip_norm=10.0).update([p2], [g])
+    np.testing.assert_allclose(p2, [-3.0, -4.0])
+
+
+def test_clip_norm_is_global_over_all_arrays():
+    p1, p2 = np.zeros(1), np.zeros(1)
+    opt = O.Momentum(lr=1.0, clip_norm=2.5, momentum=0.5)
+    opt.update([p1, p2], [np.array([3.0]), np.array([4.0])])
+    np.testing.assert_allclose([p1[0], p2[0]], [-1.5, -2.0])
+
+
+def test_errors_are_clear():
+    with pytest.raises(ValueError, match="2 params but 1 grads"):
+        O.SGD().update([np.zeros(2), np.zeros(1)], [np.zeros(2)])
+    with pytest.raises(ValueError, match=r"params\[0\] has shape \(2,\)"):
+        O.SGD().update([np.zeros(2)], [np.zeros(3)])
+    with pytest.raises(ValueError, match="lr must be a positive"):
+        O.Adam(lr=-1)
+    with pytest.raises(ValueError, match="momentum"):
+        O.Momentum(momentum=1.5)
+    opt = O.Adam()
+    opt.update([np.zeros(2)], [np.ones(2)])
+    with pytest.raises(ValueError, match="new optimizer"):
+        opt.update([np.zeros(3)], [np.ones(3)])
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        O.get("adamw")
+    assert isinstance(O.get("Adam", lr=0.1), O.Adam)
+
+
+def test_lr_is_a_plain_attribute():
+    p = np.array([1.0])
+    opt = O.SGD(lr=0.1)
+    opt.lr = 0.5
+    opt.update([p], [np.array([1.0])])
+    assert p[0] == pytest.approx(0.5)

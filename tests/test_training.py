@@ -1,0 +1,505 @@
+"""Trainer.fit mechanics: modes, validation, history, progress, callbacks, early stopping,
+checkpoints (atomic, exact resume), NaN stop, augmentation."""
+
+import io
+import json
+import os
+import sys
+
+import numpy as np
+import pytest
+from _training_helpers import mlp, spiral
+
+from ippo import optimizers as O
+from ippo.training import (
+    CHECKPOINT_NAME,
+    Callback,
+    EarlyStopping,
+    History,
+    Trainer,
+    TrainingDivergedError,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return spiral(seed=0)
+
+
+def weights(model):
+    return [p.copy() for p in model.params]
+
+
+# --------------------------------------------------------------------------- modes
+
+
+@pytest.mark.parametrize(
+    "batch_size, epochs, per_epoch",
+    [(None, 60, 1), (1, 2, 300), (30, 10, 10), (32, 10, 10)],  # 300/32 → 9 full + 1 of 12
+)
+def test_modes_count_updates_and_reduce_loss(data, batch_size, epochs, per_epoch):
+    x, t = data
+    model = mlp(seed=1)
+    opt = O.SGD(lr=1.0 if batch_size != 1 else 0.1)
+    before = Trainer(model, opt, verbose=0).evaluate(x, t)["loss"]
+    h = Trainer(model, opt, verbose=0).fit(x, t, epochs=epochs, batch_size=batch_size, seed=0)
+    assert opt.t == epochs * per_epoch
+    assert len(h.iteration_loss) == epochs * per_epoch
+    assert h.iterations_per_epoch == per_epoch
+    assert len(h) == epochs and h["epoch"] == list(range(1, epochs + 1))
+    after = Trainer(model, opt, verbose=0).evaluate(x, t)["loss"]
+    assert after < 0.97 * before, (before, after)
+    assert h["loss"][-1] < h["loss"][0]
+
+
+def test_shuffle_false_is_deterministic_and_order_matters(data):
+    x, t = data
+    a, b, c = mlp(seed=1), mlp(seed=1), mlp(seed=1)
+    Trainer(a, O.SGD(1.0), verbose=0).fit(x, t, epochs=2, batch_size=30, shuffle=False)
+    Trainer(b, O.SGD(1.0), verbose=0).fit(x, t, epochs=2, batch_size=30, shuffle=False)
+    Trainer(c, O.SGD(1.0), verbose=0).fit(x, t, epochs=2, batch_size=30, seed=3)
+    for pa, pb in zip(a.params, b.params, strict=True):
+        np.testing.assert_array_equal(pa, pb)
+    assert not np.array_equal(a.params[0], c.params[0])
+
+
+def test_same_seed_same_weights_and_user_data_untouched(data):
+    x, t = data
+    x0, t0 = x.copy(), t.copy()
+    a, b = mlp(seed=2), mlp(seed=2)
+    Trainer(a, O.Adam(0.01), verbose=0).fit(x, t, epochs=3, batch_size=50, seed=7)
+    Trainer(b, O.Adam(0.01), verbose=0).fit(x, t, epochs=3, batch_size=50, seed=7)
+    for pa, pb in zip(a.params, b.params, strict=True):
+        np.testing.assert_array_equal(pa, pb)
+        assert pa.dtype == np.float32
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(t, t0)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(x=np.zeros((10, 2), np.float32), t=np.zeros(9, int)), "10 samples but t has 9"),
+        (dict(t=np.full(300, 3)), r"labels from 3 to 3.*3 outputs.*0\.\.2"),
+        (dict(t=np.full(300, -1)), "labels from -1"),
+        (dict(x=np.zeros((0, 2), np.float32), t=np.zeros(0, int)), "empty"),
+        (dict(batch_size=301), "batch_size=301 is larger than the data"),
+        (dict(batch_size=0), "batch_size must be at least 1"),
+        (dict(epochs=0), "epochs must be at least 1"),
+        (dict(x_val=np.zeros((5, 2), np.float32)), "both x_val and t_val"),
+        (dict(x_val=np.zeros((5, 2), np.float32), t_val=np.zeros(4, int)), "x_val has 5"),
+        (dict(t=np.eye(4)[np.zeros(300, int)]), r"one-hot \(300, 3\)"),
+        (dict(x=np.full((300, 2), np.nan, np.float32)), "NaN"),
+        (dict(resume=True), "resume=True needs checkpoint_dir"),
+        (dict(augment=3), "augment must be callable"),
+    ],
+)
+def test_bad_input_raises_before_any_update(data, kwargs, match):
+    x, t = data
+    args = dict(x=x, t=t, epochs=2, batch_size=30)
+    args.update(kwargs)
+    model = mlp(seed=0)
+    w0 = weights(model)
+    opt = O.SGD(0.1)
+    with pytest.raises(ValueError, match=match):
+        Trainer(model, opt, verbose=0).fit(**args)
+    assert opt.t == 0
+    for p, q in zip(model.params, w0, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+# --------------------------------------------------------------------------- history
+
+
+def test_history_contents_and_to_dict(data):
+    x, t = data
+    xv, tv = spiral(30, seed=1)
+    h = Trainer(mlp(), O.Adam(0.02), verbose=0).fit(
+        x, t, epochs=4, batch_size=60, x_val=xv, t_val=tv, seed=0
+    )
+    assert len(h.iteration_loss) == 4 * 5
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "time", "lr"):
+        assert len(h[key]) == 4, key
+    assert all(0 <= a <= 1 for a in h["accuracy"] + h["val_accuracy"])
+    # the epoch loss is the sample-weighted mean of that epoch's iteration losses
+    assert h["loss"][0] == pytest.approx(np.mean(h.iteration_loss[:5]), rel=1e-6)
+    d = h.to_dict()
+    d2 = json.loads(json.dumps(d))
+    assert d2["epochs"]["val_loss"] == h["val_loss"]
+    assert History.from_dict(d2).to_dict() == d
+
+
+def test_history_plot_writes_png(tmp_path, data):
+    pytest.importorskip("matplotlib")
+    x, t = data
+    xv, tv = spiral(30, seed=1)
+    h = Trainer(mlp(), O.Adam(0.02), verbose=0).fit(
+        x, t, epochs=5, batch_size=30, x_val=xv, t_val=tv, seed=0
+    )
+    path = tmp_path / "history.png"
+    fig = h.plot(path, title="spiral")
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert path.stat().st_size > 20_000
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["loss", "accuracy"]
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["loss per iteration", "train (epoch mean)", "validation"]
+
+
+def test_history_plot_without_matplotlib_says_how_to_install(monkeypatch):
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"pip install matplotlib"):
+        History().plot("x.png")
+
+
+# --------------------------------------------------------------------------- progress
+
+
+def test_verbose_0_prints_nothing(data, capsys):
+    x, t = data
+    Trainer(mlp(), O.SGD(1.0), verbose=0).fit(x, t, epochs=2, batch_size=30)
+    out = capsys.readouterr()
+    assert out.out == "" and out.err == ""
+
+
+def test_not_a_tty_prints_one_line_per_epoch(data, capsys):
+    x, t = data
+    xv, tv = spiral(30, seed=1)
+    Trainer(mlp(), O.SGD(1.0), verbose=1).fit(
+        x, t, epochs=3, batch_size=30, x_val=xv, t_val=tv
+    )
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()
+    assert len(lines) == 3, out.out
+    for i, line in enumerate(lines, 1):
+        assert line.startswith(f"epoch {i}/3  loss ")
+        for word in ("accuracy", "val_loss", "val_accuracy", "samples/s"):
+            assert word in line
+    assert out.err == ""
+
+
+class FakeTTY(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_tty_shows_a_tqdm_bar_per_epoch(data):
+    pytest.importorskip("tqdm")
+    x, t = data
+    stream = FakeTTY()
+    Trainer(mlp(), O.SGD(1.0), verbose=1, file=stream).fit(x, t, epochs=2, batch_size=30)
+    text = stream.getvalue()
+    assert "epoch 1/2" in text and "epoch 2/2" in text
+    assert "sample/s" in text  # tqdm's rate, in samples
+    assert "300/300" in text
+    assert "accuracy" in text and "loss" in text
+
+
+# --------------------------------------------------------------------------- callbacks
+
+
+class Recorder(Callback):
+    def __init__(self):
+        self.events = []
+
+    def on_train_begin(self, trainer):
+        self.events.append("begin")
+
+    def on_epoch_begin(self, epoch):
+        self.events.append(f"e{epoch}")
+
+    def on_batch_end(self, iteration, loss):
+        self.events.append(iteration)
+
+    def on_epoch_end(self, epoch, logs):
+        self.events.append(f"end{epoch}:{sorted(logs)}")
+        if epoch == 2:
+            self.trainer.stop_training = True
+
+    def on_train_end(self, history):
+        self.events.append("done")
+
+
+def test_callbacks_order_and_stop_training(data):
+    x, t = data
+    rec = Recorder()
+    h = Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
+        x, t, epochs=5, batch_size=100, callbacks=[rec]
+    )
+    assert len(h) == 2
+    keys = "['accuracy', 'epoch', 'loss', 'lr', 'samples_per_s', 'time']"
+    assert rec.events == [
+        "begin", "e1", 1, 2, 3, f"end1:{keys}", "e2", 4, 5, 6, f"end2:{keys}", "done",
+    ]
+
+
+def test_augment_hook_gets_each_batch_and_the_generator(data):
+    x, t = data
+    x0 = x.copy()
+    seen = []
+
+    def augment(xb, rng):
+        seen.append((xb.shape, type(rng).__name__))
+        xb += rng.normal(0, 0.01, xb.shape).astype(xb.dtype)  # in place is allowed
+        return xb
+
+    for shuffle in (True, False):
+        seen.clear()
+        Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
+            x, t, epochs=2, batch_size=128, augment=augment, shuffle=shuffle, seed=0
+        )
+        assert [s for s, _ in seen] == [(128, 2), (128, 2), (44, 2)] * 2
+        assert {g for _, g in seen} == {"Generator"}
+        np.testing.assert_array_equal(x, x0)  # the caller's data is never augmented
+
+
+# --------------------------------------------------------------------------- early stopping
+
+
+def test_early_stopping_stops_and_restores_best_weights():
+    # 30 training points, a big network and Adam: validation loss soon rises (overfitting)
+    x, t = spiral(10, seed=0)
+    xv, tv = spiral(100, seed=1)
+    model = mlp((2, 100, 100, 3), seed=0)
+    trainer = Trainer(model, O.Adam(0.03), verbose=0)
+    es = EarlyStopping(patience=3)
+    h = trainer.fit(x, t, epochs=300, batch_size=10, x_val=xv, t_val=tv, seed=0,
+                    early_stopping=es)
+    assert es.monitor == "val_loss"
+    assert h.stopped_epoch is not None and h.stopped_epoch < 300
+    assert len(h) == h.stopped_epoch == h.best_epoch + 3 + 1
+    best = h["val_loss"][h.best_epoch - 1]
+    assert best == min(h["val_loss"])
+    assert trainer.evaluate(xv, tv)["loss"] == pytest.approx(best, rel=1e-6)
+
+
+def test_early_stopping_unit_rules():
+    class M:
+        def __init__(self):
+            self.w = np.zeros(1)
+
+        def state_dict(self):
+            return {"w": self.w}
+
+        def load_state_dict(self, d):
+            self.w[...] = d["w"]
+
+    class T:
+        has_validation = False
+        stop_training = False
+
+        def __init__(self):
+            self.model = M()
+            self.history = History()
+
+    tr = T()
+    es = EarlyStopping(monitor="accuracy", patience=1, min_delta=0.01)
+    es.trainer = tr
+    es.on_train_begin(tr)
+    for epoch, acc in enumerate([0.5, 0.7, 0.705, 0.69], 1):
+        tr.model.w[0] = epoch
+        es.on_epoch_end(epoch, {"accuracy": acc})
+    assert es.best_epoch == 2 and tr.stop_training and es.stopped_epoch == 4
+    es.on_train_end(tr.history)
+    assert tr.model.w[0] == 2 and tr.history.best_epoch == 2
+    with pytest.raises(ValueError, match="needs validation data"):
+        EarlyStopping(monitor="val_accuracy").on_train_begin(tr)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+class Interrupt(Callback):
+    """Raises KeyboardInterrupt at a given epoch and iteration of that epoch (a user's Ctrl-C)."""
+
+    def __init__(self, epoch, batch):
+        self.at = (epoch, batch)
+
+    def on_epoch_begin(self, epoch):
+        self.epoch = epoch
+
+    def on_batch_end(self, iteration, loss):
+        if (self.epoch, (iteration - 1) % self.trainer.history.iterations_per_epoch + 1) == self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("make_opt", [lambda: O.Adam(0.01), lambda: O.Momentum(0.5)])
+def test_interrupt_and_resume_gives_identical_weights(tmp_path, data, make_opt):
+    x, t = data
+    xv, tv = spiral(30, seed=1)
+    kw = dict(epochs=6, batch_size=32, x_val=xv, t_val=tv, seed=123)
+
+    ref = mlp(seed=4)
+    ref_hist = Trainer(ref, make_opt(), verbose=0).fit(x, t, **kw)
+
+    model = mlp(seed=4)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(model, make_opt(), verbose=0).fit(
+            x, t, checkpoint_dir=tmp_path, callbacks=[Interrupt(3, 4)], **kw
+        )
+    ck = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert ck["epoch"] == 2
+    assert [f for f in os.listdir(tmp_path)] == [CHECKPOINT_NAME]  # no temp file left
+
+    # resume in a fresh process-like state: new model (other init), new optimizer
+    fresh = mlp(seed=99)
+    h = Trainer(fresh, make_opt(), verbose=0).fit(x, t, checkpoint_dir=tmp_path, resume=True, **kw)
+    for p, q in zip(fresh.params, ref.params, strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert h.iteration_loss == ref_hist.iteration_loss
+    assert h["val_loss"] == ref_hist["val_loss"]
+    assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["epoch"] == 6
+
+
+def test_resume_is_exact_with_dropout(tmp_path, data):
+    x, t = data
+    kw = dict(epochs=4, batch_size=50, seed=2)
+    ref = mlp((2, 30, 3), activation="relu", dropout=0.3, seed=8)
+    Trainer(ref, O.SGD(0.5), verbose=0).fit(x, t, **kw)
+    model = mlp((2, 30, 3), activation="relu", dropout=0.3, seed=8)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(model, O.SGD(0.5), verbose=0).fit(
+            x, t, checkpoint_dir=tmp_path, callbacks=[Interrupt(3, 2)], **kw)
+    fresh = mlp((2, 30, 3), activation="relu", dropout=0.3, seed=9)
+    Trainer(fresh, O.SGD(0.5), verbose=0).fit(x, t, checkpoint_dir=tmp_path, resume=True, **kw)
+    for p, q in zip(fresh.params, ref.params, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_resume_with_early_stopping_state(tmp_path, data):
+    x, t = data
+    xv, tv = spiral(30, seed=1)
+    kw = dict(epochs=5, batch_size=50, x_val=xv, t_val=tv, seed=1)
+    ref = mlp(seed=5)
+    Trainer(ref, O.Adam(0.01), verbose=0).fit(x, t, early_stopping=EarlyStopping(patience=10),
+                                              **kw)
+    model = mlp(seed=5)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(model, O.Adam(0.01), verbose=0).fit(
+            x, t, checkpoint_dir=tmp_path, callbacks=[Interrupt(4, 1)],
+            early_stopping=EarlyStopping(patience=10), **kw)
+    es = EarlyStopping(patience=10)
+    fresh = mlp(seed=6)
+    Trainer(fresh, O.Adam(0.01), verbose=0).fit(
+        x, t, checkpoint_dir=tmp_path, resume=True, early_stopping=es, **kw)
+    assert es.best_epoch is not None
+    for p, q in zip(fresh.params, ref.params, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_resume_without_checkpoint_starts_fresh_and_checks_data(tmp_path, data):
+    x, t = data
+    h = Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
+        x, t, epochs=2, batch_size=30, checkpoint_dir=tmp_path, resume=True)
+    assert len(h) == 2
+    with pytest.raises(ValueError, match="made on 300 samples but x has 150"):
+        Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
+            x[:150], t[:150], epochs=3, batch_size=30, checkpoint_dir=tmp_path, resume=True)
+    with pytest.raises(ValueError, match="batch size 30"):
+        Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
+            x, t, epochs=3, batch_size=20, checkpoint_dir=tmp_path, resume=True)
+    # more epochs than before: continues from epoch 2
+    h = Trainer(mlp(), O.SGD(1.0), verbose=0).fit(
+        x, t, epochs=3, batch_size=30, checkpoint_dir=tmp_path, resume=True)
+    assert h["epoch"] == [1, 2, 3]
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "ck.npz"
+    save_checkpoint(path, {"epoch": 1, "w": np.arange(3.0), "sub": {"name": "x", "v": None}})
+    good = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(OSError, match="simulated"):
+        save_checkpoint(path, {"epoch": 2, "w": np.arange(4.0)})
+    monkeypatch.undo()
+    assert path.read_bytes() == good
+    assert os.listdir(tmp_path) == ["ck.npz"]
+    back = load_checkpoint(path)
+    assert back["epoch"] == 1 and back["sub"] == {"name": "x", "v": None}
+    np.testing.assert_array_equal(back["w"], [0.0, 1.0, 2.0])
+    with np.load(path, allow_pickle=False) as z:  # loadable without pickle
+        assert "__meta__" in z.files
+
+
+# --------------------------------------------------------------------------- NaN stop
+
+
+class Poison(Callback):
+    """Puts a NaN into the first weight after a given global iteration."""
+
+    def __init__(self, after):
+        self.after = after
+
+    def on_batch_end(self, iteration, loss):
+        if iteration == self.after:
+            self.trainer.model.params[0][0, 0] = np.nan
+
+
+def test_nan_loss_stops_with_clear_error_and_keeps_checkpoint(tmp_path, data):
+    x, t = data
+    trainer = Trainer(mlp(), O.SGD(0.5), verbose=0)
+    # 10 iterations per epoch: poisoned after update 22 → the loss of epoch 3, iteration 3
+    with pytest.raises(TrainingDivergedError) as err:
+        trainer.fit(x, t, epochs=5, batch_size=30, checkpoint_dir=tmp_path, callbacks=[Poison(22)])
+    msg = str(err.value)
+    assert "epoch 3, iteration 3" in msg and "smaller learning rate" in msg and "lr is 0.5" in msg
+    assert "checkpoint (epoch 2) is intact" in msg
+    assert err.value.epoch == 3 and err.value.iteration == 3
+    assert isinstance(err.value, ValueError)
+    ck = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert ck["epoch"] == 2
+    assert all(np.isfinite(a).all() for a in ck["model"].values())
+    assert len(ck["iteration_loss"]) == 20
+
+
+def test_real_divergence_with_too_large_learning_rate():
+    # linear regression on inputs of scale 10: each SGD step multiplies the error by
+    # (1 − lr·mean(x²)) ≈ −9, so float32 overflows within a few epochs
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 10, (100, 1)).astype(np.float32)
+    t = 3 * x
+    model = mlp((1, 1), task="regression", activation="identity")
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
+        Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=50, batch_size=None)
+    assert "smaller learning rate" in str(err.value)
+    assert 5 < err.value.epoch < 50 and err.value.iteration == 1
+    # a smaller rate converges
+    model = mlp((1, 1), task="regression", activation="identity")
+    h = Trainer(model, O.SGD(0.005), verbose=0).fit(x, t, epochs=50, batch_size=None)
+    assert h["r2"][-1] > 0.999
+
+
+def test_regression_reports_r2_and_trains():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (200, 1)).astype(np.float32)
+    t = x**2
+    xv = rng.uniform(-1, 1, (50, 1)).astype(np.float32)
+    model = mlp((1, 20, 1), task="regression", activation="tanh", seed=0)
+    h = Trainer(model, O.Adam(0.02), verbose=0).fit(
+        x, t, epochs=60, batch_size=20, x_val=xv, t_val=xv**2, seed=0)
+    assert h.metric == "r2" and "val_r2" in h
+    assert h["val_r2"][-1] > 0.9
+    with pytest.raises(ValueError, match=r"outputs \(1,\) per sample"):
+        Trainer(model, O.Adam(), verbose=0).fit(x, np.zeros((200, 2), np.float32))
+
+
+def test_binary_task_trains_and_validates_labels():
+    x, t = spiral(100, n_classes=2, seed=0)
+    model = mlp((2, 20, 1), task="binary", activation="tanh", seed=0)
+    h = Trainer(model, O.Adam(0.05), verbose=0).fit(x, t, epochs=60, batch_size=20, seed=0)
+    assert h["accuracy"][-1] > 0.9
+    with pytest.raises(ValueError, match="binary labels must lie in"):
+        Trainer(model, O.Adam(), verbose=0).fit(x, t + 1)
