@@ -108,7 +108,7 @@ class TorchContender(Contender):
                 idx = order[i * batch_size:(i + 1) * batch_size]
                 xb = xc.index_select(0, idx)
                 tb = tc.index_select(0, idx)
-                opt.zero_grad(set_to_none=False)
+                opt.zero_grad()
                 loss = loss_fn(model(xb), tb)
                 loss.backward()
                 opt.step()
@@ -197,7 +197,8 @@ class NumpyBookContender(Contender):
 
 class IppoContender(Contender):
     """ippo: ``ippo.models.MLP`` + ``ippo.optimizers.SGD`` trained by ``Trainer.fit`` (one
-    epoch over each chunk, ``verbose=0``), exactly as a user's training call runs.
+    epoch over each chunk, ``verbose=0``, ``eval_train=False`` so that no accuracy pass over
+    the training data is timed), the code path of a user's training call.
 
     ``through_trainer=False`` ("ippo-step") times the bare step instead —
     ``model.loss``, ``model.backward``, ``optimizer.update`` on gathered batches — which
@@ -242,8 +243,8 @@ class IppoContender(Contender):
                 s = cursor.take(n_steps * batch_size)
                 epoch[0] += 1
                 history = trainer.fit(x[s], t[s], epochs=1, batch_size=batch_size,
-                                      shuffle=True, seed=seed + epoch[0])
-                return float(history.history["loss"][-1])
+                                      shuffle=True, seed=seed + epoch[0], eval_train=False)
+                return float(history.iteration_loss[-1])
         else:
             rng = np.random.default_rng(seed)
             params, grads = model.params, model.grads

@@ -299,18 +299,18 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.train_mlp", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true",
-                   help="short timings (0.15 s × 3 rounds) and a 10-step memory run: < 2 min")
+                   help="short timings (0.1 s × 3 rounds) and a 5-step memory run: < 2 min")
     p.add_argument("--nets", default="a,b,c", help="networks to run (default a,b,c)")
     p.add_argument("--batches", default="1,32,100,1000", help="batch sizes")
     p.add_argument("--contenders", default=",".join(DEFAULT_CONTENDERS),
                    help="comma-separated; also available: ippo-step, numpy-book-f32")
     p.add_argument("--repeats", type=int, help="timed rounds per cell (default 5, quick 3)")
     p.add_argument("--seconds", type=float,
-                   help="target seconds per timed run (default 0.5, quick 0.15)")
+                   help="target seconds per timed run (default 0.5, quick 0.1)")
     p.add_argument("--threads", type=int,
                    help="limit BLAS / OpenMP / torch threads (default: each library's default)")
-    p.add_argument("--pause", type=float, default=0.15,
-                   help="idle seconds before each timed run (default 0.15)")
+    p.add_argument("--pause", type=float,
+                   help="idle seconds before each timed run (default 0.15, quick 0.05)")
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--synthetic", action="store_true",
@@ -329,9 +329,11 @@ def parse_args(argv=None):
     if args.repeats is None:
         args.repeats = 3 if args.quick else 5
     if args.seconds is None:
-        args.seconds = 0.15 if args.quick else 0.5
+        args.seconds = 0.1 if args.quick else 0.5
+    if args.pause is None:
+        args.pause = 0.05 if args.quick else 0.15
     if args.mem_samples is None:
-        args.mem_samples = 10000 if args.quick else 60000
+        args.mem_samples = 5000 if args.quick else 60000
     return args
 
 
