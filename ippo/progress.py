@@ -1,9 +1,9 @@
 """Progress display for ``Trainer.fit``: a tqdm bar per epoch on a terminal, or one line.
 
 - ``verbose=0``: nothing at all (no object is even created: the training loop pays nothing).
-- ``verbose=1`` on a terminal (stderr is a TTY): a tqdm bar per epoch showing samples done,
-  samples/s, the running loss, and at the end of the epoch the epoch's metrics; the bar
-  stays on screen as that epoch's line.
+- ``verbose=1`` on a terminal (stderr is a TTY): a tqdm bar while each epoch runs, showing
+  samples done, samples/s and the running loss; when the epoch ends the bar gives way to the
+  same summary line as below, so the finished epochs read as a clean log.
 - ``verbose=1`` when not on a terminal (a pipe, a log file, CI), or ``verbose=2``: one
   summary line per epoch on stdout, e.g.
   ``epoch 3/10  loss 0.4321  accuracy 0.8812  val_loss 0.4500  val_accuracy 0.8700
@@ -16,12 +16,17 @@ import time
 
 def format_logs(logs, keys):
     """``"loss 0.4321  accuracy 0.8812 ..."`` for the keys present in ``logs``."""
-    parts = []
-    for k in keys:
-        v = logs.get(k)
-        if v is not None:
-            parts.append(f"{k} {v:.4f}")
-    return "  ".join(parts)
+    return "  ".join(f"{k} {logs[k]:.4f}" for k in keys if logs.get(k) is not None)
+
+
+def summary_line(epoch, epochs, logs, keys, seconds):
+    """``epoch 3/10  loss 0.4321  accuracy 0.8812 ...  12,345 samples/s  1.2s``."""
+    width = len(str(epochs))
+    line = f"epoch {epoch:>{width}}/{epochs}  {format_logs(logs, keys)}"
+    rate = logs.get("samples_per_s")
+    if rate is not None:
+        line += f"  {rate:,.0f} samples/s"
+    return line + f"  {seconds:.1f}s"
 
 
 class EpochLine:
@@ -38,13 +43,7 @@ class EpochLine:
         pass
 
     def end_epoch(self, epoch, logs, keys):
-        dt = time.perf_counter() - self._t0
-        rate = logs.get("samples_per_s")
-        width = len(str(self.epochs))
-        line = f"epoch {epoch:>{width}}/{self.epochs}  {format_logs(logs, keys)}"
-        if rate is not None:
-            line += f"  {rate:,.0f} samples/s"
-        line += f"  {dt:.1f}s"
+        line = summary_line(epoch, self.epochs, logs, keys, time.perf_counter() - self._t0)
         print(line, file=self.file if self.file is not None else sys.stdout, flush=True)
 
     def close(self):
@@ -52,7 +51,8 @@ class EpochLine:
 
 
 class EpochBar:
-    """A tqdm bar per epoch (samples as the unit, so tqdm shows samples/s)."""
+    """A tqdm bar while an epoch runs (samples as the unit, so tqdm shows samples/s, and the
+    running loss); when the epoch ends the bar is replaced by the epoch's summary line."""
 
     def __init__(self, epochs, file=None):
         try:
@@ -68,14 +68,17 @@ class EpochBar:
         self.bar = None
 
     def start_epoch(self, epoch, n_samples):
+        self._t0 = time.perf_counter()
         width = len(str(self.epochs))
         self.bar = self._tqdm(
             total=n_samples,
             desc=f"epoch {epoch:>{width}}/{self.epochs}",
             unit="sample",
             unit_scale=True,
-            leave=True,
+            leave=False,
             dynamic_ncols=True,
+            bar_format="{desc} {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} "
+            "[{elapsed}<{remaining}, {rate_fmt}{postfix}]",
             mininterval=0.2,
             file=self.file,
         )
@@ -85,9 +88,10 @@ class EpochBar:
             self.bar.set_postfix_str(f"loss {running_loss:.4f}", refresh=False)
 
     def end_epoch(self, epoch, logs, keys):
-        self.bar.set_postfix_str(format_logs(logs, keys), refresh=False)
         self.bar.close()
         self.bar = None
+        line = summary_line(epoch, self.epochs, logs, keys, time.perf_counter() - self._t0)
+        self._tqdm.write(line, file=self.file)
 
     def close(self):
         if self.bar is not None:

@@ -191,9 +191,10 @@ class History:
             y = self._column(key)
             if y is not None:
                 ax_metric.plot(epochs, y, style, color=color, ms=3.5, lw=1.8, label=label)
-        ax_metric.set_title(m)
+        label = {"r2": "R²"}.get(m, m)
+        ax_metric.set_title(label)
         ax_metric.set_xlabel("epoch")
-        ax_metric.set_ylabel(m)
+        ax_metric.set_ylabel(label)
         if self.best_epoch is not None:
             for ax in (ax_loss, ax_metric):
                 ax.axvline(self.best_epoch, color="gray", ls="--", lw=1, label="best epoch")
@@ -504,8 +505,15 @@ class Trainer:
         dtype = self._dtype()
         if x.dtype != dtype:
             x = x.astype(dtype)
-        if not np.isfinite(x).all():
-            raise ValueError(f"fit: {name_x} contains NaN or infinite values")
+        chunk = max(1, (1 << 22) // max(1, x[0].size))  # ~4 M elements per check
+        for s in range(0, len(x), chunk):
+            block = x[s : s + chunk]
+            if not np.isfinite(block).all():
+                rows_ok = np.isfinite(block).reshape(len(block), -1).all(axis=1)
+                bad = s + int(np.argmin(rows_ok))
+                raise ValueError(
+                    f"fit: {name_x} contains NaN or infinite values (first at sample {bad})"
+                )
         if t.dtype.kind not in "biuf":
             raise ValueError(f"fit: {name_t} must be numeric, got dtype {t.dtype}")
         # one inference forward of a single sample: checks x's shape and gives the output size
@@ -578,6 +586,7 @@ class Trainer:
         resume=False,
         augment=None,
         eval_train=True,
+        checkpoint_every=1,
     ):
         """Train for ``epochs`` epochs; return the ``History``.
 
@@ -586,12 +595,15 @@ class Trainer:
         ``EarlyStopping`` or an int patience (monitoring ``val_loss`` when validation data is
         given). ``checkpoint_dir``: save ``checkpoint.npz`` there after every epoch;
         ``resume=True`` continues from it (starting fresh if there is none).
-        ``eval_train=False`` skips the end-of-epoch accuracy pass over the training data
-        (the running loss is still recorded).
+        ``checkpoint_every=k`` saves only every k-th epoch (and always the last one, or the
+        one where training stops): each save is fsynced, ~10 ms. ``eval_train=False`` skips
+        the end-of-epoch accuracy pass over the training data (the running loss is still
+        recorded).
         """
         model, optimizer = self.model, self.optimizer
         # ---------------------------------------------------------- validate
         epochs = _int_arg("epochs", epochs, minimum=1)
+        checkpoint_every = _int_arg("checkpoint_every", checkpoint_every, minimum=1)
         x, t = self._check_data(x, t)
         n = len(x)
         if batch_size is None:
@@ -679,8 +691,10 @@ class Trainer:
                         xb, tb = xbuf[:k], tbuf[:k]
                         if order is not None:
                             idx = order[start:stop]
-                            np.take(x, idx, axis=0, out=xb)
-                            np.take(t, idx, axis=0, out=tb)
+                            # mode="clip": the indices are valid, and "raise" with out=
+                            # would copy through a temporary buffer (measured 1.7x slower)
+                            np.take(x, idx, axis=0, out=xb, mode="clip")
+                            np.take(t, idx, axis=0, out=tb, mode="clip")
                         else:
                             xb[...] = x[start:stop]
                             tb[...] = t[start:stop]
@@ -720,7 +734,9 @@ class Trainer:
                         cb.on_epoch_end(epoch, logs)
                 if progress is not None:
                     progress.end_epoch(epoch, logs, keys)
-                if ckpt_path is not None:
+                if ckpt_path is not None and (
+                    epoch % checkpoint_every == 0 or epoch == epochs or self.stop_training
+                ):
                     self._save(ckpt_path, epoch, n, bs, callbacks)
         finally:
             if progress is not None:
