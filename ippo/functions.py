@@ -477,3 +477,12 @@ def l2_penalty_backward(grad, w, weight_decay, scratch=None):
     if weight_decay:
         grad += xp.multiply(w, weight_decay, out=scratch)
     return grad
+
+
+# --------------------------------------------------------------------------- autograd additions
+
+
+def log_softmax_backward(dout, y):
+    """Chain rule through log-softmax, from the softmax output y = softmax(x) = exp(log_softmax(x)):
+    dx = dout − y · Σₖ doutₖ (sum over the last axis)."""
+    return dout - y * dout.sum(axis=-1, keepdims=True)

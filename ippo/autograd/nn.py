@@ -1,0 +1,615 @@
+"""Neural-network building blocks on the autograd: ``Module``, ``Linear``, ``Sequential``, ``MLP``.
+
+Here a layer is just a forward computation on tensors: no ``backward`` to write, the graph
+records it. A ``Module`` finds its parameters by itself (every ``Parameter`` or sub-module
+stored as an attribute, or in a list of them), so ``parameters()``, ``zero_grad()``,
+``train()``/``eval()`` and ``state_dict()`` work for any model you write.
+
+The optimizers are the ones of ``ippo.optimizers`` (one implementation of each rule):
+``Optimizer`` hands them the parameters' arrays and gradients. A training step::
+
+    from ippo.autograd import nn
+    from ippo.optimizers import SGD
+
+    model = nn.MLP([784, 100, 10], seed=0)
+    opt = nn.Optimizer(SGD(lr=0.1), model.parameters())
+    for x, t in batches:
+        loss = model.loss(x, t)     # forward, recorded
+        opt.zero_grad()             # forget the previous step's gradients
+        loss.backward()             # back-propagate: fills every p.grad
+        opt.step()                  # optimizer.update([p.data...], [p.grad.data...])
+
+Or hand the model to ``ippo.training.Trainer`` through ``Trainable`` (the ``ippo.models``
+interface: float losses, fixed ``grads`` arrays)::
+
+    Trainer(nn.Trainable(model), SGD(lr=0.1)).fit(x_train, t_train, epochs=10)
+"""
+
+import numpy as np
+
+from ippo import functions as F
+from ippo.autograd import ops
+from ippo.autograd.tensor import Tensor, no_grad
+from ippo.backend import DEFAULT_DTYPE, xp
+from ippo.initializers import get_rng, init_std, normal
+
+__all__ = [
+    "Parameter",
+    "Module",
+    "Linear",
+    "Sequential",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "LeakyReLU",
+    "Identity",
+    "Dropout",
+    "MLP",
+    "Optimizer",
+    "Trainable",
+]
+
+
+class Parameter(Tensor):
+    """A tensor that is a learned parameter: ``requires_grad=True``, found by ``Module``."""
+
+    __slots__ = ()
+
+    def __init__(self, data, dtype=None, name=None):
+        super().__init__(data, requires_grad=True, dtype=dtype, name=name)
+
+
+class Module:
+    """Base class of every layer and model.
+
+    Subclasses set parameters and sub-modules as attributes in ``__init__`` and implement
+    ``forward``; calling the module calls ``forward``. Parameters are discovered by walking
+    the attributes (in the order they were set), so nothing needs registering.
+    """
+
+    training = True
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - subclasses implement it
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def _children(self):
+        for name, value in vars(self).items():
+            if name.startswith("_"):  # private helpers (e.g. a list of the layers' order)
+                continue
+            if isinstance(value, (Parameter, Module)):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, v in enumerate(value):
+                    if isinstance(v, (Parameter, Module)):
+                        yield f"{name}.{i}", v
+
+    def named_parameters(self, prefix=""):
+        """``(name, Parameter)`` pairs in attribute order, depth first: ``"W"``, ``"fc1.W"``,
+        ``"layers.0.b"``... A parameter shared by several modules is listed once."""
+        seen, seen_modules, out = set(), {id(self)}, []
+        stack = [(prefix, iter(list(self._children())))]
+        while stack:  # depth first without recursion
+            pre, items = stack[-1]
+            item = next(items, None)
+            if item is None:
+                stack.pop()
+                continue
+            name, v = item
+            full = f"{pre}.{name}" if pre else name
+            if isinstance(v, Parameter):
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append((full, v))
+            elif id(v) not in seen_modules:
+                seen_modules.add(id(v))
+                stack.append((full, iter(list(v._children()))))
+        return out
+
+    def parameters(self):
+        """Every parameter of this module and its sub-modules (each once), in a stable order."""
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self):
+        """This module and every sub-module."""
+        out, seen, stack = [], set(), [self]
+        while stack:
+            m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append(m)
+            stack.extend(reversed([v for _, v in m._children() if isinstance(v, Module)]))
+        return out
+
+    def zero_grad(self):
+        """Forget the gradients of every parameter (``p.grad = None``)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def train(self, mode=True):
+        """Training mode (dropout active) for this module and all sub-modules."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Inference mode (dropout off)."""
+        return self.train(False)
+
+    def state_dict(self):
+        """``{name: array}`` of every parameter (copies)."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state):
+        """Copy arrays from ``state`` (as ``state_dict`` returns) into the parameters, in
+        place; the names and shapes must match exactly."""
+        params = dict(self.named_parameters())
+        missing = sorted(set(params) - set(state))
+        unexpected = sorted(set(state) - set(params))
+        if missing or unexpected:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
+                f"unexpected keys {unexpected}"
+            )
+        for name, p in params.items():
+            arr = np.asarray(state[name])
+            if arr.shape != p.shape:
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: {name} has shape {arr.shape}, "
+                    f"expected {p.shape}"
+                )
+            xp.copyto(p.data, arr, casting="same_kind")
+
+    def __repr__(self):
+        inner = [
+            f"  ({n}): " + repr(v).replace("\n", "\n  ")
+            for n, v in self._children()
+            if isinstance(v, Module)
+        ]
+        if not inner:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        return f"{type(self).__name__}(\n" + "\n".join(inner) + "\n)"
+
+    def extra_repr(self):
+        return ""
+
+
+class Linear(Module):
+    """Affine layer y = x @ W + b with W of shape (in_features, out_features).
+
+    ``W`` is drawn from N(0, std²) with std from ``init`` ("he" √(2/n_in), "xavier" √(1/n_in)
+    or a float std: ``ippo.initializers``) using ``rng`` (a ``numpy.random.Generator`` or a
+    seed); ``b`` starts at 0. As ``ippo.layers.Affine``, an input with more than two axes
+    (images) is flattened to (N, features) and a single 1-D sample gives a 1-D output.
+    """
+
+    def __init__(
+        self, in_features, out_features, bias=True, init="he", dtype=DEFAULT_DTYPE, rng=None
+    ):
+        for arg, v in (("in_features", in_features), ("out_features", out_features)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ValueError(f"Linear: {arg} must be a positive integer, got {v!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        std = init_std(init, self.in_features, "relu")
+        W = normal((self.in_features, self.out_features), std, get_rng(rng), dtype)
+        self.W = Parameter(W, name="W")
+        self.b = Parameter(xp.zeros(self.out_features, dtype=W.dtype), name="b") if bias else None
+
+    def forward(self, x):
+        x = _input(x, self.W.dtype)
+        n_in = self.in_features
+        if x.ndim == 2 and x.shape[1] == n_in:
+            return ops.linear(x, self.W, self.b)
+        if x.ndim == 1 and x.shape[0] == n_in:
+            return ops.reshape(ops.linear(ops.reshape(x, (1, n_in)), self.W, self.b), (-1,))
+        if x.ndim > 2 and x.size // max(x.shape[0], 1) == n_in:
+            return ops.linear(ops.reshape(x, (x.shape[0], n_in)), self.W, self.b)
+        raise ValueError(f"Linear: expected input of shape (N, {n_in}), got {x.shape}")
+
+    def extra_repr(self):
+        return f"{self.in_features}→{self.out_features}"
+
+
+def _input(x, dtype):
+    """Data as a constant tensor of the model's dtype (a Tensor passes through)."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(x, dtype=dtype)
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Linear(2, 3), ReLU(), Linear(3, 1))``."""
+
+    def __init__(self, *layers):
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, m in enumerate(layers):
+            if not isinstance(m, Module):
+                raise ValueError(f"Sequential: item {i} must be a Module, got {type(m).__name__}")
+        self.layers = list(layers)
+
+    def forward(self, x):
+        for m in self.layers:
+            x = m(x)
+        return x
+
+    def __getitem__(self, i):
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+
+class ReLU(Module):
+    """ReLU(x) = max(0, x)."""
+
+    def forward(self, x):
+        return ops.relu(x)
+
+
+class Sigmoid(Module):
+    """σ(x) = 1 / (1 + e⁻ˣ)."""
+
+    def forward(self, x):
+        return ops.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh(x)."""
+
+    def forward(self, x):
+        return ops.tanh(x)
+
+
+class LeakyReLU(Module):
+    """Leaky ReLU: x if x > 0 else α·x."""
+
+    def __init__(self, alpha=0.01):
+        self.alpha = float(alpha)
+
+    def forward(self, x):
+        return ops.leaky_relu(x, self.alpha)
+
+
+class Identity(Module):
+    """The identity."""
+
+    def forward(self, x):
+        return ops.identity(x)
+
+
+class Dropout(Module):
+    """Inverted dropout with rate ``p`` while training; the identity in ``eval()`` mode.
+    ``seed``: an int or ``numpy.random.Generator`` for reproducible masks."""
+
+    def __init__(self, p=0.5, seed=None):
+        p = float(p)
+        if not 0 <= p < 1:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p = p
+        self.rng = get_rng(seed)
+
+    def forward(self, x):
+        return ops.dropout(x, self.p, self.training, self.rng)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Optimizer:
+    """Drives an ``ippo.optimizers`` optimizer with autograd parameters.
+
+    ``Optimizer(SGD(lr=0.1), model.parameters())``: ``step()`` calls
+    ``optimizer.update([p.data ...], [p.grad.data ...])``, which changes the parameter
+    arrays in place (a parameter with no gradient yet gets zeros). ``zero_grad()`` clears
+    the gradients. ``lr``, ``state_dict()`` and ``load_state_dict()`` are the wrapped
+    optimizer's.
+    """
+
+    def __init__(self, optimizer, params):
+        if not hasattr(optimizer, "update"):
+            raise ValueError(
+                f"Optimizer: expected an ippo.optimizers optimizer (with update(params, "
+                f"grads)), got {type(optimizer).__name__}"
+            )
+        self.optimizer = optimizer
+        self.params = list(params)
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise ValueError(
+                    f"Optimizer: item {i} of params is not a tensor that requires gradients"
+                )
+        self._data = [p.data for p in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        grads = [xp.zeros_like(p.data) if p.grad is None else p.grad.data for p in self.params]
+        for p, d in zip(self.params, self._data, strict=True):
+            if p.data is not d:
+                raise ValueError(
+                    "Optimizer.step: a parameter's array was replaced (p.data = ...); "
+                    "change it in place or make a new Optimizer"
+                )
+        self.optimizer.update(self._data, grads)
+
+    @property
+    def lr(self):
+        return self.optimizer.lr
+
+    @lr.setter
+    def lr(self, value):
+        self.optimizer.lr = value
+
+    def state_dict(self):
+        return self.optimizer.state_dict()
+
+    def load_state_dict(self, d):
+        self.optimizer.load_state_dict(d)
+
+
+#: Activation modules by the names ``MLP`` accepts (the same as ``ippo.models.MLP``).
+ACTIVATIONS = {
+    "relu": ReLU,
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+}
+
+#: The problems an MLP can solve.
+TASKS = ("regression", "binary", "multiclass")
+
+
+class MLP(Module):
+    """The multi-layer perceptron of ``ippo.models.MLP``, on the autograd.
+
+    ``MLP([784, 100, 10])`` = Linear(784→100) → ReLU → Linear(100→10), with the loss that
+    ``task`` picks: "multiclass" (softmax cross-entropy), "binary" (sigmoid binary
+    cross-entropy, one output), "regression" (½·mean squared error). Per hidden layer:
+    Linear, the activation, then Dropout if ``dropout`` > 0. ``weight_decay`` λ adds
+    ½·λ·ΣW² over the weight matrices to the loss.
+
+    Same arguments and the same random draws as ``ippo.models.MLP``: with the same
+    ``seed`` both start from the very same weights, and the parameters have the same names
+    ("Affine1.W", "Affine1.b", ...), so ``load_state_dict`` takes one's state into the other.
+    """
+
+    def __init__(
+        self,
+        sizes,
+        activation="relu",
+        task="multiclass",
+        init="auto",
+        dropout=0.0,
+        weight_decay=0.0,
+        dtype=DEFAULT_DTYPE,
+        seed=None,
+    ):
+        sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else None
+        if (
+            sizes is None
+            or len(sizes) < 2
+            or any(
+                isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes
+            )
+        ):
+            raise ValueError(
+                "MLP: sizes must be a list of at least two positive integers "
+                f"(input, hidden..., output), got {sizes!r}"
+            )
+        sizes = [int(n) for n in sizes]
+        if activation not in ACTIVATIONS:
+            raise ValueError(
+                f"MLP: activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}"
+            )
+        if task not in TASKS:
+            raise ValueError(f"MLP: task must be one of {', '.join(TASKS)}, got {task!r}")
+        if task == "binary" and sizes[-1] != 1:
+            raise ValueError(
+                "MLP: a binary classifier has one output (a logit), so sizes "
+                f"must end with 1, got {sizes[-1]}"
+            )
+        if task == "multiclass" and sizes[-1] < 2:
+            raise ValueError(
+                f"MLP: a multiclass classifier needs at least 2 outputs, got "
+                f"{sizes[-1]} (use task='binary' for one)"
+            )
+        dropout = float(dropout)
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"MLP: dropout must be in [0, 1), got {dropout}")
+        weight_decay = float(weight_decay)
+        if not (weight_decay >= 0.0 and np.isfinite(weight_decay)):
+            raise ValueError(f"MLP: weight_decay must be >= 0, got {weight_decay}")
+        dt = np.dtype(dtype)
+        if dt.kind != "f" or dt.itemsize not in (4, 8):
+            raise ValueError(f"MLP: dtype must be float32 or float64, got {dtype!r}")
+        rng = get_rng(seed)
+        self.sizes, self.activation, self.task, self.init = sizes, activation, task, init
+        self.dropout, self.weight_decay, self.dtype = dropout, weight_decay, dt
+        self._order = []
+        counts = {}
+
+        def add(module):
+            kind = type(module).__name__
+            kind = "Affine" if kind == "Linear" else kind  # the names ippo.models uses
+            counts[kind] = counts.get(kind, 0) + 1
+            setattr(self, f"{kind}{counts[kind]}", module)
+            self._order.append(module)
+
+        n_layers = len(sizes) - 1
+        for i in range(n_layers):
+            std = init_std(init, sizes[i], activation)  # same draws as ippo.models.MLP
+            add(Linear(sizes[i], sizes[i + 1], init=std, dtype=dt, rng=rng))
+            if i < n_layers - 1:
+                add(ACTIVATIONS[activation]())
+                if dropout > 0.0:
+                    add(Dropout(dropout, seed=int(rng.integers(2**62))))
+        self._weights = [m.W for m in self._order if isinstance(m, Linear)]
+        for name, p in self.named_parameters():
+            p.name = name  # "Affine1.W": what to_dot shows
+
+    def forward(self, x):
+        """Raw scores of the last layer (logits / values) as a recorded tensor."""
+        x = _input(x, self.dtype)
+        for m in self._order:
+            x = m(x)
+        return x
+
+    def loss(self, x, t):
+        """The task's loss of the scores for targets ``t`` (plus the L2 weight decay), as a
+        scalar tensor: call ``.backward()`` on it, ``.item()`` for the number."""
+        s = self.forward(x)
+        if self.task == "multiclass":
+            loss = ops.cross_entropy(s, t)
+        elif self.task == "binary":
+            loss = ops.sigmoid_binary_cross_entropy(s, t)
+        else:
+            loss = ops.mse(s, t)
+        if self.weight_decay:
+            loss = loss + ops.l2_penalty(self._weights, self.weight_decay)
+        return loss
+
+    def scores(self, x):
+        """Raw outputs (an array), in inference mode, recording nothing."""
+        was = self.training
+        self.eval()
+        try:
+            with no_grad():
+                return self.forward(x).data
+        finally:
+            self.train(was)
+
+    def predict(self, x):
+        """Class probabilities (softmax; sigmoid of shape (N, 1) for binary) or values."""
+        s = self.scores(x)
+        if self.task == "multiclass":
+            return F.softmax(s)
+        if self.task == "binary":
+            return F.sigmoid(s)
+        return s
+
+    def predict_classes(self, x):
+        """Predicted class per sample: argmax (multiclass) or score > 0 (binary)."""
+        s = self.scores(x)
+        if self.task == "multiclass":
+            return s.argmax(axis=-1)
+        if self.task == "binary":
+            return (s[..., 0] > 0).astype(np.int64)
+        raise ValueError("predict_classes: a regression model has no classes; use predict(x)")
+
+    def accuracy(self, x, t):
+        """Fraction of samples whose predicted class equals ``t`` (indices, one-hot or 0/1)."""
+        if self.task == "regression":
+            raise ValueError("accuracy: a regression model has no classes")
+        pred = self.predict_classes(x)
+        t = np.asarray(t)
+        if t.ndim == pred.ndim + 1:
+            t = t.argmax(axis=-1) if self.task == "multiclass" else t[..., 0]
+        if t.shape != pred.shape:
+            raise ValueError(f"accuracy: t has shape {t.shape}, expected {pred.shape}")
+        return float(np.mean(pred == t)) if pred.size else 0.0
+
+    @property
+    def n_params(self):
+        """Number of trainable numbers."""
+        return sum(p.size for p in self.parameters())
+
+    def __repr__(self):
+        return (
+            f"MLP({self.sizes}, activation={self.activation!r}, task={self.task!r}"
+            + (f", dropout={self.dropout}" if self.dropout else "")
+            + (f", weight_decay={self.weight_decay}" if self.weight_decay else "")
+            + f", dtype={self.dtype.name})  # {self.n_params:,} parameters"
+        )
+
+
+class Trainable:
+    """An autograd model seen through the ``ippo.models`` interface, so that
+    ``ippo.training.Trainer`` can fit it (progress bar, validation, early stopping,
+    checkpoints)::
+
+        Trainer(nn.Trainable(nn.MLP([784, 100, 10])), SGD(lr=0.1)).fit(x, t)
+
+    ``loss(x, t)`` returns a float and keeps the recorded loss; ``backward()``
+    back-propagates it and copies each gradient into ``grads``, fixed arrays that line up
+    with ``params`` (the parameters' own arrays), as the ``ippo.models`` contract asks.
+    Evaluation-mode losses (``eval()``) record nothing.
+    """
+
+    def __init__(self, model):
+        if not isinstance(model, Module) or not hasattr(model, "loss"):
+            raise ValueError(
+                "Trainable: expected an ippo.autograd.nn module with a loss(x, t) method "
+                f"(such as nn.MLP), got {type(model).__name__}"
+            )
+        self.model = model
+        self._parameters = model.parameters()
+        self.params = [p.data for p in self._parameters]
+        self.grads = [xp.zeros_like(a) for a in self.params]
+        self._loss = None
+
+    @property
+    def task(self):
+        return getattr(self.model, "task", None)
+
+    @property
+    def training(self):
+        return self.model.training
+
+    @property
+    def layers(self):
+        """The model's layers in order (the trainer saves Dropout's generators from them)."""
+        return list(getattr(self.model, "_order", ())) or self.model.modules()
+
+    def train(self):
+        self.model.train()
+        return self
+
+    def eval(self):
+        self.model.eval()
+        return self
+
+    def loss(self, x, t):
+        if self.model.training:
+            self._loss = self.model.loss(x, t)
+            return self._loss.item()
+        with no_grad():
+            return self.model.loss(x, t).item()
+
+    def backward(self):
+        if self._loss is None:
+            raise RuntimeError("Trainable.backward: call loss(x, t) in training mode first")
+        for p in self._parameters:
+            p.grad = None
+        self._loss.backward()
+        self._loss = None
+        for p, g in zip(self._parameters, self.grads, strict=True):
+            if p.grad is None:
+                g[...] = 0
+            else:
+                xp.copyto(g, p.grad.data)
+
+    def scores(self, x):
+        return self.model.scores(x)
+
+    def predict(self, x):
+        return self.model.predict(x)
+
+    def predict_classes(self, x):
+        return self.model.predict_classes(x)
+
+    def accuracy(self, x, t):
+        return self.model.accuracy(x, t)
+
+    def state_dict(self):
+        return self.model.state_dict()
+
+    def load_state_dict(self, state):
+        self.model.load_state_dict(state)
+        return self

@@ -1,0 +1,986 @@
+"""The recorded operations: each one a forward computation and its backward formula.
+
+Every op is a ``Function`` subclass (the node kept in the graph) plus a plain function that
+runs it (``exp(x)``, ``matmul(a, b)``...); the arithmetic operators and the methods of
+``Tensor`` (``x + y``, ``x @ W``, ``x.sum(axis=0)``, ``x[idx]``...) call the same functions.
+
+Activations and losses call the math core, ``ippo.functions``, for both directions
+(``relu``/``relu_backward``, ``sigmoid``/``sigmoid_backward``, the fused
+``softmax_cross_entropy_forward``/``_backward``...): the formulas live there once.
+
+Broadcasting: ``x + b`` with ``x`` of shape (N, D) and ``b`` of shape (D,) copies ``b``
+along the first axis; in the backward pass the copies' gradients are summed back
+(``sum_to``), so every gradient has its input's shape — the Repeat node of the course.
+"""
+
+import numpy as np
+
+from ippo import functions as F
+from ippo.autograd.tensor import Function, Tensor, _const, _record, as_tensor
+from ippo.backend import xp
+
+__all__ = [
+    "add", "sub", "mul", "div", "neg", "pow", "matmul", "linear",
+    "sum", "mean", "max", "min", "reshape", "transpose", "broadcast_to", "sum_to",
+    "getitem", "concatenate", "stack",
+    "exp", "log", "sqrt", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
+    "log_softmax", "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy",
+    "mse", "l2_penalty", "dropout", "embedding",
+]  # fmt: skip
+
+
+# --------------------------------------------------------------------------- helpers
+# The backward formulas receive arrays (fast path) or tensors (create_graph=True); these
+# helpers do the same thing to either.
+
+
+def _sum_axes(shape_from, shape_to):
+    lead = len(shape_from) - len(shape_to)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, n in enumerate(shape_to) if n == 1 and shape_from[i + lead] != 1
+    )
+    return axes
+
+
+def _sum_to(g, shape):
+    """Sum the broadcast copies in ``g`` back to ``shape`` (identity when it already fits)."""
+    if g.shape == shape:
+        return g
+    if isinstance(g, Tensor):
+        return sum_to(g, shape)
+    return g.sum(axis=_sum_axes(g.shape, shape), keepdims=True).reshape(shape)
+
+
+def _broadcast_to(g, shape):
+    if g.shape == shape:
+        return g
+    if isinstance(g, Tensor):
+        return broadcast_to(g, shape)
+    return xp.broadcast_to(g, shape)
+
+
+def _swap_last(a):
+    if isinstance(a, Tensor):
+        axes = list(range(a.ndim))
+        axes[-1], axes[-2] = axes[-2], axes[-1]
+        return transpose(a, axes)
+    return a.T if a.ndim == 2 else xp.swapaxes(a, -1, -2)
+
+
+def _mm(a, b):
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return matmul(a, b)
+    return xp.dot(a, b) if a.ndim == 2 and b.ndim == 2 else xp.matmul(a, b)
+
+
+def _pair(a, b):
+    """Both operands as tensors; a plain number or array takes the other's dtype."""
+    if not isinstance(a, Tensor):
+        a = _const(a, b) if isinstance(b, Tensor) else as_tensor(a)
+    if not isinstance(b, Tensor):
+        b = _const(b, a)
+    return a, b
+
+
+def _axes_tuple(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} axes")
+        out.append(a % ndim)
+    return tuple(out)
+
+
+def _keepdims_shape(shape, axis):
+    axes = _axes_tuple(axis, len(shape))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+class Add(Function):
+    """y = a + b  →  ∂L/∂a = sum_to(gy), ∂L/∂b = sum_to(gy)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        a, b = xs
+        return (
+            _sum_to(gy, a.shape) if self.needs[0] else None,
+            _sum_to(gy, b.shape) if self.needs[1] else None,
+        )
+
+
+class Sub(Function):
+    """y = a − b  →  ∂L/∂a = gy, ∂L/∂b = −gy (each summed to its input's shape)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        a, b = xs
+        return (
+            _sum_to(gy, a.shape) if self.needs[0] else None,
+            _sum_to(-gy, b.shape) if self.needs[1] else None,
+        )
+
+
+class Mul(Function):
+    """y = a · b  →  ∂L/∂a = gy · b, ∂L/∂b = gy · a (the course's "swap" rule)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        a, b = xs
+        return (
+            _sum_to(gy * b, a.shape) if self.needs[0] else None,
+            _sum_to(gy * a, b.shape) if self.needs[1] else None,
+        )
+
+
+class Div(Function):
+    """y = a / b  →  ∂L/∂a = gy / b, ∂L/∂b = −gy · a / b²."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        a, b = xs
+        return (
+            _sum_to(gy / b, a.shape) if self.needs[0] else None,
+            _sum_to(-gy * a / (b * b), b.shape) if self.needs[1] else None,
+        )
+
+
+class Neg(Function):
+    """y = −x  →  ∂L/∂x = −gy."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (-gy,)
+
+
+class Pow(Function):
+    """y = xᶜ for a constant c  →  ∂L/∂x = gy · c · xᶜ⁻¹."""
+
+    __slots__ = ("c",)
+
+    def backward(self, gy, y, xs):
+        (x,) = xs
+        c = self.c
+        return (gy * c * x ** (c - 1),)
+
+
+def add(a, b):
+    """a + b, with NumPy broadcasting."""
+    a, b = _pair(a, b)
+    return _record(Add(), a.data + b.data, (a, b))
+
+
+def sub(a, b):
+    """a − b, with NumPy broadcasting."""
+    a, b = _pair(a, b)
+    return _record(Sub(), a.data - b.data, (a, b))
+
+
+def mul(a, b):
+    """a · b (element-wise), with NumPy broadcasting."""
+    a, b = _pair(a, b)
+    return _record(Mul(), a.data * b.data, (a, b))
+
+
+def div(a, b):
+    """a / b (element-wise), with NumPy broadcasting."""
+    a, b = _pair(a, b)
+    return _record(Div(), a.data / b.data, (a, b))
+
+
+def neg(x):
+    """−x."""
+    x = as_tensor(x)
+    return _record(Neg(), -x.data, (x,))
+
+
+def pow(x, c):  # noqa: A001 - the operator's name
+    """xᶜ element-wise. ``c`` a constant number; a tensor exponent means exp(c · log x)."""
+    if isinstance(c, Tensor):
+        return exp(mul(c, log(x)))
+    x = as_tensor(x)
+    c = c.item() if hasattr(c, "item") else c  # a NumPy float64 scalar would promote float32
+    if not isinstance(c, (int, float)):
+        raise ValueError(f"pow: the exponent must be a number or a Tensor, got {c!r}")
+    fn = Pow()
+    fn.c = c
+    return _record(fn, x.data**c, (x,))
+
+
+# --------------------------------------------------------------------------- matmul
+
+
+class MatMul(Function):
+    """Y = A @ B  →  ∂L/∂A = gY @ Bᵀ, ∂L/∂B = Aᵀ @ gY (batched: over the last two axes,
+    with broadcast batch axes summed back)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        a, b = xs
+        ga = gb = None
+        if self.needs[0]:
+            ga = _sum_to(_mm(gy, _swap_last(b)), a.shape)
+        if self.needs[1]:
+            gb = _sum_to(_mm(_swap_last(a), gy), b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product ``a @ b`` (np.matmul semantics: 1-D operands, batched stacks)."""
+    a, b = _pair(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(
+            f"matmul: operands must have at least one axis, got shapes {a.shape} and {b.shape}"
+        )
+    if a.ndim == 1 or b.ndim == 1:  # as np.matmul: promote to a matrix, then drop the axis
+        a2 = reshape(a, (1, -1)) if a.ndim == 1 else a
+        b2 = reshape(b, (-1, 1)) if b.ndim == 1 else b
+        y = matmul(a2, b2)
+        shape = y.shape[:-2] + (() if a.ndim == 1 else y.shape[-2:-1])
+        shape += () if b.ndim == 1 else y.shape[-1:]
+        return reshape(y, shape)
+    if a.shape[-1] != b.shape[-2]:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the first "
+            f"({a.shape[-1]}) must equal the second-to-last of the second ({b.shape[-2]})"
+        )
+    if a.ndim == 2 and b.ndim == 2:
+        data = xp.dot(a.data, b.data)
+    else:
+        data = xp.matmul(a.data, b.data)
+    return _record(MatMul(), data, (a, b))
+
+
+class Linear(Function):
+    """Y = X @ W + b in one node (the Affine layer)  →  ∂L/∂X = gY @ Wᵀ, ∂L/∂W = Xᵀ @ gY,
+    ∂L/∂b = Σ over the batch of gY. One node instead of MatMul + Add: less bookkeeping
+    and one array fewer per step."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        x, W = xs[0], xs[1]
+        needs = self.needs
+        gx = _mm(gy, _swap_last(W)) if needs[0] else None
+        gW = _mm(_swap_last(x), gy) if needs[1] else None
+        if len(xs) == 2:
+            return gx, gW
+        return gx, gW, (gy.sum(axis=0) if needs[2] else None)
+
+
+def linear(x, W, b=None):
+    """The affine map x @ W + b (the course's Affine layer); x of shape (N, in), W of shape
+    (in, out), b of shape (out,)."""
+    x, W = _pair(x, W)
+    if b is not None and not isinstance(b, Tensor):
+        b = _const(b, W)
+    fused = (
+        x.ndim == 2
+        and W.ndim == 2
+        and x.shape[1] == W.shape[0]
+        and x.dtype == W.dtype
+        and (b is None or (b.shape == W.shape[1:] and b.dtype == W.dtype))
+    )
+    if not fused:  # general shapes or mixed dtypes: the two separate ops
+        y = matmul(x, W)
+        return y if b is None else add(y, b)
+    data = xp.dot(x.data, W.data)
+    if b is None:
+        return _record(Linear(), data, (x, W))
+    data += b.data  # into the fresh product: no extra array
+    return _record(Linear(), data, (x, W, b))
+
+
+# --------------------------------------------------------------------------- reductions
+
+
+class Sum(Function):
+    """y = Σ x over ``axis``  →  ∂L/∂x = gy copied back along the summed axes."""
+
+    __slots__ = ("kshape",)
+
+    def backward(self, gy, y, xs):
+        (x,) = xs
+        return (_broadcast_to(gy.reshape(self.kshape), x.shape),)
+
+
+class Max(Function):
+    """y = max x over ``axis``  →  the gradient goes to the maximal element (shared equally
+    among ties)."""
+
+    __slots__ = ("kshape", "weight")
+
+    def backward(self, gy, y, xs):
+        g = gy.reshape(self.kshape)
+        w = self.weight
+        return (g * (_const(w, g) if isinstance(g, Tensor) else w),)
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    """Σ x over ``axis`` (all axes by default)."""
+    x = as_tensor(x)
+    fn = Sum()
+    fn.kshape = _keepdims_shape(x.shape, axis)
+    data = x.data.sum(axis=_axes_tuple(axis, x.ndim), keepdims=keepdims)
+    return _record(fn, xp.asarray(data), (x,))
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean of x over ``axis`` (all axes by default): Σ x / (number of summed elements)."""
+    x = as_tensor(x)
+    axes = _axes_tuple(axis, x.ndim)
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    return div(sum(x, axis, keepdims), n)
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    """Maximum of x over ``axis`` (all axes by default)."""
+    x = as_tensor(x)
+    axes = _axes_tuple(axis, x.ndim)
+    yk = x.data.max(axis=axes, keepdims=True)
+    fn = Max()
+    fn.kshape = yk.shape
+    mask = x.data == yk
+    fn.weight = (mask / mask.sum(axis=axes, keepdims=True)).astype(x.dtype)
+    data = yk if keepdims else yk.reshape([n for i, n in enumerate(yk.shape) if i not in axes])
+    return _record(fn, data, (x,))
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    """Minimum of x over ``axis``: −max(−x)."""
+    return neg(max(neg(x), axis, keepdims))
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+class Reshape(Function):
+    """y = x reshaped  →  ∂L/∂x = gy reshaped back."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (gy.reshape(xs[0].shape),)
+
+
+class Transpose(Function):
+    """y = x with axes permuted  →  ∂L/∂x = gy with the inverse permutation."""
+
+    __slots__ = ("inverse",)
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            return (transpose(gy, self.inverse),)
+        return (gy.transpose(self.inverse),)
+
+
+class BroadcastTo(Function):
+    """y = x copied to a larger shape  →  ∂L/∂x = sum_to(gy, x.shape) (the Repeat node)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (_sum_to(gy, xs[0].shape),)
+
+
+class SumTo(Function):
+    """y = x summed to a smaller shape  →  ∂L/∂x = gy broadcast back."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (_broadcast_to(gy, xs[0].shape),)
+
+
+def reshape(x, *shape):
+    """x with a new shape (``-1`` for one inferred axis)."""
+    x = as_tensor(x)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    try:
+        data = x.data.reshape(shape)
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {x.shape} into {shape}"
+        ) from None
+    if data.shape == x.shape:
+        return x
+    return _record(Reshape(), data, (x,))
+
+
+def transpose(x, *axes):
+    """x with its axes permuted (reversed by default)."""
+    x = as_tensor(x)
+    if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+        axes = axes[0]
+    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(a % x.ndim for a in axes)
+    fn = Transpose()
+    fn.inverse = tuple(np.argsort(axes).tolist())
+    return _record(fn, x.data.transpose(axes), (x,))
+
+
+def broadcast_to(x, shape):
+    """x copied along new or length-1 axes to ``shape``."""
+    x = as_tensor(x)
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return _record(BroadcastTo(), xp.broadcast_to(x.data, shape), (x,))
+
+
+def sum_to(x, shape):
+    """x summed over the axes where ``shape`` has length 1 or none: the inverse of
+    ``broadcast_to``."""
+    x = as_tensor(x)
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    data = x.data.sum(axis=_sum_axes(x.shape, shape), keepdims=True).reshape(shape)
+    return _record(SumTo(), data, (x,))
+
+
+# --------------------------------------------------------------------------- indexing
+
+
+def _plain_index(idx):
+    """Tensors inside an index become their arrays; True when the index has no arrays
+    (basic slicing: no element can be picked twice)."""
+    parts = idx if isinstance(idx, tuple) else (idx,)
+    parts = tuple(p.data if isinstance(p, Tensor) else p for p in parts)
+    basic = all(
+        p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts
+    )
+    return (parts if isinstance(idx, tuple) else parts[0]), basic
+
+
+class GetItem(Function):
+    """y = x[idx]  →  ∂L/∂x = zeros with gy added at idx. Repeated integer indices add up
+    (``np.add.at``), as the embedding's backward needs."""
+
+    __slots__ = ("index", "basic")
+
+    def backward(self, gy, y, xs):
+        (x,) = xs
+        if isinstance(gy, Tensor):
+            fn = GetItemGrad()
+            fn.index, fn.basic, fn.shape = self.index, self.basic, x.shape
+            return (_record(fn, _scatter(gy.data, self.index, self.basic, x.shape), (gy,)),)
+        return (_scatter(gy, self.index, self.basic, x.shape),)
+
+
+def _scatter(gy, index, basic, shape):
+    if basic:  # slices and single integers: no element is picked twice
+        gx = xp.zeros(shape, dtype=gy.dtype)
+        gx[index] = gy
+        return gx
+    # integer arrays may repeat an index: add every copy (np.add.at), as the embedding does
+    return F.embedding_backward(gy, index, xp.empty(shape, dtype=gy.dtype))
+
+
+class GetItemGrad(Function):
+    """The backward of indexing, recorded (for create_graph): its own gradient is gy[idx]."""
+
+    __slots__ = ("index", "basic", "shape")
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            return (getitem(gy, self.index),)
+        return (gy[self.index],)
+
+
+def getitem(x, idx):
+    """x[idx]: slicing, integer and boolean indexing (integer arrays may repeat)."""
+    x = as_tensor(x)
+    index, basic = _plain_index(idx)
+    fn = GetItem()
+    fn.index, fn.basic = index, basic
+    return _record(fn, xp.asarray(x.data[index]), (x,))
+
+
+class Concatenate(Function):
+    """y = [x₁, x₂, ...] joined along ``axis``  →  each ∂L/∂xᵢ is its slice of gy."""
+
+    __slots__ = ("axis", "bounds")
+
+    def backward(self, gy, y, xs):
+        head = (slice(None),) * self.axis
+        out = []
+        for need, (lo, hi) in zip(self.needs, self.bounds, strict=True):
+            if not need:
+                out.append(None)
+            elif isinstance(gy, Tensor):
+                out.append(getitem(gy, head + (slice(lo, hi),)))
+            else:
+                out.append(gy[head + (slice(lo, hi),)])
+        return out
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("concatenate: need at least one tensor")
+    like = next((t for t in tensors if isinstance(t, Tensor)), None)
+    ts = [
+        t if isinstance(t, Tensor) else _const(t, like) if like else as_tensor(t) for t in tensors
+    ]
+    axis = _axes_tuple(axis, ts[0].ndim)[0]
+    try:
+        data = xp.concatenate([t.data for t in ts], axis=axis)
+    except ValueError as e:
+        shapes = [t.shape for t in ts]
+        raise ValueError(
+            f"concatenate: shapes {shapes} do not fit along axis {axis}: {e}"
+        ) from None
+    fn = Concatenate()
+    fn.axis = axis
+    bounds, lo = [], 0
+    for t in ts:
+        bounds.append((lo, lo + t.shape[axis]))
+        lo += t.shape[axis]
+    fn.bounds = bounds
+    return _record(fn, data, tuple(ts))
+
+
+def stack(tensors, axis=0):
+    """Join tensors of the same shape along a new axis."""
+    ts = [as_tensor(t) for t in tensors]
+    if not ts:
+        raise ValueError("stack: need at least one tensor")
+    shape = ts[0].shape
+    for t in ts:
+        if t.shape != shape:
+            raise ValueError(
+                f"stack: all tensors must have the same shape, got {[t.shape for t in ts]}"
+            )
+    axis = axis % (len(shape) + 1)
+    new = shape[:axis] + (1,) + shape[axis:]
+    return concatenate([reshape(t, new) for t in ts], axis=axis)
+
+
+# --------------------------------------------------------------------------- element-wise
+
+
+class Exp(Function):
+    """y = eˣ  →  ∂L/∂x = gy · y."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (gy * y,)
+
+
+class Log(Function):
+    """y = log x  →  ∂L/∂x = gy / x."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (gy / xs[0],)
+
+
+class Sqrt(Function):
+    """y = √x  →  ∂L/∂x = gy / (2y)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (gy / (y * 2),)
+
+
+class ReLU(Function):
+    """y = max(0, x)  →  ``functions.relu_backward``: gy where y > 0, else 0."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):  # the mask is a constant of the graph
+            return (gy * _const(y.data > 0, gy),)
+        return (F.relu_backward(gy, y),)
+
+
+class LeakyReLU(Function):
+    """y = x if x > 0 else α·x  →  ``functions.leaky_relu_backward``: gy where x > 0, else α·gy."""
+
+    __slots__ = ("alpha",)
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            slope = xp.where(xs[0].data > 0, 1.0, self.alpha)
+            return (gy * _const(slope, gy),)
+        return (F.leaky_relu_backward(gy, xs[0], self.alpha),)
+
+
+class Sigmoid(Function):
+    """y = σ(x)  →  ``functions.sigmoid_backward``: gy · y · (1 − y)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (F.sigmoid_backward(gy, y),)
+
+
+class Tanh(Function):
+    """y = tanh x  →  ``functions.tanh_backward``: gy · (1 − y²)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (F.tanh_backward(gy, y),)
+
+
+class Softmax(Function):
+    """y = softmax(x) over the last axis  →  ``functions.softmax_backward``:
+    y · (gy − Σ gy·y)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        return (F.softmax_backward(gy, y),)
+
+
+class LogSoftmax(Function):
+    """y = log softmax(x)  →  ``functions.log_softmax_backward``: gy − softmax(x) · Σ gy."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        p = exp(y) if isinstance(y, Tensor) else xp.exp(y)
+        return (F.log_softmax_backward(gy, p),)
+
+
+def _unary(cls, x, fwd):
+    x = as_tensor(x)
+    return _record(cls(), fwd(x.data), (x,))
+
+
+def exp(x):
+    """eˣ element-wise."""
+    return _unary(Exp, x, xp.exp)
+
+
+def log(x):
+    """Natural logarithm element-wise."""
+    return _unary(Log, x, xp.log)
+
+
+def sqrt(x):
+    """Square root element-wise."""
+    return _unary(Sqrt, x, xp.sqrt)
+
+
+def relu(x):
+    """ReLU(x) = max(0, x) (``functions.relu``)."""
+    return _unary(ReLU, x, F.relu)
+
+
+def leaky_relu(x, alpha=0.01):
+    """Leaky ReLU: x if x > 0 else α·x (``functions.leaky_relu``)."""
+    x = as_tensor(x)
+    fn = LeakyReLU()
+    fn.alpha = float(alpha)
+    return _record(fn, F.leaky_relu(x.data, fn.alpha), (x,))
+
+
+def identity(x):
+    """The identity (the output activation for regression): x itself, nothing recorded."""
+    return as_tensor(x)
+
+
+def sigmoid(x):
+    """σ(x) = 1 / (1 + e⁻ˣ) (``functions.sigmoid``, overflow-free)."""
+    return _unary(Sigmoid, x, F.sigmoid)
+
+
+def tanh(x):
+    """tanh(x) (``functions.tanh``)."""
+    return _unary(Tanh, x, F.tanh)
+
+
+def softmax(x):
+    """Softmax over the last axis (``functions.softmax``, max subtracted)."""
+    return _unary(Softmax, x, F.softmax)
+
+
+def log_softmax(x):
+    """log softmax over the last axis (``functions.log_softmax``, stable)."""
+    return _unary(LogSoftmax, x, F.log_softmax)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def _targets(t):
+    """Targets are constants: an array (class indices, one-hot, values)."""
+    return t.data if isinstance(t, Tensor) else xp.asarray(t)
+
+
+def _n_samples(y_shape):
+    if len(y_shape) <= 1:
+        return 1
+    n = 1
+    for s in y_shape[:-1]:
+        n *= s
+    return n
+
+
+class SoftmaxCrossEntropy(Function):
+    """L = cross-entropy of softmax(x) and t, fused (``functions.softmax_cross_entropy_forward``)
+    →  ∂L/∂x = (softmax(x) − t) / N (``functions.softmax_cross_entropy_backward``)."""
+
+    __slots__ = ("p", "t")
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            # The same (y − t) / N, with the softmax recorded so it can be differentiated.
+            (x,) = xs
+            p = softmax(x)
+            t = self.t
+            if t.shape != p.shape:
+                t = xp.eye(p.shape[-1], dtype=p.dtype)[t]
+            return ((p - _const(t, p)) * (gy / _n_samples(p.shape)),)
+        gx = F.softmax_cross_entropy_backward(self.p, self.t)
+        if gy != 1:
+            gx *= gy
+        return (gx,)
+
+
+def cross_entropy(logits, t):
+    """Mean cross-entropy between softmax(logits) and targets ``t`` (class indices or
+    one-hot), computed stably without forming log(softmax) separately."""
+    x = as_tensor(logits)
+    t = _targets(t)
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: logits must have a class axis, got a scalar")
+    if t.shape == x.shape:
+        is_index = False
+        if t.dtype != x.dtype:
+            t = t.astype(x.dtype)
+    elif t.shape == x.shape[:-1]:
+        is_index = True
+        if t.dtype.kind not in "iu":
+            if t.dtype.kind != "f" or (t.size and not xp.all(t == xp.floor(t))):
+                raise ValueError(f"cross_entropy: class indices must be integers, got {t.dtype}")
+            t = t.astype(xp.intp)
+        if t.size and (t.min() < 0 or t.max() >= x.shape[-1]):
+            raise ValueError(
+                f"cross_entropy: class indices must lie in 0..{x.shape[-1] - 1}, got values "
+                f"from {t.min()} to {t.max()}"
+            )
+    else:
+        raise ValueError(
+            f"cross_entropy: logits have shape {x.shape} but t has shape {t.shape}; t must be "
+            f"one-hot {x.shape} or class indices {x.shape[:-1]}"
+        )
+    loss, p = F.softmax_cross_entropy_kernel(x.data, t, is_index)
+    fn = SoftmaxCrossEntropy()
+    fn.p = p
+    fn.t = t
+    return _record(fn, xp.asarray(loss, dtype=x.dtype), (x,))
+
+
+class SigmoidBinaryCrossEntropy(Function):
+    """L = binary cross-entropy of σ(x) and t, fused (``functions.sigmoid_binary_cross_entropy``)
+    →  ∂L/∂x = (σ(x) − t) / size (``functions.sigmoid_binary_cross_entropy_backward``)."""
+
+    __slots__ = ("p", "t")
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            p = sigmoid(xs[0])
+            return (F.sigmoid_binary_cross_entropy_backward(p, self.t) * gy,)
+        gx = F.sigmoid_binary_cross_entropy_backward(self.p, self.t)
+        if gy != 1:
+            gx *= gy
+        return (gx,)
+
+
+def sigmoid_binary_cross_entropy(logits, t):
+    """Mean binary cross-entropy between σ(logits) and 0/1 targets ``t``, fused and stable
+    (a (N,) target is accepted for (N, 1) logits)."""
+    x = as_tensor(logits)
+    t = _targets(t)
+    if t.shape != x.shape:
+        if x.ndim >= 1 and x.shape[-1] == 1 and t.shape == x.shape[:-1]:
+            t = t.reshape(x.shape)
+        else:
+            raise ValueError(
+                f"sigmoid_binary_cross_entropy: logits have shape {x.shape} but "
+                f"t has shape {t.shape}"
+            )
+    if t.dtype != x.dtype:
+        t = t.astype(x.dtype)
+    if t.size and (t.min() < 0 or t.max() > 1):
+        raise ValueError(
+            "sigmoid_binary_cross_entropy: targets must lie in [0, 1], got "
+            f"values from {t.min()} to {t.max()}"
+        )
+    loss = F.sigmoid_binary_cross_entropy_kernel(x.data, t)
+    fn = SigmoidBinaryCrossEntropy()
+    fn.p = F.sigmoid(x.data)
+    fn.t = t
+    return _record(fn, xp.asarray(loss, dtype=x.dtype), (x,))
+
+
+binary_cross_entropy = sigmoid_binary_cross_entropy
+
+
+class MeanSquaredError(Function):
+    """L = ½ mean((y − t)²) (``functions.mean_squared_error``)  →
+    ∂L/∂y = (y − t) / size (``functions.mean_squared_error_backward``), ∂L/∂t = −∂L/∂y."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        a, b = xs
+        g = F.mean_squared_error_backward(a, b) * gy
+        return (g if self.needs[0] else None, -g if self.needs[1] else None)
+
+
+def mse(y, t):
+    """Mean squared error ½·mean((y − t)²) over all elements (a (N,) target is accepted for
+    (N, 1) predictions)."""
+    y = as_tensor(y)
+    t = t if isinstance(t, Tensor) else _const(xp.asarray(t), y)
+    if t.shape != y.shape:
+        if y.ndim >= 1 and y.shape[-1] == 1 and t.shape == y.shape[:-1]:
+            t = reshape(t, y.shape)
+        else:
+            raise ValueError(f"mse: y has shape {y.shape} but t has shape {t.shape}")
+    loss = F.mean_squared_error(y.data, t.data)
+    return _record(MeanSquaredError(), xp.asarray(loss, dtype=y.dtype), (y, t))
+
+
+class L2Penalty(Function):
+    """L = ½·λ·Σ_W Σ W² (``functions.l2_penalty``)  →  ∂L/∂W = λ·W
+    (``functions.l2_penalty_backward``)."""
+
+    __slots__ = ("weight_decay",)
+
+    def backward(self, gy, y, xs):
+        wd = self.weight_decay
+        if isinstance(gy, Tensor):
+            return [w * (gy * wd) if need else None for w, need in zip(xs, self.needs, strict=True)]
+        out = []
+        for w, need in zip(xs, self.needs, strict=True):
+            if not need:
+                out.append(None)
+                continue
+            g = F.l2_penalty_backward(xp.zeros_like(w), w, wd)
+            if gy != 1:
+                g *= gy
+            out.append(g)
+        return out
+
+
+def l2_penalty(weights, weight_decay):
+    """L2 weight decay ½·λ·Σ Σ W² over the tensors ``weights`` (a scalar tensor)."""
+    ws = [as_tensor(w) for w in weights]
+    if not ws:
+        raise ValueError("l2_penalty: need at least one weight tensor")
+    fn = L2Penalty()
+    fn.weight_decay = float(weight_decay)
+    value = F.l2_penalty([w.data for w in ws], fn.weight_decay)
+    return _record(fn, xp.asarray(value, dtype=ws[0].dtype), tuple(ws))
+
+
+# --------------------------------------------------------------------------- layers' ops
+
+
+class Dropout(Function):
+    """y = x · mask (``functions.dropout``)  →  ∂L/∂x = gy · mask
+    (``functions.dropout_backward``); the mask is a constant of the graph."""
+
+    __slots__ = ("mask",)
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            return (gy * _const(self.mask, gy),)
+        return (F.dropout_backward(gy, self.mask),)
+
+
+def dropout(x, p=0.5, training=True, rng=None):
+    """Inverted dropout: each element is zeroed with probability ``p`` and the survivors are
+    scaled by 1/(1 − p) (``functions.dropout_mask``), so nothing changes at test time.
+    The identity when not ``training``. ``rng``: a ``numpy.random.Generator`` or a seed."""
+    x = as_tensor(x)
+    if not 0 <= p < 1:
+        raise ValueError(f"dropout: p must be in [0, 1), got {p}")
+    if not training or p == 0:
+        return x
+    rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    fn = Dropout()
+    fn.mask = F.dropout_mask(x.shape, p, rng, dtype=x.dtype)
+    return _record(fn, F.dropout(x.data, fn.mask), (x,))
+
+
+def embedding(W, ids):
+    """Rows of the weight matrix ``W`` (V, D) picked by integer ``ids`` of any shape: the
+    result has shape ids.shape + (D,). The backward adds each row's gradient into W at its
+    id, so repeated ids accumulate."""
+    W = as_tensor(W)
+    ids = _targets(ids)
+    if ids.dtype.kind not in "iu":
+        raise ValueError(f"embedding: ids must be integers, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= W.shape[0]):
+        raise ValueError(
+            f"embedding: ids must lie in 0..{W.shape[0] - 1}, got values from {ids.min()} "
+            f"to {ids.max()}"
+        )
+    return getitem(W, ids)
+
+
+# --------------------------------------------------------------------------- operators
+
+
+def _install():
+    T = Tensor
+    T.__add__ = lambda a, b: add(a, b)
+    T.__radd__ = lambda a, b: add(b, a)
+    T.__sub__ = lambda a, b: sub(a, b)
+    T.__rsub__ = lambda a, b: sub(b, a)
+    T.__mul__ = lambda a, b: mul(a, b)
+    T.__rmul__ = lambda a, b: mul(b, a)
+    T.__truediv__ = lambda a, b: div(a, b)
+    T.__rtruediv__ = lambda a, b: div(b, a)
+    T.__neg__ = lambda a: neg(a)
+    T.__pos__ = lambda a: a
+    T.__pow__ = lambda a, c: pow(a, c)
+    T.__rpow__ = lambda a, base: exp(mul(a, _const(np.log(base), a)))
+    T.__matmul__ = lambda a, b: matmul(a, b)
+    T.__rmatmul__ = lambda a, b: matmul(b, a)
+    T.__getitem__ = lambda a, idx: getitem(a, idx)
+    T.T = property(lambda a: transpose(a))
+    T.reshape = reshape
+    T.transpose = transpose
+    T.sum = sum
+    T.mean = mean
+    T.max = max
+    T.min = min
+    T.exp = exp
+    T.log = log
+    T.sqrt = sqrt
+    T.relu = relu
+    T.sigmoid = sigmoid
+    T.tanh = tanh
+    T.softmax = softmax
+    T.log_softmax = log_softmax
+    T.broadcast_to = broadcast_to
+    T.sum_to = sum_to
+
+
+_install()

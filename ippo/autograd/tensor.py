@@ -1,0 +1,433 @@
+"""The ``Tensor``: an array that remembers how it was computed, and the backward pass.
+
+Define-by-run: every operation on tensors that require gradients runs at once on NumPy
+arrays *and* records a ``Function`` node (what was computed, from which inputs). The
+recorded graph is a DAG from the inputs to the result; ``result.backward()`` walks it in
+reverse topological order and applies the chain rule, node by node:
+
+    ∂L/∂xᵢ = Σ over the uses of xᵢ of  (∂L/∂y) · (∂y/∂xᵢ)
+
+A tensor used several times (a *branch* node) receives the sum of the gradients of its
+uses. The walk is iterative, so a chain of any depth works without hitting Python's
+recursion limit.
+
+Fast path and graph path
+------------------------
+Normally the backward pass runs on plain arrays (``gy``, ``y`` and the inputs are
+``ndarray``): nothing is recorded, no wrapper objects are made. With
+``backward(create_graph=True)`` each ``Function.backward`` receives tensors instead and the
+backward pass is itself recorded, so the gradients can be differentiated again (higher-order
+derivatives, Newton's method). Most backward formulas are written once, with operators that
+work on both arrays and tensors (``gy * y * (1 - y)`` for the sigmoid is
+``ippo.functions.sigmoid_backward`` either way).
+"""
+
+import contextlib
+
+import numpy as np
+
+from ippo.backend import DEFAULT_DTYPE, xp
+
+__all__ = [
+    "Tensor",
+    "Function",
+    "as_tensor",
+    "no_grad",
+    "enable_grad",
+    "is_grad_enabled",
+]
+
+
+class _GradMode:
+    enabled = True
+
+
+def is_grad_enabled():
+    """True when operations record the graph (the default); False inside ``no_grad()``."""
+    return _GradMode.enabled
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Context manager: operations inside run on arrays but record nothing.
+
+    For inference and evaluation (no memory kept for a backward pass)::
+
+        with no_grad():
+            scores = model(x)
+    """
+    previous = _GradMode.enabled
+    _GradMode.enabled = False
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
+
+
+@contextlib.contextmanager
+def enable_grad():
+    """Context manager: turn recording back on (inside a ``no_grad()`` block)."""
+    previous = _GradMode.enabled
+    _GradMode.enabled = True
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
+
+
+def _to_array(data, dtype):
+    """``data`` as a float array: float arrays keep their precision unless ``dtype`` is given;
+    Python numbers, lists and integer arrays become ``dtype`` (default float32)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray) and data.dtype.kind == "f":
+        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    arr = xp.asarray(data)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"Tensor: data must be numeric, got dtype {arr.dtype}")
+    return arr.astype(DEFAULT_DTYPE if dtype is None else dtype)
+
+
+class Tensor:
+    """An array with an optional gradient and a record of the operation that made it.
+
+    ``Tensor(data, requires_grad=False, dtype=None, name=None)``: ``data`` is converted to a
+    floating-point array, float32 by default (``dtype=np.float64`` for gradient checks); a
+    float NumPy array keeps its own precision and is used without a copy.
+
+    Attributes
+    ----------
+    data : ndarray
+        The values.
+    grad : Tensor or None
+        ∂(what ``backward`` was called on)/∂self, same shape as ``data``; filled by
+        ``backward()`` for tensors with ``requires_grad`` that are leaves (made by the user,
+        not by an operation) or that called ``retain_grad()``. Gradients *accumulate* over
+        several ``backward`` calls: call ``zero_grad()`` between steps. Read the array with
+        ``x.grad.data``.
+    requires_grad : bool
+        Whether gradients flow to this tensor. An operation's result requires gradients
+        when any of its inputs does (and recording is on: see ``no_grad``).
+    creator : Function or None
+        The operation that produced this tensor (None for a leaf).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_retain")
+
+    # ndarray op Tensor defers to Tensor's reflected operators (so np_array * t is recorded).
+    __array_ufunc__ = None
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        self.data = _to_array(data, dtype)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise ValueError("Tensor: only floating-point tensors can require gradients")
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.creator = None
+        self.name = name
+        self._retain = False
+
+    # -- array-like properties ---------------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    def __len__(self):
+        return len(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(tensor)`` gives the values (the same array unless a dtype is asked)."""
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def numpy(self):
+        """The values as a NumPy array (the same array, not a copy)."""
+        return self.data
+
+    def item(self):
+        """The value of a one-element tensor as a Python float."""
+        return self.data.item()
+
+    def __float__(self):
+        return float(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
+        extra = ""
+        if self.creator is not None:
+            extra = f", creator={type(self.creator).__name__}"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        if self.name:
+            extra += f", name={self.name!r}"
+        return f"Tensor({body}, dtype={self.data.dtype}{extra})"
+
+    @property
+    def is_leaf(self):
+        """True for a tensor made by the user (not the result of a recorded operation)."""
+        return self.creator is None
+
+    def detach(self):
+        """A new leaf tensor sharing the same data, cut off from the graph."""
+        return Tensor(self.data, requires_grad=False)
+
+    def retain_grad(self):
+        """Keep this intermediate tensor's gradient in ``.grad`` after ``backward`` (leaves
+        always keep theirs). Useful to inspect the textbook's intermediate derivatives."""
+        self._retain = True
+        return self
+
+    def zero_grad(self):
+        """Forget the accumulated gradient (``grad = None``)."""
+        self.grad = None
+
+    # -- the backward pass ---------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Back-propagate from this tensor: fill ``.grad`` of every leaf that requires it.
+
+        Parameters
+        ----------
+        grad : array-like or Tensor, optional
+            ∂L/∂self. Defaults to 1 for a one-element tensor (a loss); required otherwise.
+        retain_graph : bool, optional
+            Keep the recorded graph so that ``backward`` can be called through it again.
+            By default the graph is released (its nodes drop their inputs, freeing the
+            intermediate arrays); a second ``backward`` through it then raises an error.
+            Defaults to ``create_graph``.
+        create_graph : bool
+            Record the backward pass itself, so that the gradients (``x.grad``, then
+            tensors with a creator) can be differentiated again: higher-order derivatives.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward: this tensor does not require gradients (none of its inputs has "
+                "requires_grad=True, or it was computed inside no_grad())"
+            )
+        if retain_graph is None:
+            retain_graph = create_graph
+        if grad is None:
+            if self.data.size != 1:
+                raise ValueError(
+                    f"backward: a gradient must be given for a non-scalar tensor of shape "
+                    f"{self.data.shape} (only a one-element tensor, such as a loss, is "
+                    "seeded with 1)"
+                )
+            seed = xp.ones_like(self.data)
+        else:
+            seed = _to_array(grad, self.data.dtype)
+            if seed.shape != self.data.shape:
+                raise ValueError(
+                    f"backward: grad has shape {seed.shape} but the tensor has shape "
+                    f"{self.data.shape}"
+                )
+        if create_graph:
+            with enable_grad():
+                _run_backward(self, Tensor(seed), True, retain_graph)
+        else:
+            _run_backward(self, seed, False, retain_graph)
+
+
+def as_tensor(x, dtype=None):
+    """``x`` itself if it is a Tensor, else a new constant (no-gradient) Tensor of ``dtype``."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(x, dtype=dtype)
+
+
+def _const(value, like):
+    """A constant tensor holding ``value`` in the dtype of tensor ``like`` (so that a
+    Python or NumPy float64 scalar never promotes a float32 graph)."""
+    t = Tensor.__new__(Tensor)
+    t.data = xp.asarray(value, dtype=like.data.dtype)
+    t.grad = None
+    t.requires_grad = False
+    t.creator = None
+    t.name = None
+    t._retain = False
+    return t
+
+
+class Function:
+    """One recorded operation: its inputs and how to differentiate it.
+
+    Subclasses implement ``backward(gy, y, xs)``: given ∂L/∂y (``gy``), the output ``y``
+    and the inputs ``xs``, return one gradient per input (None for an input that needs
+    none; ``self.needs[i]`` says which do). On the fast path these are arrays, with
+    ``create_graph=True`` they are tensors; formulas written with arithmetic operators work
+    for both. Anything else the backward pass needs (a mask, the softmax output, targets)
+    the forward pass saves as attributes.
+    """
+
+    __slots__ = ("inputs", "needs")
+
+    def __call__(self, *inputs):
+        """Run ``forward`` on the inputs' arrays and record this node (for your own ops)::
+
+            class Square(Function):
+                def forward(self, x):
+                    return x ** 2
+
+                def backward(self, gy, y, xs):
+                    return (2 * xs[0] * gy,)
+
+            y = Square()(x)
+
+        Use a new instance for every call: the instance is the graph node.
+        """
+        ts = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        data = xp.asarray(self.forward(*[t.data for t in ts]))
+        return _record(self, data, ts)
+
+    def forward(self, *xs):  # pragma: no cover - user-defined ops override it
+        raise NotImplementedError(f"{type(self).__name__} must implement forward()")
+
+    def backward(self, gy, y, xs):  # pragma: no cover - every op overrides it
+        raise NotImplementedError
+
+    @property
+    def name(self):
+        return type(self).__name__
+
+
+def _record(fn, data, inputs):
+    """Wrap ``data`` (the forward result of ``fn`` on ``inputs``) in a tensor and record
+    ``fn`` as its creator when recording is on and some input requires gradients."""
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out.name = None
+    out._retain = False
+    if _GradMode.enabled:
+        needs = tuple([x.requires_grad for x in inputs])
+        if True in needs:
+            fn.inputs = inputs
+            fn.needs = needs
+            out.requires_grad = True
+            out.creator = fn
+            return out
+    out.requires_grad = False
+    out.creator = None
+    return out
+
+
+_RELEASED = (
+    "backward: this part of the graph was already released by an earlier backward(); "
+    "call the first backward with retain_graph=True to back-propagate through it twice"
+)
+
+
+def _topological_order(root):
+    """Non-leaf tensors reachable from ``root``, each after every tensor that uses it.
+
+    Iterative depth-first search (post-order, reversed): no recursion, so a 10 000-node
+    chain is fine.
+    """
+    order = []
+    visited = set()
+    stack = [(root, False)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            order.append(t)
+            continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
+        stack.append((t, True))
+        inputs = t.creator.inputs
+        if inputs is None:
+            raise RuntimeError(_RELEASED)
+        for x in inputs:
+            if x.creator is not None and id(x) not in visited:
+                stack.append((x, False))
+    order.reverse()
+    return order
+
+
+def _accumulate_leaf(x, gx, g, graph):
+    if graph:
+        x.grad = gx if x.grad is None else x.grad + gx
+        return
+    if x.grad is None:
+        # gx may be the very array another tensor also receives (an addition passes its
+        # gradient through unchanged) or a read-only broadcast view: own a copy then.
+        if gx is g or gx.base is not None:
+            gx = gx.copy()
+        x.grad = _wrap(gx)
+    else:
+        x.grad = _wrap(x.grad.data + gx)
+
+
+def _wrap(arr):
+    t = Tensor.__new__(Tensor)
+    t.data = arr
+    t.grad = None
+    t.requires_grad = False
+    t.creator = None
+    t.name = None
+    t._retain = False
+    return t
+
+
+def _run_backward(root, seed, graph, retain_graph):
+    order = _topological_order(root) if root.creator is not None else []
+    if not order:  # the root is a leaf itself
+        _accumulate_leaf(root, seed, None, graph)
+        return
+    grads = {id(root): seed}
+    for t in order:
+        g = grads.pop(id(t), None)
+        if g is None:
+            continue
+        if t._retain:
+            if graph:
+                t.grad = g if t.grad is None else t.grad + g
+            else:
+                t.grad = _wrap(g.copy() if t.grad is None else t.grad.data + g)
+        fn = t.creator
+        inputs = fn.inputs
+        if inputs is None:
+            raise RuntimeError(_RELEASED)
+        if graph:
+            gxs = fn.backward(g, t, inputs)
+        else:
+            gxs = fn.backward(g, t.data, [x.data for x in inputs])
+        for x, gx in zip(inputs, gxs, strict=True):
+            if gx is None or not x.requires_grad:
+                continue
+            if x.creator is None:
+                _accumulate_leaf(x, gx, g, graph)
+            else:
+                prev = grads.get(id(x))
+                grads[id(x)] = gx if prev is None else prev + gx
+        if not retain_graph:
+            fn.inputs = None
+            _release(fn)
+
+
+_SAVED = {}  # op class -> the names of what its forward saves for the backward pass
+
+
+def _release(fn):
+    """Drop what a node saved for its backward pass (masks, softmax outputs...)."""
+    cls = type(fn)
+    saved = _SAVED.get(cls)
+    if saved is None:
+        saved = _SAVED[cls] = tuple(
+            s for s in getattr(cls, "__slots__", ()) if s not in ("inputs", "needs")
+        )
+    for slot in saved:
+        if hasattr(fn, slot):
+            delattr(fn, slot)

@@ -1,0 +1,592 @@
+"""ippo.autograd: every op against numerical differentiation, graph handling, textbook cases."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import ippo.autograd as ag
+from ippo.autograd import Tensor, no_grad, to_dot
+from ippo.numerical import numerical_gradient
+
+SETTINGS = settings(max_examples=15, deadline=None)
+
+
+def rel_err(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(
+        np.max(np.abs(a - b), initial=0.0) / max(np.max(np.abs(a) + np.abs(b), initial=0.0), 1e-8)
+    )
+
+
+def check_grad(f, *arrays, seed=0, tol=1e-6):
+    """Backward of f(*tensors) vs numerical gradient, for every input, in float64.
+
+    The output is reduced to a scalar with random weights, so every element of a
+    non-scalar output is checked.
+    """
+    arrays = [np.asarray(a, dtype=np.float64) for a in arrays]
+    ts = [Tensor(a, requires_grad=True) for a in arrays]
+    out = f(*ts)
+    w = np.random.default_rng(seed).standard_normal(out.shape)
+    (out * w).sum().backward()
+
+    def scalar(_):
+        return float((f(*[Tensor(a) for a in arrays]).data * w).sum())
+
+    for a, t in zip(arrays, ts, strict=True):
+        num = numerical_gradient(scalar, a)
+        assert t.grad is not None and t.grad.shape == a.shape
+        assert t.grad.dtype == np.float64
+        assert rel_err(t.grad.data, num) < tol, (t.grad.data, num)
+
+
+def check_second(f, x, seed=0, tol=1e-6):
+    """create_graph=True: ∂/∂x Σ w·(∂f/∂x) recorded and back-propagated, vs numerical."""
+    x = np.asarray(x, dtype=np.float64)
+    w = np.random.default_rng(seed + 1).standard_normal(x.shape)
+
+    def first(xa, graph):
+        t = Tensor(xa, requires_grad=True)
+        f(t).backward(create_graph=graph)
+        return t
+
+    t = first(x, True)
+    g = (t.grad * w).sum()
+    t.zero_grad()
+    g.backward()
+    num = numerical_gradient(lambda _: float((first(x, False).grad.data * w).sum()), x)
+    assert rel_err(t.grad.data, num) < tol, (t.grad.data, num)
+
+
+def arrays(shape, lo=-2.0, hi=2.0, seed=0):
+    return np.random.default_rng(seed).uniform(lo, hi, size=shape)
+
+
+def away_from_zero(shape, seed=0):
+    a = arrays(shape, 0.5, 2.0, seed)
+    return a * np.random.default_rng(seed + 7).choice([-1.0, 1.0], size=shape)
+
+
+# --------------------------------------------------------------------------- broadcasting ops
+
+broadcast_pairs = hnp.mutually_broadcastable_shapes(
+    num_shapes=2, min_dims=0, max_dims=3, max_side=3
+)
+
+
+@SETTINGS
+@given(shapes=broadcast_pairs, op=st.sampled_from(["add", "sub", "mul", "div"]))
+def test_binary_ops_broadcast(shapes, op):
+    sa, sb = shapes.input_shapes
+    a = arrays(sa, seed=1)
+    b = away_from_zero(sb, seed=2)
+    f = {
+        "add": lambda x, y: x + y,
+        "sub": lambda x, y: x - y,
+        "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y,
+    }[op]
+    check_grad(f, a, b)
+
+
+@SETTINGS
+@given(
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, max_side=3),
+    c=st.sampled_from([2, 3, 0.5, -1.5]),
+)
+def test_pow_and_neg(shape, c):
+    x = arrays(shape, 0.5, 2.0, seed=3)
+    check_grad(lambda t: t**c, x)
+    check_grad(lambda t: -t, x)
+    check_grad(lambda t: 2.0**t, x)
+
+
+@SETTINGS
+@given(
+    batch=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=3),
+    n=st.integers(1, 3),
+    k=st.integers(1, 3),
+    m=st.integers(1, 3),
+)
+def test_matmul_batched_broadcast(batch, n, k, m):
+    ba, bb = batch.input_shapes
+    check_grad(lambda a, b: a @ b, arrays(ba + (n, k), seed=4), arrays(bb + (k, m), seed=5))
+
+
+def test_matmul_vectors():
+    check_grad(lambda a, b: a @ b, arrays((3,)), arrays((3, 2), seed=1))
+    check_grad(lambda a, b: a @ b, arrays((2, 3)), arrays((3,), seed=1))
+    check_grad(lambda a, b: a @ b, arrays((3,)), arrays((3,), seed=1))
+    check_grad(lambda a, b: ag.linear(a, b[:, :2], b[0]), arrays((4, 3)), arrays((3, 2), seed=1))
+    check_grad(
+        lambda a, w, b: ag.linear(a, w, b),
+        arrays((4, 3)),
+        arrays((3, 2), seed=1),
+        arrays((2,), seed=2),
+    )
+    check_grad(lambda a, w: ag.linear(a, w), arrays((4, 3)), arrays((3, 2), seed=1))
+    check_grad(
+        lambda a, w, b: ag.linear(a, w, b),
+        arrays((2, 4, 3)),
+        arrays((3, 2), seed=1),
+        arrays((2,), seed=2),
+    )  # batched input: the unfused path
+
+
+def test_matmul_shape_error_is_clear():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\)"):
+        Tensor(np.ones((2, 3))) @ Tensor(np.ones((2, 3)))
+
+
+# --------------------------------------------------------------------------- element-wise
+
+
+@SETTINGS
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+    op=st.sampled_from(["exp", "log", "sqrt", "relu", "sigmoid", "tanh", "softmax", "log_softmax"]),
+)
+def test_unary_ops(shape, op):
+    if op in ("log", "sqrt"):
+        x = arrays(shape, 0.3, 3.0, seed=6)
+    elif op == "relu":
+        x = away_from_zero(shape, seed=6)
+    else:
+        x = arrays(shape, -3.0, 3.0, seed=6)
+    check_grad(getattr(ag, op), x)
+
+
+@pytest.mark.parametrize("op", ["exp", "log", "sqrt", "sigmoid", "tanh", "softmax", "log_softmax"])
+def test_second_derivative_of_unary_ops(op):
+    x = arrays((3, 4), 0.3, 2.0, seed=8)
+    check_second(
+        lambda t: (
+            getattr(ag, op)(t).sum()
+            if op not in ("softmax", "log_softmax")
+            else (getattr(ag, op)(t) * Tensor(arrays((3, 4), seed=9))).sum()
+        ),
+        x,
+    )
+
+
+def test_second_derivative_of_arithmetic_matmul_and_shapes():
+    W = Tensor(arrays((4, 2), seed=10))
+    check_second(lambda t: ((t @ W).tanh() ** 2).sum(), arrays((3, 4), seed=11))
+    b = Tensor(arrays((2,), seed=30))
+    check_second(lambda t: (ag.linear(t, W, b).tanh() ** 2).sum(), arrays((3, 4), seed=11))
+    check_second(
+        lambda w: (ag.linear(Tensor(arrays((3, 4), seed=31)), w, b) ** 3).sum(),
+        arrays((4, 2), seed=32),
+    )
+    check_second(
+        lambda c: (ag.linear(Tensor(arrays((3, 4), seed=31)), W, c) ** 3).sum(),
+        arrays((2,), seed=33),
+    )
+    check_second(lambda t: (t / (t * t + 1.0)).sum(axis=0).max(), arrays((3, 4), seed=12))
+    check_second(lambda t: (t.T.reshape(2, 6)[:, [0, 0, 3]] ** 3).mean(), arrays((3, 4), seed=13))
+    check_second(
+        lambda t: (ag.concatenate([t, t * t], axis=1).sigmoid()).sum(), arrays((3, 4), seed=14)
+    )
+    check_second(
+        lambda t: ag.broadcast_to(t, (2, 3, 4)).sum_to((3, 1)).exp().sum(), arrays((3, 4), seed=15)
+    )
+    check_second(lambda t: (t.relu() * t).sum(), away_from_zero((3, 4), seed=16))
+
+
+def test_second_derivative_of_losses():
+    t_idx = np.array([0, 2, 1])
+    onehot = np.eye(3)[[1, 1, 0]]
+    check_second(lambda x: ag.cross_entropy(x, t_idx), arrays((3, 3), seed=17))
+    check_second(lambda x: ag.cross_entropy(x, onehot) * 3.0, arrays((3, 3), seed=18))
+    check_second(
+        lambda x: ag.sigmoid_binary_cross_entropy(x, [[1.0], [0.0], [1.0]]), arrays((3, 1), seed=19)
+    )
+    check_second(lambda x: ag.mse(x * x, np.ones((3, 2))), arrays((3, 2), seed=20))
+
+
+# --------------------------------------------------------------------------- reductions, shapes
+
+
+@SETTINGS
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+    data=st.data(),
+    keepdims=st.booleans(),
+    op=st.sampled_from(["sum", "mean", "max", "min"]),
+)
+def test_reductions(shape, data, keepdims, op):
+    axis = data.draw(st.sampled_from([None] + list(range(-len(shape), len(shape)))))
+    x = np.random.default_rng(21).permutation(np.arange(np.prod(shape))).reshape(shape) * 0.1
+    f = getattr(ag, op)
+    out = f(Tensor(x), axis=axis, keepdims=keepdims)
+    assert (
+        out.shape
+        == getattr(np, "amax" if op == "max" else "amin" if op == "min" else op)(
+            x, axis=axis, keepdims=keepdims
+        ).shape
+    )
+    check_grad(lambda t: f(t, axis=axis, keepdims=keepdims), x)
+
+
+def test_max_splits_gradient_among_ties():
+    x = Tensor(np.array([1.0, 3.0, 3.0]), requires_grad=True)
+    x.max().backward()
+    np.testing.assert_allclose(x.grad.data, [0.0, 0.5, 0.5])
+
+
+def test_sum_over_several_axes():
+    check_grad(lambda t: t.sum(axis=(0, 2)), arrays((2, 3, 4)))
+    check_grad(lambda t: t.mean(axis=(1, 2), keepdims=True), arrays((2, 3, 4)))
+
+
+def test_reshape_transpose_broadcast():
+    x = arrays((2, 3, 4))
+    check_grad(lambda t: t.reshape(4, 6), x)
+    check_grad(lambda t: t.reshape((-1,)), x)
+    check_grad(lambda t: t.transpose(2, 0, 1), x)
+    check_grad(lambda t: t.T, x)
+    check_grad(lambda t: ag.broadcast_to(t, (5, 2, 3, 4)), x)
+    check_grad(lambda t: ag.sum_to(t, (3, 1)), x)
+
+
+# --------------------------------------------------------------------------- indexing
+
+
+def test_indexing_and_slicing():
+    x = arrays((4, 5))
+    check_grad(lambda t: t[1], x)
+    check_grad(lambda t: t[1:3, ::2], x)
+    check_grad(lambda t: t[..., -1], x)
+    check_grad(lambda t: t[[0, 2, 2, 0, 3]], x)
+    check_grad(lambda t: t[np.array([1, 1]), np.array([4, 4])], x)
+    check_grad(lambda t: t[x > 0], x)
+
+
+def test_repeated_indices_accumulate():
+    W = Tensor(np.zeros((4, 2)), requires_grad=True)
+    ids = np.array([[0, 3, 3], [3, 1, 0]])
+    e = ag.embedding(W, ids)
+    assert e.shape == (2, 3, 2)
+    e.sum().backward()
+    np.testing.assert_array_equal(W.grad.data[:, 0], [2, 1, 0, 3])
+    check_grad(lambda w: ag.embedding(w, ids), arrays((4, 2)))
+    with pytest.raises(ValueError, match="embedding: ids must lie in 0..3"):
+        ag.embedding(W, [4])
+
+
+def test_concatenate_and_stack():
+    a, b, c = arrays((2, 3), seed=1), arrays((2, 1), seed=2), arrays((2, 2), seed=3)
+    check_grad(lambda x, y, z: ag.concatenate([x, y, z], axis=1), a, b, c)
+    check_grad(lambda x, y: ag.concatenate([x, y], axis=0), a, a + 1)
+    check_grad(lambda x, y: ag.stack([x, y], axis=1), a, a * 2)
+    check_grad(lambda x, y: ag.stack([x, y], axis=-1), a, a * 2)
+    assert ag.stack([Tensor(a), Tensor(a)], axis=2).shape == (2, 3, 2)
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def test_cross_entropy_with_indices_and_one_hot():
+    x = arrays((4, 3), -3, 3)
+    t = np.array([2, 0, 1, 2])
+    check_grad(lambda z: ag.cross_entropy(z, t), x)
+    check_grad(lambda z: ag.cross_entropy(z, np.eye(3)[t]), x)
+    # the value matches log_softmax picked at the targets
+    ref = -np.mean(ag.log_softmax(Tensor(x)).data[np.arange(4), t])
+    assert ag.cross_entropy(Tensor(x), t).item() == pytest.approx(ref, rel=1e-12)
+    # stable for huge logits
+    big = ag.cross_entropy(Tensor(np.array([[1000.0, 0.0]])), [1])
+    assert big.item() == pytest.approx(1000.0)
+
+
+def test_binary_cross_entropy_and_mse():
+    x = arrays((5, 1), -3, 3)
+    t = np.array([1, 0, 0, 1, 1])
+    check_grad(lambda z: ag.sigmoid_binary_cross_entropy(z, t), x)
+    y, target = arrays((5, 2), seed=1), arrays((5, 2), seed=2)
+    check_grad(lambda a, b: ag.mse(a, b), y, target)
+    check_grad(lambda a: ag.mse(a, t.astype(float)), x)  # (N,) target for (N, 1)
+    assert ag.mse(Tensor(y), target).item() == pytest.approx(0.5 * np.mean((y - target) ** 2))
+
+
+def test_dropout():
+    x = Tensor(np.ones((200, 50)), requires_grad=True)
+    y = ag.dropout(x, p=0.3, rng=np.random.default_rng(0))
+    kept = y.data != 0
+    assert 0.6 < kept.mean() < 0.8
+    np.testing.assert_allclose(y.data[kept], 1 / 0.7)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, y.data)  # gradient = the mask
+    assert ag.dropout(x, p=0.3, training=False) is x
+    # the same seed gives the same mask at every evaluation: a numerical check works
+    check_grad(lambda z: ag.dropout(z, p=0.4, rng=3), arrays((6, 5)))
+    check_second(lambda z: (ag.dropout(z, p=0.4, rng=3) ** 3).sum(), arrays((6, 5)))
+    with pytest.raises(ValueError, match="p must be in"):
+        ag.dropout(x, p=1.0)
+
+
+# --------------------------------------------------------------------------- graph handling
+
+
+def test_shopping_graph():
+    """2 apples at 100 yen with 10% tax: the course's first computational graph."""
+    apple = Tensor(100.0, requires_grad=True, name="apple")
+    num = Tensor(2.0, requires_grad=True, name="num")
+    tax = Tensor(1.1, requires_grad=True, name="tax")
+    apple_price = (apple * num).retain_grad()
+    price = apple_price * tax
+    assert price.item() == pytest.approx(220.0)
+    price.backward()
+    assert apple.grad.item() == pytest.approx(2.2)
+    assert num.grad.item() == pytest.approx(110.0)
+    assert tax.grad.item() == pytest.approx(200.0)
+    assert apple_price.grad.item() == pytest.approx(1.1)
+
+
+def test_chain_rule_square_then_cube():
+    x = Tensor(np.array(3.0), requires_grad=True, dtype=np.float64)
+    y = (x**2).retain_grad()
+    z = y**3
+    z.backward()
+    assert z.item() == 729.0
+    assert y.grad.item() == pytest.approx(3 * 9.0**2)  # dz/dy = 3y²
+    assert x.grad.item() == pytest.approx(6 * 3.0**5)  # dz/dx = 3y²·2x = 6x⁵
+
+
+def test_branch_accumulates():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = x * x + x  # x used three times
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 2 * x.data + 1)
+    a = Tensor(2.0, requires_grad=True)
+    b = a + a
+    (b * b).backward()  # d(4a²)/da = 8a
+    assert a.grad.item() == 16.0
+
+
+def test_gradients_accumulate_across_calls_until_zero_grad():
+    x = Tensor(3.0, requires_grad=True)
+    (x * x).backward()
+    (x * x).backward()
+    assert x.grad.item() == 12.0
+    x.zero_grad()
+    (x * x).backward()
+    assert x.grad.item() == 6.0
+
+
+def test_leaf_grads_do_not_alias():
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad.data is not b.grad.data
+    a.grad.data[0] = 5.0
+    assert b.grad.data[0] == 1.0
+
+
+def test_deep_chain_has_no_recursion_limit():
+    x = Tensor(1.0, requires_grad=True, dtype=np.float64)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0001**10_000)
+    assert to_dot(x).count("->") == 0
+
+
+def test_graph_released_unless_retained():
+    x = Tensor(2.0, requires_grad=True)
+    y = x * x * x
+    y.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+    x.zero_grad()
+    y = x * x * x
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.item() == pytest.approx(2 * 12.0)
+
+
+def test_graph_release_frees_intermediates():
+    x = Tensor(np.ones(3), requires_grad=True)
+    h = x * 2.0
+    y = (h * h).sum()
+    fn = y.creator
+    y.backward()
+    assert fn.inputs is None and h.creator.inputs is None
+
+
+def test_second_derivative_and_newton():
+    """y = x⁴ − 2x²: y'' = 12x² − 4 = 44 at x = 2; Newton's method finds the minimum x = 1."""
+    x = Tensor(2.0, requires_grad=True, dtype=np.float64)
+    y = x**4 - 2 * x**2
+    y.backward(create_graph=True)
+    gx = x.grad
+    assert gx.item() == pytest.approx(24.0)  # 4x³ − 4x
+    x.zero_grad()
+    gx.backward()
+    assert x.grad.item() == pytest.approx(44.0)
+
+    x = Tensor(2.0, requires_grad=True, dtype=np.float64)
+    path = []
+    for _ in range(10):
+        y = x**4 - 2 * x**2
+        x.zero_grad()
+        y.backward(create_graph=True)
+        gx = x.grad
+        x.zero_grad()
+        gx.backward()
+        x.data = x.data - gx.data / x.grad.data
+        path.append(x.item())
+    assert path[0] == pytest.approx(2 - 24 / 44)
+    assert abs(path[-1] - 1.0) < 1e-12
+
+
+def test_third_derivative():
+    x = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    (x**4).sum().backward(create_graph=True)
+    g1 = x.grad
+    x.zero_grad()
+    g1.sum().backward(create_graph=True)
+    g2 = x.grad
+    x.zero_grad()
+    g2.sum().backward()
+    np.testing.assert_allclose(x.grad.data, 24 * x.data)
+
+
+def test_no_grad_records_nothing():
+    W = Tensor(np.ones((2, 2)), requires_grad=True)
+    with no_grad():
+        y = (W @ W).relu()
+        assert not ag.is_grad_enabled()
+    assert ag.is_grad_enabled()
+    assert y.creator is None and not y.requires_grad
+    with pytest.raises(RuntimeError, match="does not require gradients"):
+        y.sum().backward()
+
+
+def test_constants_get_no_gradient_and_no_work():
+    x = Tensor(np.ones((3, 2)))  # a constant input (like a batch of data)
+    W = Tensor(np.ones((2, 2)), requires_grad=True)
+    y = x @ W
+    assert y.creator.needs == (False, True)
+    y.sum().backward()
+    assert x.grad is None and W.grad is not None
+
+
+def test_backward_needs_gradient_for_non_scalar():
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = x * 2.0
+    with pytest.raises(ValueError, match="non-scalar"):
+        y.backward()
+    y.backward(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(x.grad.data, [2.0, 4.0, 6.0])
+
+
+# --------------------------------------------------------------------------- dtypes
+
+
+def test_float32_default_and_no_silent_promotion():
+    x = Tensor([[0.5, -1.0], [2.0, 0.1]], requires_grad=True)
+    assert x.dtype == np.float32
+    W = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    scale = np.float64(0.5)  # a NumPy float64 scalar would promote a float32 array
+    y = (x @ W) * scale + np.float64(1.0) - 2.0
+    y = ((y / 3 + y**2).exp().log().sqrt() + y.sigmoid() + y.tanh() + y.relu()).mean(axis=0)
+    z = ag.concatenate([y.softmax(), y.log_softmax(), 2.0**y], axis=0)
+    loss = ag.cross_entropy(z.reshape(3, 3), [0, 1, 2]) + ag.mse(z, np.zeros(9)) + z.max()
+    assert loss.dtype == np.float32
+    loss.backward()
+    assert x.grad.dtype == np.float32 and W.grad.dtype == np.float32
+    assert Tensor(np.arange(3)).dtype == np.float32  # integers become float32
+
+
+def test_float32_second_derivatives_stay_float32():
+    x = Tensor([[0.5, 1.2], [0.3, -0.7]], requires_grad=True)
+    W = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    y = (
+        ag.cross_entropy((x @ W).tanh() * np.float64(2.0), [0, 1])
+        + ag.mse(x.sigmoid(), np.zeros((2, 2)))
+        + (x.softmax() * x.log_softmax()).sum()
+        + (x**3).mean() * np.float64(0.5)
+    )
+    y.backward(create_graph=True)
+    g = (x.grad * x.grad).sum() + (W.grad**2).sum()
+    assert g.dtype == np.float32
+    x.zero_grad()
+    W.zero_grad()
+    g.backward()
+    assert x.grad.dtype == np.float32 and W.grad.dtype == np.float32
+
+
+def test_float64_on_request():
+    x = Tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    y = (x * 3 + 1.5) ** 2
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float64
+    assert Tensor(np.zeros(2)).dtype == np.float64  # a float64 array keeps its precision
+
+
+def test_ndarray_operands_defer_to_tensor():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = np.array([2.0, 3.0]) * x + np.array([1.0, 1.0])
+    assert isinstance(y, Tensor)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2.0, 3.0])
+
+
+# --------------------------------------------------------------------------- to_dot
+
+
+def test_to_dot_writes_the_graph():
+    a = Tensor(2.0, requires_grad=True, name="a")
+    b = Tensor(3.0, name="b")
+    y = (a * b + a).exp()
+    text = to_dot(y)
+    assert text.startswith("digraph g {") and text.rstrip().endswith("}")
+    for op in ("Mul", "Add", "Exp"):
+        assert f'label="{op}"' in text
+    assert 'label="a"' in text and 'label="b"' in text
+    assert text.count("->") == 2 + 2 + 1 + 3  # inputs into Mul, Add, Exp + one out of each
+    y.backward()
+    with pytest.raises(ValueError, match="released"):
+        to_dot(y)
+
+
+def test_leaky_relu_l2_penalty_identity():
+    x = away_from_zero((3, 4), seed=40)
+    check_grad(lambda t: ag.leaky_relu(t, 0.1), x)
+    check_second(lambda t: (ag.leaky_relu(t, 0.1) ** 2).sum(), x)
+    check_grad(
+        lambda a, b: ag.l2_penalty([a, b], 0.3), arrays((3, 2), seed=41), arrays((4,), seed=42)
+    )
+    check_second(lambda a: ag.l2_penalty([a * a], 0.3), arrays((3, 2), seed=41))
+    w = np.arange(4.0)
+    assert ag.l2_penalty([Tensor(w)], 0.5).item() == pytest.approx(0.25 * (w**2).sum())
+    t = Tensor(x)
+    assert ag.identity(t) is t
+
+
+def test_asarray_gives_the_data():
+    t = Tensor(np.arange(3.0))
+    assert np.asarray(t) is t.data
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+
+
+def test_user_defined_function():
+    class Cube(ag.Function):
+        def forward(self, x):
+            return x**3
+
+        def backward(self, gy, y, xs):
+            return (3 * xs[0] ** 2 * gy,)  # works on arrays and, for create_graph, tensors
+
+    check_grad(lambda t: Cube()(t), arrays((2, 3)))
+    check_second(lambda t: Cube()(t).sum(), arrays((2, 3)))
+    x = Tensor(2.0, requires_grad=True)
+    y = Cube()(x)
+    assert y.item() == 8.0 and type(y.creator).__name__ == "Cube"
+    y.backward()
+    assert x.grad.item() == 12.0
