@@ -249,6 +249,8 @@ class IppoContender(Contender):
             rng = np.random.default_rng(seed)
             params, grads = model.params, model.grads
             model.train()
+            xbuf = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
+            tbuf = np.empty(batch_size, dtype=t.dtype)
 
             def run(n_steps):
                 s = cursor.take(n_steps * batch_size)
@@ -257,7 +259,9 @@ class IppoContender(Contender):
                 loss = None
                 for i in range(n_steps):
                     idx = order[i * batch_size:(i + 1) * batch_size]
-                    loss = model.loss(xc[idx], tc[idx])
+                    xc.take(idx, axis=0, out=xbuf)
+                    tc.take(idx, axis=0, out=tbuf)
+                    loss = model.loss(xbuf, tbuf)
                     model.backward()
                     opt.update(params, grads)
                 return float(loss)
@@ -267,17 +271,56 @@ class IppoContender(Contender):
 
 
 class AutogradContender(Contender):
-    """ippo.autograd: the define-by-run ``nn.MLP`` trained with the same SGD (the slot is
-    skipped until ``ippo.autograd`` exists)."""
+    """ippo.autograd: ``nn.MLP`` (same layers, same initial weights as ``ippo.models.MLP``)
+    trained the autograd's way, like the PyTorch loop: ``loss = model.loss(xb, tb)``,
+    ``opt.zero_grad()``, ``loss.backward()``, ``opt.step()`` with
+    ``nn.Optimizer(SGD(lr))``, on the same shuffled, gathered mini-batches."""
 
-    name = "ippo.autograd"
     modules = ("ippo.autograd",)
+
+    def __init__(self, dtype="float32"):
+        self.dtype = dtype
+        self.name = "ippo.autograd" if dtype == "float32" else f"ippo.autograd-{dtype}"
 
     def unavailable(self):
         try:
-            return super().unavailable()
+            why = super().unavailable()
         except ModuleNotFoundError as exc:
             return str(exc)
+        if why:
+            return why
+        try:
+            from ippo.autograd import nn  # noqa: F401
+        except ImportError as exc:
+            return f"ippo.autograd is not complete yet ({exc})"
+        return None
 
-    def build(self, net, batch_size, x, t, lr=0.01, seed=0):  # filled in when it exists
-        raise NotImplementedError("ippo.autograd runner not written yet")
+    def build(self, net, batch_size, x, t, lr=0.01, seed=0):
+        from ippo.autograd import nn
+        from ippo.optimizers import SGD
+
+        model = nn.MLP(list(net.sizes), activation=net.activation, dtype=np.dtype(self.dtype),
+                       seed=seed)
+        opt = nn.Optimizer(SGD(lr=lr), model.parameters())
+        rng = np.random.default_rng(seed)
+        cursor = Cursor(len(x))
+        xbuf = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
+        tbuf = np.empty(batch_size, dtype=t.dtype)
+
+        def run(n_steps):
+            s = cursor.take(n_steps * batch_size)
+            xc, tc = x[s], t[s]
+            order = rng.permutation(len(xc))
+            loss = None
+            for i in range(n_steps):
+                idx = order[i * batch_size:(i + 1) * batch_size]
+                xc.take(idx, axis=0, out=xbuf)
+                tc.take(idx, axis=0, out=tbuf)
+                loss = model.loss(xbuf, tbuf)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+            return float(loss.item())
+
+        run.model = model
+        return run
