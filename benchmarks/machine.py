@@ -48,17 +48,19 @@ def blas_info():
 
 
 def versions():
-    """Versions of Python and every library a contender may use (missing ones say so)."""
-    out = {"python": platform.python_version(), "numpy": np.__version__}
-    for name in ("ippo", "torch", "sklearn", "scipy", "threadpoolctl"):
-        module = sys.modules.get(name)
-        if module is None:
-            try:
-                module = __import__(name)
-            except ImportError:
-                out[name] = "not installed"
-                continue
-        out[name] = getattr(module, "__version__", "?")
+    """Versions of Python and every library a contender may use, without importing them."""
+    from importlib import metadata
+
+    import ippo
+
+    out = {"python": platform.python_version(), "numpy": np.__version__,
+           "ippo": ippo.__version__}
+    for label, dist in (("torch", "torch"), ("scikit-learn", "scikit-learn"),
+                        ("scipy", "scipy"), ("threadpoolctl", "threadpoolctl")):
+        try:
+            out[label] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[label] = "not installed"
     return out
 
 

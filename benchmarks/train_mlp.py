@@ -203,7 +203,8 @@ def report(env, gemm, cells, memory, skipped, args, started, finished, load_befo
         w(f"- PyTorch: {env['torch_threads']} threads{default}, {env['torch_blas']}, "
           f"oneDNN {'on' if env['torch_mkldnn'] else 'off'}")
     w(f"- Data: {args.data_source}")
-    w(f"- GEMM rate (np.dot, 1536² · 1536², median of 5): float32 "
+    n = args.gemm_n
+    w(f"- GEMM rate (np.dot, {n}² · {n}², median of {3 if args.quick else 5}): float32 "
       f"{gemm['float32'][0] / 1e9:.1f} GFLOP/s (min {gemm['float32'][1] / 1e9:.1f}, max "
       f"{gemm['float32'][2] / 1e9:.1f}); float64 {gemm['float64'][0] / 1e9:.1f} GFLOP/s "
       f"(min {gemm['float64'][1] / 1e9:.1f}, max {gemm['float64'][2] / 1e9:.1f})")
@@ -216,6 +217,8 @@ def report(env, gemm, cells, memory, skipped, args, started, finished, load_befo
       f"{args.repeats} times round-robin. *samples/s*: median (min–max) over the rounds; "
       "*× torch*: median over rounds of the per-round ratio to PyTorch; *% limit*: median "
       "samples/s ÷ (GEMM rate of its dtype ÷ (6 × weights)).")
+    w("")
+    w(summary_section(cells))
     if skipped:
         w("")
         for name, why in skipped.items():
@@ -262,6 +265,30 @@ def report(env, gemm, cells, memory, skipped, args, started, finished, load_befo
     w("")
     w(targets_section(cells, memory, gemm))
     return "\n".join(lines) + "\n"
+
+
+def summary_section(cells):
+    """One table: every contender's samples/s ÷ PyTorch's, per network and batch size."""
+    batches = sorted({b for by_batch in cells.values() for b in by_batch})
+    names = []
+    for by_batch in cells.values():
+        for results in by_batch.values():
+            names += [n for n, r in results.items() if n != BASELINE and n not in names
+                      and "ratio" in r]
+    if not names:
+        return "## Summary\n\nNo ratio to PyTorch (it did not run).\n"
+    out = ["## Summary: samples/s ÷ PyTorch's (median of the per-round ratios)", "",
+           "| net | contender | " + " | ".join(f"batch {b}" for b in batches) + " |",
+           "| --- | --- | " + " | ".join("---:" for _ in batches) + " |"]
+    for net, by_batch in cells.items():
+        for name in names:
+            vals = []
+            for b in batches:
+                r = by_batch.get(b, {}).get(name, {})
+                vals.append(f"{r['ratio']:.2f}" if "ratio" in r else "–")
+            if any(v != "–" for v in vals):
+                out.append(f"| {net.key} | {name} | " + " | ".join(vals) + " |")
+    return "\n".join(out)
 
 
 def targets_section(cells, memory, gemm):
@@ -318,9 +345,12 @@ def parse_args(argv=None):
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory children")
     p.add_argument("--mem-net", default="c", choices=sorted(C.NETS))
     p.add_argument("--mem-batch", type=int, default=1000)
-    p.add_argument("--mem-samples", type=int, help="samples (default 60000, quick 10000)")
+    p.add_argument("--mem-samples", type=int, help="samples (default 60000, quick 5000)")
+    p.add_argument("--n-train", type=int, default=None,
+                   help="use only the first N training samples (default: all 60000)")
     p.add_argument("--output", default="benchmarks/last_run.md",
                    help="Markdown file to write (default benchmarks/last_run.md)")
+    p.add_argument("--gemm-n", type=int, default=1536, help=argparse.SUPPRESS)
     p.add_argument("--memory-child", metavar="CONTENDER", help=argparse.SUPPRESS)
     p.add_argument("--net", default="c", help=argparse.SUPPRESS)
     p.add_argument("--batch", type=int, default=1000, help=argparse.SUPPRESS)
@@ -369,12 +399,18 @@ def main(argv=None):
             contenders[name] = cont
     args.dtypes = {name: c.dtype for name, c in contenders.items()}
     x, t, args.data_source = data.load(seed=args.seed, synthetic=args.synthetic)
+    if args.n_train:
+        x, t = x[:args.n_train], t[:args.n_train]
+        args.data_source += f", first {len(x):,} samples"
     x_by_dtype = {"float32": x}
     for cont in contenders.values():
         if cont.dtype not in x_by_dtype:
             x_by_dtype[cont.dtype] = x.astype(cont.dtype)
     log("measuring the GEMM rate ...")
-    gemm = {"float32": machine.gemm_rate(np.float32), "float64": machine.gemm_rate(np.float64)}
+    reps, min_time = (3, 0.1) if args.quick else (5, 0.2)
+    gemm = {dt: machine.gemm_rate(getattr(np, dt), n=args.gemm_n, repeats=reps,
+                                  min_time=min_time)
+            for dt in ("float32", "float64")}
     cells = {}
     for net in nets:
         cells[net] = {}
