@@ -60,8 +60,9 @@ def log(*args):
 # ---------------------------------------------------------------------------- timing
 
 
-def timed(run, n_steps, pause=0.0):
-    gc.collect()
+def timed(run, n_steps, pause=0.0, collect=True):
+    if collect:
+        gc.collect()
     if pause:
         # let the previous contender's thread pools (OpenBLAS, OpenMP) stop spinning, so
         # that they do not steal the two cores from this one
@@ -74,10 +75,10 @@ def timed(run, n_steps, pause=0.0):
 def calibrate(run, batch_size, n_total, seconds):
     """Steps per timed run so that one run takes about ``seconds`` (at most one epoch)."""
     max_steps = max(1, n_total // batch_size)
-    timed(run, 1)  # warm-up: first-call allocations, lazy state, thread pools
+    timed(run, 1, collect=False)  # warm-up: first-call allocations, lazy state, thread pools
     steps = 1
     while True:
-        elapsed, _ = timed(run, steps)
+        elapsed, _ = timed(run, steps, collect=False)
         if elapsed >= seconds / 4 or steps >= max_steps:
             break
         steps = min(max_steps, steps * 4)
@@ -100,6 +101,11 @@ def bench_cell(net, batch_size, contenders, x_by_dtype, t, args):
         runners[name] = (run, steps)
         results[name] = {"steps": steps, "rates": [], "losses": []}
     names = list(runners)
+    # move everything alive now (libraries, models, data) out of the collector's sight, so
+    # that the gc.collect() before each timed run is quick (a full collection over torch's
+    # and scikit-learn's objects takes ~0.2 s)
+    gc.collect()
+    gc.freeze()
     for r in range(args.repeats):
         order = names[r % len(names):] + names[: r % len(names)] if names else []
         for name in order:
@@ -158,6 +164,7 @@ def memory_child(args):
 def measure_memory(names, args):
     out = {}
     for name in names:
+        t0 = time.perf_counter()
         cmd = [sys.executable, "-m", "benchmarks.train_mlp", "--memory-child", name,
                "--net", args.mem_net, "--batch", str(args.mem_batch),
                "--samples", str(args.mem_samples), "--lr", str(args.lr),
@@ -169,7 +176,7 @@ def measure_memory(names, args):
             out[name] = {"error": (proc.stderr.strip().splitlines() or ["?"])[-1]}
         else:
             out[name] = json.loads(proc.stdout.strip().splitlines()[-1])
-        log(f"  memory {name}: {out[name]}")
+        log(f"  memory {name}: {out[name]} ({time.perf_counter() - t0:.1f} s)")
     return out
 
 
@@ -416,7 +423,9 @@ def main(argv=None):
         cells[net] = {}
         for batch in batches:
             log(f"{net.title}, batch {batch} ...")
+            t0 = time.perf_counter()
             cells[net][batch] = bench_cell(net, batch, contenders, x_by_dtype, t, args)
+            log(f"  ({time.perf_counter() - t0:.1f} s)")
             for name, res in cells[net][batch].items():
                 if "median" in res:
                     log(f"  {name:14s} {res['median']:12,.0f} samples/s"
