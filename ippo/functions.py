@@ -369,10 +369,10 @@ def softmax_cross_entropy_kernel(x, t, is_index):
             picked = z[xp.arange(z.shape[0]), t]
         else:
             picked = xp.take_along_axis(z, t[..., None], axis=-1)
-        loss = (xp.sum(log_s) - xp.sum(picked)) / n
+        loss = (float(log_s.sum()) - float(picked.sum())) / n
     else:
-        loss = (xp.sum(t * (log_s - z))) / n
-    return float(loss), y
+        loss = float((t * (log_s - z)).sum()) / n
+    return loss, y
 
 
 def sigmoid_binary_cross_entropy_kernel(x, t):

@@ -17,6 +17,8 @@ A correct implementation gives about 1e-8 or less in float64; a wrong formula gi
 more.
 """
 
+import copy
+
 import numpy as np
 
 from ippo.layers import Dropout
@@ -51,7 +53,10 @@ def gradient_check(model, x, t, h=1e-5):
     with every Dropout mask fixed after one forward pass so that all evaluations see the same
     network. BatchNorm uses the batch statistics, as in training.
     """
-    m = model.astype(np.float64).train()
+    if model.dtype == np.float64:
+        m = copy.deepcopy(model).train()  # works for custom layers too
+    else:
+        m = model.astype(np.float64).train()
     x = np.asarray(x)
     if x.dtype.kind == "f":
         x = x.astype(np.float64)

@@ -481,9 +481,10 @@ def read_npz(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        with np.load(path, allow_pickle=False) as data:
-            if not isinstance(data, np.lib.npyio.NpzFile):
-                raise ValueError("a single .npy array, not an .npz archive")
+        data = np.load(path, allow_pickle=False)
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError("a single .npy array, not an .npz archive")
+        with data:
             names = list(data.files)
             if META_KEY not in names:
                 raise ValueError(f"no {META_KEY!r} entry (not written by ippo)")

@@ -46,6 +46,7 @@ What ``fit`` adds around it:
 import json
 import math
 import os
+import sys
 import tempfile
 import time
 
@@ -59,6 +60,7 @@ __all__ = [
     "History",
     "Callback",
     "EarlyStopping",
+    "LearningRateScheduler",
     "TrainingDivergedError",
     "save_checkpoint",
     "load_checkpoint",
@@ -156,6 +158,7 @@ class History:
         try:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
             from matplotlib.figure import Figure
+            from matplotlib.ticker import MaxNLocator
         except ImportError as e:
             raise ImportError(
                 'History.plot needs matplotlib: pip install matplotlib (or pip install '
@@ -202,8 +205,7 @@ class History:
             ax.grid(True, alpha=0.3)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="best", fontsize=9)
-            if len(epochs) and len(epochs) <= 20:
-                ax.set_xticks(epochs)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if title:
             fig.suptitle(title)
         if path is not None:
@@ -277,6 +279,9 @@ class EarlyStopping(Callback):
         return self.mode == "min"
 
     def on_train_begin(self, trainer):
+        if trainer.epoch == 0:  # a new run (not a resumed one): forget any earlier fit
+            self.best = self.best_epoch = self.stopped_epoch = self._best_weights = None
+            self.wait = 0
         if self.monitor is None:
             self.monitor = "val_loss" if trainer.has_validation else "loss"
         elif self.monitor.startswith("val_") and not trainer.has_validation:
@@ -339,6 +344,27 @@ class EarlyStopping(Callback):
         self._best_weights = None if bw is None else {k: np.array(v) for k, v in bw.items()}
 
 
+class LearningRateScheduler(Callback):
+    """Sets ``optimizer.lr = schedule(epoch, lr)`` at the start of every epoch (1-based).
+
+    ``schedule`` gets the epoch about to run and the current rate and returns the new one,
+    e.g. step decay ``lambda epoch, lr: lr * 0.5 if epoch % 10 == 1 and epoch > 1 else lr``.
+    The rate is part of the optimizer's state, so a resumed run continues the schedule.
+    """
+
+    def __init__(self, schedule):
+        if not callable(schedule):
+            raise ValueError(f"LearningRateScheduler: schedule must be callable, got {schedule!r}")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch):
+        opt = self.trainer.optimizer
+        lr = float(self.schedule(epoch, opt.lr))
+        if not lr > 0 or not math.isfinite(lr):
+            raise ValueError(f"LearningRateScheduler: schedule gave lr={lr} for epoch {epoch}")
+        opt.lr = lr
+
+
 # =========================================================================== checkpoints
 
 
@@ -371,6 +397,15 @@ def _unflatten(meta, z):
     return out
 
 
+def _read_umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def save_checkpoint(path, state):
     """Write ``state`` (a nested dict of arrays and JSON-able values) to ``path`` atomically.
 
@@ -383,9 +418,15 @@ def save_checkpoint(path, state):
     os.makedirs(directory, exist_ok=True)
     arrays, meta = {}, {}
     _flatten("", state, arrays, meta)
-    blob = json.dumps({"format": CHECKPOINT_FORMAT, "state": meta}).encode("utf-8")
+    blob = json.dumps(
+        {"format": CHECKPOINT_FORMAT, "state": meta}, default=_json_scalar
+    ).encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
     try:
+        try:  # mkstemp makes the file private (0600); give it a normal file's permissions
+            os.chmod(tmp, 0o666 & ~_UMASK)
+        except OSError:
+            pass
         with os.fdopen(fd, "wb") as f:
             np.savez(f, __meta__=np.frombuffer(blob, dtype=np.uint8), **arrays)
             f.flush()
@@ -405,6 +446,13 @@ def save_checkpoint(path, state):
             os.close(dfd)
     except OSError:
         pass
+
+
+def _json_scalar(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"checkpoint: cannot store a {type(value).__name__} (arrays, numbers, "
+                    f"strings, lists and dicts only)")
 
 
 def load_checkpoint(path):
@@ -444,6 +492,7 @@ class Trainer:
         self.history = None
         self.has_validation = False
         self.epoch = 0
+        self.checkpoint_epoch = None
 
     # ------------------------------------------------------------------ evaluation
 
@@ -641,13 +690,16 @@ class Trainer:
         self.history = History(metric, iters_per_epoch)
         start_epoch = 0
         ckpt_path = None
+        self.stop_training = False
         if checkpoint_dir is not None:
             ckpt_path = os.path.join(os.fspath(checkpoint_dir), CHECKPOINT_NAME)
             if resume and os.path.exists(ckpt_path):
+                # also restores stop_training: a run that early-stopped stays stopped
                 start_epoch = self._restore(ckpt_path, n, bs, callbacks)
                 rng = self.rng
         self.epoch = start_epoch
-        self.stop_training = False
+        #: the epoch held by the checkpoint file (None when nothing has been saved)
+        self.checkpoint_epoch = start_epoch if start_epoch else None
 
         # ---------------------------------------------------------- loop setup
         copy_batches = shuffle or augment is not None
@@ -738,6 +790,16 @@ class Trainer:
                     epoch % checkpoint_every == 0 or epoch == epochs or self.stop_training
                 ):
                     self._save(ckpt_path, epoch, n, bs, callbacks)
+        except KeyboardInterrupt:
+            if progress is not None:
+                progress.close()
+                if ckpt_path is not None and self.checkpoint_epoch is not None:
+                    print(
+                        f"interrupted; the checkpoint {ckpt_path} holds epoch "
+                        f"{self.checkpoint_epoch}: fit(..., resume=True) continues from it",
+                        file=self.file if self.file is not None else sys.stderr,
+                    )
+            raise
         finally:
             if progress is not None:
                 progress.close()
@@ -758,13 +820,18 @@ class Trainer:
         if lr:
             msg += f" (lr is {lr:g} now)"
         msg += ", gradient clipping (clip_norm=) or normalised inputs"
-        if ckpt_path is not None and os.path.exists(ckpt_path):
-            msg += f". The last good checkpoint (epoch {self.epoch}) is intact: {ckpt_path}"
+        if ckpt_path is not None and self.checkpoint_epoch is not None:
+            msg += (
+                f". The last good checkpoint (epoch {self.checkpoint_epoch}) is intact: "
+                f"{ckpt_path}"
+            )
         return TrainingDivergedError(msg, epoch=epoch, iteration=batch, loss=loss)
 
     def _save(self, path, epoch, n, bs, callbacks):
         cb_states = {
-            str(i): cb.state_dict() for i, cb in enumerate(callbacks) if hasattr(cb, "state_dict")
+            _callback_key(i, cb): cb.state_dict()
+            for i, cb in enumerate(callbacks)
+            if hasattr(cb, "state_dict")
         }
         history = self.history.to_dict()
         iteration_loss = np.asarray(history.pop("iteration_loss"), dtype=np.float64)
@@ -780,8 +847,10 @@ class Trainer:
             "history": history,
             "iteration_loss": iteration_loss,
             "callbacks": cb_states,
+            "stopped": bool(self.stop_training),
         }
         save_checkpoint(path, state)
+        self.checkpoint_epoch = epoch
 
     def _restore(self, path, n, bs, callbacks):
         state = load_checkpoint(path)
@@ -808,10 +877,15 @@ class Trainer:
         hist["iteration_loss"] = state["iteration_loss"].tolist()
         self.history = History.from_dict(hist)
         for i, cb in enumerate(callbacks):
-            d = state.get("callbacks", {}).get(str(i))
+            d = state.get("callbacks", {}).get(_callback_key(i, cb))
             if d is not None and hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(d)
+        self.stop_training = bool(state.get("stopped", False))
         return int(state["epoch"])
+
+
+def _callback_key(i, cb):
+    return f"{i}.{type(cb).__name__}"
 
 
 def _layer_rngs(model):

@@ -217,3 +217,20 @@ def test_lr_is_a_plain_attribute():
     opt.lr = 0.5
     opt.update([p], [np.array([1.0])])
     assert p[0] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_clipping_equals_the_rule_on_scaled_gradients(name):
+    rng = np.random.default_rng(1)
+    a_params = [rng.standard_normal((3, 4)), rng.standard_normal(4)]
+    b_params = [p.copy() for p in a_params]
+    a = getattr(O, name)(**SETTINGS[name], clip_norm=0.5)
+    b = getattr(O, name)(**SETTINGS[name])
+    for _ in range(4):
+        grads = [rng.standard_normal(p.shape) * 3 for p in a_params]
+        norm = np.sqrt(sum((g * g).sum() for g in grads))
+        assert norm > 0.5
+        a.update(a_params, grads)
+        b.update(b_params, [g * (0.5 / norm) for g in grads])
+    for p, q in zip(a_params, b_params, strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12)

@@ -16,6 +16,7 @@ from ippo.training import (
     Callback,
     EarlyStopping,
     History,
+    LearningRateScheduler,
     Trainer,
     TrainingDivergedError,
     load_checkpoint,
@@ -228,6 +229,34 @@ def test_callbacks_order_and_stop_training(data):
     ]
 
 
+def test_learning_rate_scheduler_and_resume(tmp_path, data):
+    x, t = data
+
+    def halve_every_2(epoch, lr):
+        return lr / 2 if epoch > 1 and epoch % 2 == 1 else lr
+
+    kw = dict(epochs=6, batch_size=50, seed=0)
+    ref = mlp()
+    h = Trainer(ref, O.Momentum(0.4), verbose=0).fit(
+        x, t, callbacks=[LearningRateScheduler(halve_every_2)], **kw)
+    assert h["lr"] == [0.4, 0.4, 0.2, 0.2, 0.1, 0.1]
+    model = mlp()
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(model, O.Momentum(0.4), verbose=0).fit(
+            x, t, checkpoint_dir=tmp_path,
+            callbacks=[LearningRateScheduler(halve_every_2), Interrupt(4, 2)], **kw)
+    fresh = mlp(seed=5)
+    h2 = Trainer(fresh, O.Momentum(0.4), verbose=0).fit(
+        x, t, checkpoint_dir=tmp_path, resume=True,
+        callbacks=[LearningRateScheduler(halve_every_2)], **kw)
+    assert h2["lr"] == h["lr"]
+    for p, q in zip(fresh.params, ref.params, strict=True):
+        np.testing.assert_array_equal(p, q)
+    with pytest.raises(ValueError, match="lr=0.0"):
+        Trainer(mlp(), O.SGD(0.1), verbose=0).fit(
+            x, t, epochs=1, callbacks=[LearningRateScheduler(lambda e, lr: 0.0)])
+
+
 def test_augment_hook_gets_each_batch_and_the_generator(data):
     x, t = data
     x0 = x.copy()
@@ -268,6 +297,16 @@ def test_early_stopping_stops_and_restores_best_weights():
     assert trainer.evaluate(xv, tv)["loss"] == pytest.approx(best, rel=1e-6)
 
 
+def test_early_stopping_object_reused_starts_over(data):
+    x, t = data
+    es = EarlyStopping(monitor="loss", patience=100)
+    Trainer(mlp(), O.SGD(1.0), verbose=0).fit(x, t, epochs=3, batch_size=30, early_stopping=es)
+    first_best = es.best
+    Trainer(mlp(seed=3), O.SGD(0.01), verbose=0).fit(x, t, epochs=1, batch_size=30,
+                                                     early_stopping=es)
+    assert es.best_epoch == 1 and es.best != first_best
+
+
 def test_early_stopping_unit_rules():
     class M:
         def __init__(self):
@@ -282,6 +321,7 @@ def test_early_stopping_unit_rules():
     class T:
         has_validation = False
         stop_training = False
+        epoch = 0
 
         def __init__(self):
             self.model = M()
@@ -382,6 +422,23 @@ def test_resume_with_early_stopping_state(tmp_path, data):
         x, t, checkpoint_dir=tmp_path, resume=True, early_stopping=es, **kw)
     assert es.best_epoch is not None
     for p, q in zip(fresh.params, ref.params, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_resuming_an_early_stopped_run_stays_stopped(tmp_path):
+    x, t = spiral(10, seed=0)
+    xv, tv = spiral(100, seed=1)
+    kw = dict(epochs=300, batch_size=10, x_val=xv, t_val=tv, seed=0, checkpoint_dir=tmp_path)
+    model = mlp((2, 100, 100, 3), seed=0)
+    h = Trainer(model, O.Adam(0.03), verbose=0).fit(x, t, early_stopping=3, **kw)
+    assert h.stopped_epoch is not None
+    best = [p.copy() for p in model.params]
+    again = mlp((2, 100, 100, 3), seed=1)
+    opt = O.Adam(0.03)
+    h2 = Trainer(again, opt, verbose=0).fit(x, t, early_stopping=3, resume=True, **kw)
+    assert len(h2) == len(h) and h2.stopped_epoch == h.stopped_epoch
+    assert len(h2.iteration_loss) == len(h.iteration_loss)
+    for p, q in zip(again.params, best, strict=True):  # the best weights, restored again
         np.testing.assert_array_equal(p, q)
 
 
@@ -504,3 +561,53 @@ def test_binary_task_trains_and_validates_labels():
     assert h["accuracy"][-1] > 0.9
     with pytest.raises(ValueError, match="binary labels must lie in"):
         Trainer(model, O.Adam(), verbose=0).fit(x, t + 1)
+
+
+# --------------------------------------------------------------------------- lean steps
+
+
+class TraceEpoch(Callback):
+    """Measures the peak of new memory allocated during one epoch (tracemalloc)."""
+
+    def __init__(self, epoch):
+        self.epoch, self.peak = epoch, None
+
+    def on_epoch_begin(self, epoch):
+        if epoch == self.epoch:
+            import tracemalloc
+
+            tracemalloc.start()
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == self.epoch:
+            import tracemalloc
+
+            self.peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+
+
+@pytest.mark.parametrize("make_opt", [lambda: O.SGD(0.1), lambda: O.Adam(0.001)])
+def test_training_steps_allocate_no_parameter_sized_arrays(make_opt):
+    rng = np.random.default_rng(0)
+    x = rng.random((2000, 784), dtype=np.float32)
+    t = rng.integers(0, 10, 2000)
+    model = mlp((784, 100, 10), activation="relu", seed=0)
+    w1 = model.params[0]
+    trace = TraceEpoch(2)
+    Trainer(model, make_opt(), verbose=0).fit(
+        x, t, epochs=2, batch_size=100, seed=0, eval_train=False, callbacks=[trace])
+    # 20 steps; a single new copy of W1 (784×100 float32) would be 313,600 bytes
+    assert trace.peak < w1.nbytes // 2, trace.peak
+    assert all(p.dtype == np.float32 for p in model.params + model.grads)
+
+
+def test_ctrl_c_message_names_the_checkpoint(tmp_path, data):
+    x, t = data
+    out = io.StringIO()
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(mlp(), O.SGD(1.0), verbose=2, file=out).fit(
+            x, t, epochs=5, batch_size=30, checkpoint_dir=tmp_path, checkpoint_every=2,
+            callbacks=[Interrupt(4, 1)])
+    text = out.getvalue()
+    assert text.count("\nepoch ") + text.startswith("epoch ") == 3
+    assert "holds epoch 2: fit(..., resume=True) continues from it" in text

@@ -71,8 +71,10 @@ def run(args):
                 rows.append((task, activation, name, err))
                 worst = max(worst, err)
     width = max(len(r[2]) for r in rows)
-    print(f"MLP {sizes + ['out']}, batch {args.batch}, float64; relative error of "
-          f"back-propagation vs numerical gradient (pass < {TOLERANCE:g})")
+    arch = "-".join(map(str, sizes))
+    print(f"MLP {arch}-out (out: regression 2, binary 1, multiclass 3), batch {args.batch}, "
+          f"float64")
+    print(f"relative error of back-propagation vs numerical gradient (pass < {TOLERANCE:g})")
     print(f"{'task':<11} {'activation':<11} {'parameter':<{width}}  {'rel. error':>10}")
     for task, activation, name, err in rows:
         mark = "ok" if err < TOLERANCE else "FAIL"

@@ -1,0 +1,81 @@
+"""The course's worked examples, computed with ippo's layers and models."""
+
+import numpy as np
+import pytest
+
+from ippo.gradcheck import relative_error
+from ippo.layers import Affine, Identity, MeanSquaredLoss, ReLU
+from ippo.models import MLP, Sequential
+from ippo.numerical import numerical_gradient
+
+W1 = [[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]]
+B1 = [0.1, 0.2, 0.3]
+W2 = [[0.1, 0.4], [0.2, 0.5], [0.3, 0.6]]
+B2 = [0.1, 0.2]
+W3 = [[0.1, 0.3], [0.2, 0.4]]
+B3 = [1, 2]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_three_layer_forward_pass(dtype):
+    layers = [Affine(W1, B1, dtype=dtype), ReLU(), Affine(W2, B2, dtype=dtype), ReLU(),
+              Affine(W3, B3, dtype=dtype), Identity()]
+    x = np.array([1.0, 2.0], dtype=dtype)
+    h = x
+    for layer in layers:
+        h = layer.forward(h)
+    np.testing.assert_allclose(h, [1.56, 3.222], rtol=1e-6)
+    assert h.dtype == dtype
+    # the same network as a Sequential model on a batch of one
+    model = Sequential(layers, MeanSquaredLoss())
+    np.testing.assert_allclose(model.predict(x[None, :]), [[1.56, 3.222]], rtol=1e-6)
+
+
+def test_two_three_two_regression_network():
+    """2-3-2 network (ReLU hidden, identity output), x = (1, 2), t = (1, 2).
+
+    a1 = x·W1 + b1 = (0.6, 1.3, 2.0), y = a1·W2 + b2 = (1.02, 2.29).
+    Squared error ½·Σ(y − t)² = ½·(0.02² + 0.29²) = 0.04225; ippo's mean squared error
+    averages over the 2 outputs: 0.021125, and its gradient is (y − t)/2 = (0.01, 0.145).
+    """
+    model = Sequential([Affine(W1, B1, dtype=np.float64), ReLU(),
+                        Affine(W2, B2, dtype=np.float64)], MeanSquaredLoss())
+    x = np.array([[1.0, 2.0]])
+    t = np.array([[1.0, 2.0]])
+    np.testing.assert_allclose(model.predict(x), [[1.02, 2.29]])
+    assert model.loss(x, t) == pytest.approx(0.021125)
+    model.backward()
+    dW1, db1, dW2, db2 = model.grads
+    np.testing.assert_allclose(db2, [0.01, 0.145])
+    np.testing.assert_allclose(dW2, [[0.006, 0.087], [0.013, 0.1885], [0.02, 0.29]])
+    # dh = dy·W2ᵀ = (0.059, 0.0745, 0.09), all hidden units active
+    np.testing.assert_allclose(db1, [0.059, 0.0745, 0.09])
+    np.testing.assert_allclose(dW1, [[0.059, 0.0745, 0.09], [0.118, 0.149, 0.18]])
+    for p, g in zip(model.params, model.grads, strict=True):
+        num = numerical_gradient(lambda _: model.loss(x, t), p, h=1e-5)
+        assert relative_error(g, num) < 1e-9
+    # one gradient-descent step lowers the squared error
+    before = model.loss(x, t)
+    model.backward()
+    for p, g in zip(model.params, model.grads, strict=True):
+        p -= 0.1 * g
+    assert model.loss(x, t) < before
+
+
+def test_online_sgd_learns_a_linear_function():
+    """2-10-1 network, y = 3·x0 + 2·x1, x uniform in [0, 1)², online SGD: one sample per
+    step, lr 0.07, 1000 steps."""
+    rng = np.random.default_rng(0)
+    x = rng.random((1000, 2), dtype=np.float32)
+    t = (3 * x[:, 0] + 2 * x[:, 1])[:, None]
+    model = MLP([2, 10, 1], activation="sigmoid", task="regression", seed=0)
+    losses = []
+    for i in range(1000):
+        losses.append(model.loss(x[i:i + 1], t[i:i + 1]))
+        model.backward()
+        for p, g in zip(model.params, model.grads, strict=True):
+            p -= 0.07 * g
+    first, last = np.mean(losses[:100]), np.mean(losses[-100:])
+    assert last < first / 50, (first, last)
+    x_new = np.array([[0.5, 0.5], [0.2, 0.9]], dtype=np.float32)
+    np.testing.assert_allclose(model.predict(x_new)[:, 0], [2.5, 2.4], atol=0.25)

@@ -1,0 +1,337 @@
+"""Every layer of ippo.layers: back-propagation against numerical gradients (float64), the
+train/inference switch, in-place gradients, float32 preservation and clear shape errors."""
+
+import numpy as np
+import pytest
+
+from ippo import functions as F
+from ippo.gradcheck import relative_error
+from ippo.layers import (
+    Affine,
+    BatchNormalization,
+    Dropout,
+    Embedding,
+    Identity,
+    LeakyReLU,
+    MatMul,
+    MeanSquaredLoss,
+    ReLU,
+    Sigmoid,
+    SigmoidWithLoss,
+    SoftmaxWithLoss,
+    Tanh,
+    describe,
+    layer_from_config,
+)
+from ippo.numerical import numerical_gradient
+
+TOL = 1e-6
+H = 1e-5
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def check_layer(layer, x, seed=0, input_grad=True):
+    """Compare backward with numerical gradients of f = Σ forward(x)·R for a random R."""
+    r = rng(seed)
+    y = layer.forward(x)
+    R = r.standard_normal(y.shape)
+
+    def f(_):
+        return float(np.sum(layer.forward(x) * R))
+
+    layer.forward(x)
+    dx = layer.backward(R.copy())
+    analytic = [g.copy() for g in layer.grads]
+    errors = {}
+    if input_grad:
+        errors["x"] = relative_error(dx, numerical_gradient(f, x, h=H))
+    for i, p in enumerate(layer.params):
+        errors[i] = relative_error(analytic[i], numerical_gradient(f, p, h=H))
+    return errors
+
+
+def assert_ok(errors):
+    assert errors and max(errors.values()) < TOL, errors
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def test_affine_gradients():
+    r = rng(1)
+    layer = Affine(r.standard_normal((4, 3)), r.standard_normal(3))
+    assert_ok(check_layer(layer, r.standard_normal((5, 4))))
+
+
+def test_affine_flattens_images_and_accepts_one_sample():
+    r = rng(2)
+    layer = Affine(r.standard_normal((12, 3)), r.standard_normal(3))
+    x = r.standard_normal((2, 3, 2, 2))
+    assert layer.forward(x).shape == (2, 3)
+    assert_ok(check_layer(layer, x))
+    assert layer.backward(np.ones((2, 3))).shape == x.shape
+    one = r.standard_normal(12)
+    y = layer.forward(one)
+    assert y.shape == (3,)
+    np.testing.assert_allclose(y, one @ layer.W + layer.b)
+
+
+def test_matmul_gradients():
+    r = rng(3)
+    layer = MatMul(r.standard_normal((4, 6)))
+    assert_ok(check_layer(layer, r.standard_normal((3, 4))))
+
+
+@pytest.mark.parametrize("cls", [ReLU, Sigmoid, Tanh, Identity, LeakyReLU])
+def test_activation_gradients(cls):
+    r = rng(4)
+    x = r.standard_normal((4, 5))
+    x[np.abs(x) < 0.05] = 0.3  # stay away from the ReLU kink
+    assert_ok(check_layer(cls(), x))
+
+
+def test_activation_values_come_from_functions():
+    x = np.array([[-2.0, -0.5, 0.0, 0.5, 2.0]])
+    np.testing.assert_array_equal(ReLU().forward(x), F.relu(x))
+    np.testing.assert_array_equal(Sigmoid().forward(x), F.sigmoid(x))
+    np.testing.assert_array_equal(Tanh().forward(x), F.tanh(x))
+    np.testing.assert_array_equal(LeakyReLU(0.1).forward(x), F.leaky_relu(x, 0.1))
+    assert Identity().forward(x) is x
+
+
+def test_dropout_with_fixed_mask_gradients_and_inference_identity():
+    r = rng(5)
+    layer = Dropout(0.4, seed=0)
+    x = r.standard_normal((6, 5))
+    layer.forward(x)
+    layer.fix_mask = True
+    mask = layer.mask.copy()
+    assert_ok(check_layer(layer, x))
+    np.testing.assert_array_equal(layer.mask, mask)  # the mask stayed fixed
+    kept = mask != 0
+    assert 0 < kept.sum() < kept.size
+    np.testing.assert_allclose(mask[kept], 1 / (1 - 0.4))  # inverted dropout scaling
+    np.testing.assert_allclose(layer.forward(x)[kept], x[kept] / 0.6)
+    layer.training = False
+    assert layer.forward(x) is x
+    assert layer.backward(x) is x
+
+
+def test_dropout_keeps_the_expected_fraction_and_is_seeded():
+    x = np.ones((200, 100), dtype=np.float32)
+    a, b = Dropout(0.3, seed=7), Dropout(0.3, seed=7)
+    ya, yb = a.forward(x), b.forward(x)
+    np.testing.assert_array_equal(ya, yb)
+    assert ya.dtype == np.float32
+    assert abs((ya == 0).mean() - 0.3) < 0.02
+    assert abs(ya.mean() - 1.0) < 0.03  # expectation preserved
+    with pytest.raises(ValueError, match="ratio"):
+        Dropout(1.0)
+
+
+def test_batchnorm_training_gradients():
+    r = rng(6)
+    layer = BatchNormalization(r.uniform(0.5, 1.5, 4), r.standard_normal(4))
+    x = r.standard_normal((6, 4)) * 2 + 1
+    assert_ok(check_layer(layer, x))
+
+
+def test_batchnorm_normalizes_in_training_and_uses_running_averages_in_inference():
+    r = rng(7)
+    layer = BatchNormalization(np.ones(3), np.zeros(3), momentum=0.0)
+    x = r.standard_normal((50, 3)) * 3 + 5
+    y = layer.forward(x)
+    np.testing.assert_allclose(y.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(y.std(axis=0), 1, atol=1e-5)
+    # momentum 0: the running averages are exactly this batch's statistics
+    np.testing.assert_allclose(layer.running_mean, x.mean(axis=0))
+    np.testing.assert_allclose(layer.running_var, x.var(axis=0))
+    layer.training = False
+    x2 = r.standard_normal((4, 3))
+    expected = (x2 - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + layer.eps)
+    np.testing.assert_allclose(layer.forward(x2), expected)
+
+
+def test_batchnorm_running_average_momentum():
+    layer = BatchNormalization(np.ones(2), momentum=0.9)
+    x = np.array([[1.0, 2.0], [3.0, 6.0]])
+    layer.forward(x)
+    np.testing.assert_allclose(layer.running_mean, 0.1 * x.mean(axis=0))
+    np.testing.assert_allclose(layer.running_var, 0.9 * 1 + 0.1 * x.var(axis=0))
+
+
+def test_embedding_repeated_indices_accumulate():
+    r = rng(8)
+    W = r.standard_normal((5, 3))
+    layer = Embedding(W)
+    idx = np.array([[0, 2, 2], [4, 2, 0]])
+    y = layer.forward(idx)
+    assert y.shape == (2, 3, 3)
+    np.testing.assert_array_equal(y, W[idx])
+    dout = r.standard_normal(y.shape)
+    assert layer.backward(dout) is None
+    expected = np.zeros_like(W)
+    for (i, j), k in np.ndenumerate(idx):
+        expected[k] += dout[i, j]
+    np.testing.assert_allclose(layer.grads[0], expected)
+    np.testing.assert_array_equal(layer.grads[0][[1, 3]], 0)
+    assert_ok(check_layer(layer, idx, input_grad=False))
+    with pytest.raises(ValueError, match="ids must lie in 0..4"):
+        layer.forward(np.array([5]))
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def check_loss(layer, x, t):
+    layer.forward(x, t)
+    dx = layer.backward()
+    num = numerical_gradient(lambda _: layer.forward(x, t), x, h=H)
+    return relative_error(dx, num)
+
+
+def test_softmax_with_loss_indices_and_one_hot():
+    r = rng(9)
+    x = r.standard_normal((4, 3))
+    t = np.array([0, 2, 1, 2])
+    onehot = np.eye(3)[t]
+    layer = SoftmaxWithLoss()
+    assert layer.forward(x, t) == pytest.approx(F.softmax_cross_entropy(x, t), rel=1e-12)
+    assert layer.forward(x, onehot) == pytest.approx(F.softmax_cross_entropy(x, t), rel=1e-12)
+    assert check_loss(layer, x, t) < TOL
+    assert check_loss(layer, x, onehot) < TOL
+    layer.forward(x, t)
+    np.testing.assert_allclose(layer.backward(), (F.softmax(x) - onehot) / 4)
+    np.testing.assert_allclose(layer.backward(2.0), 2 * (F.softmax(x) - onehot) / 4)
+
+
+def test_sigmoid_with_loss():
+    r = rng(10)
+    x = r.standard_normal((5, 1))
+    t = np.array([0, 1, 1, 0, 1])
+    layer = SigmoidWithLoss()
+    assert layer.forward(x, t) == pytest.approx(
+        F.sigmoid_binary_cross_entropy(x, t.reshape(5, 1)), rel=1e-12)
+    assert check_loss(layer, x, t) < TOL
+    assert check_loss(layer, x, t.reshape(5, 1)) < TOL
+    layer.forward(x, t)
+    np.testing.assert_allclose(layer.backward(), (F.sigmoid(x) - t[:, None]) / 5)
+
+
+def test_mean_squared_loss():
+    r = rng(11)
+    x = r.standard_normal((4, 2))
+    t = r.standard_normal((4, 2))
+    layer = MeanSquaredLoss()
+    assert layer.forward(x, t) == pytest.approx(0.5 * np.mean((x - t) ** 2), rel=1e-12)
+    assert check_loss(layer, x, t) < TOL
+    x1 = r.standard_normal((4, 1))
+    t1 = r.standard_normal(4)
+    assert check_loss(layer, x1, t1) < TOL
+
+
+def test_loss_layers_reject_bad_target_shapes():
+    x = np.zeros((4, 3))
+    with pytest.raises(ValueError, match=r"one-hot \(4, 3\) or class indices \(4,\)"):
+        SoftmaxWithLoss().forward(x, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="targets t have shape"):
+        SigmoidWithLoss().forward(np.zeros((4, 1)), np.zeros(3))
+    with pytest.raises(ValueError, match="targets t have shape"):
+        MeanSquaredLoss().forward(np.zeros((4, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="out of range"):
+        SoftmaxWithLoss().forward(x, np.array([0, 1, 2, 3]))
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+def test_backward_writes_grads_in_place():
+    r = rng(12)
+    layer = Affine(r.standard_normal((3, 2)))
+    ids = [id(g) for g in layer.grads]
+    for _ in range(2):
+        layer.forward(r.standard_normal((4, 3)))
+        layer.backward(r.standard_normal((4, 2)))
+    assert [id(g) for g in layer.grads] == ids
+    x = r.standard_normal((4, 3))
+    d = r.standard_normal((4, 2))
+    layer.forward(x)
+    layer.backward(d)
+    np.testing.assert_allclose(layer.grads[0], x.T @ d)
+    np.testing.assert_allclose(layer.grads[1], d.sum(axis=0))
+
+
+def test_need_input_grad_false_skips_dx():
+    layer = Affine(np.ones((3, 2)))
+    layer.need_input_grad = False
+    layer.forward(np.ones((4, 3)))
+    assert layer.backward(np.ones((4, 2))) is None
+    np.testing.assert_array_equal(layer.grads[0], np.full((3, 2), 4.0))
+
+
+def test_layers_do_not_change_the_callers_arrays_unless_inplace():
+    x = np.array([[-1.0, 2.0]])
+    d = np.array([[5.0, 5.0]])
+    relu = ReLU()
+    relu.forward(x)
+    dx = relu.backward(d)
+    np.testing.assert_array_equal(d, [[5.0, 5.0]])
+    np.testing.assert_array_equal(dx, [[0.0, 5.0]])
+    relu.inplace = True
+    assert relu.backward(d) is d
+    W = np.ones((2, 2))
+    layer = Affine(W)
+    layer.params[0] += 1
+    np.testing.assert_array_equal(W, 1)  # a layer owns a copy of its parameters
+
+
+@pytest.mark.parametrize("cls", [Affine, MatMul])
+def test_wrong_width_names_the_layer(cls):
+    layer = cls(np.zeros((784, 100), dtype=np.float32))
+    layer.position = 1
+    with pytest.raises(ValueError) as e:
+        layer.forward(np.zeros((32, 785), dtype=np.float32))
+    assert str(e.value) == (
+        f"{cls.__name__}(784→100) layer 1: expected input of shape (N, 784), got (32, 785)")
+
+
+def test_float32_stays_float32():
+    r = rng(13)
+    x = r.standard_normal((4, 3)).astype(np.float32)
+    layers = [Affine(r.standard_normal((3, 3)), dtype=np.float32),
+              BatchNormalization(np.ones(3), dtype=np.float32), ReLU(), Sigmoid(), Tanh(),
+              LeakyReLU(), Dropout(0.5, seed=0)]
+    h = x
+    for layer in layers:
+        h = layer.forward(h)
+        assert h.dtype == np.float32, layer
+    d = np.ones_like(h)
+    for layer in reversed(layers):
+        d = layer.backward(d)
+        assert d.dtype == np.float32, layer
+        assert all(g.dtype == np.float32 for g in layer.grads)
+    for loss, t in [(SoftmaxWithLoss(), np.array([0, 1, 2, 0])),
+                    (MeanSquaredLoss(), np.zeros((4, 3), np.float32))]:
+        assert isinstance(loss.forward(h, t), float)
+        assert loss.backward().dtype == np.float32
+    s = SigmoidWithLoss()
+    s.forward(h[:, :1], np.array([0, 1, 1, 0]))
+    assert s.backward().dtype == np.float32
+    # a float64 input to a float32 Affine is cast, not promoted
+    assert layers[0].forward(x.astype(np.float64)).dtype == np.float32
+
+
+def test_config_round_trip():
+    layers = [Affine(np.zeros((3, 2))), MatMul(np.zeros((2, 4))), Embedding(np.zeros((7, 2))),
+              LeakyReLU(0.2), Dropout(0.25, seed=3), BatchNormalization(np.ones(5), eps=1e-3),
+              SoftmaxWithLoss(), ReLU()]
+    for layer in layers:
+        rebuilt = layer_from_config(describe(layer), np.float32)
+        assert type(rebuilt) is type(layer)
+        assert describe(rebuilt) == describe(layer)
+        assert [p.shape for p in rebuilt.params] == [p.shape for p in layer.params]
+    with pytest.raises(ValueError, match="unknown layer type"):
+        layer_from_config({"type": "Conv"})
