@@ -8,6 +8,7 @@ printed here as one line with a non-zero exit code, never as a traceback.
 
 import argparse
 import importlib
+import os
 import sys
 
 import ippo
@@ -15,6 +16,9 @@ import ippo
 #: Subcommand modules, in the order ``ippo --help`` lists them.
 COMMANDS = [
     "ippo.commands.demo",
+    "ippo.commands.train",
+    "ippo.commands.evaluate",
+    "ippo.commands.predict",
     "ippo.commands.gradcheck",
 ]
 
@@ -41,6 +45,9 @@ def main(argv=None):
         return 0
     try:
         return args.func(args) or 0
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("ippo: interrupted", file=sys.stderr)
         return 130

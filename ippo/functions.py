@@ -41,52 +41,104 @@ def _float(func, arg, a):
     return as_float_array(_numeric(func, arg, a), name=f"{func}: {arg}")
 
 
-def _class_targets(func, y, t):
+def _pair(func, y, t, y_name="y"):
+    """``(y, t)`` as arrays, y floating; ValueError naming ``func`` and both shapes when either
+    is not numeric."""
+    y, t = xp.asarray(y), xp.asarray(t)
+    for arg, a in ((y_name, y), ("t", t)):
+        if a.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{func}: {arg} must be a numeric array, got dtype {a.dtype} ({y_name} has "
+                f"shape {y.shape}, t has shape {t.shape})"
+            )
+    return as_float_array(y), t
+
+
+def _class_targets(func, y, t, y_name="y"):
     """Validate ``(y, t)`` for a classification loss.
 
     Returns ``(y, t, is_index)``: ``is_index`` is True when ``t`` holds class indices
     (shape ``y.shape[:-1]``), False when ``t`` is one-hot / probabilities (shape ``y.shape``).
     """
-    y = _float(func, "y", y)
-    t = _numeric(func, "t", t)
+    y, t = _pair(func, y, t, y_name)
     if y.ndim == 0:
-        raise ValueError(f"{func}: y must have at least one axis (the classes), got a scalar")
+        raise ValueError(
+            f"{func}: {y_name} must have at least one axis (the classes), got a scalar"
+        )
     if t.shape == y.shape:
         return y, t, False
     if t.shape == y.shape[:-1]:
         if t.dtype.kind == "f":
             if t.size and not xp.all(t == xp.floor(t)):
                 raise ValueError(
-                    f"{func}: t of shape {t.shape} looks like class indices but holds "
-                    f"non-integer values"
+                    f"{func}: t of shape {t.shape} looks like class indices (one per row "
+                    f"of {y_name} of shape {y.shape}) but holds non-integer values"
                 )
-            t = t.astype(xp.intp)
+        t = t.astype(xp.intp, copy=False)
         n_classes = y.shape[-1]
         if t.size and (t.min() < 0 or t.max() >= n_classes):
             raise ValueError(
                 f"{func}: class index out of range: t holds values from {int(t.min())} to "
-                f"{int(t.max())}, but y of shape {y.shape} has {n_classes} classes "
+                f"{int(t.max())} (t has shape {t.shape}), but {y_name} of shape {y.shape} has "
+                f"{n_classes} classes "
                 f"(valid: 0..{n_classes - 1})"
             )
         return y, t, True
     raise ValueError(
-        f"{func}: y has shape {y.shape} but t has shape {t.shape}; t must be one-hot "
+        f"{func}: {y_name} has shape {y.shape} but t has shape {t.shape}; t must be one-hot "
         f"(shape {y.shape}) or class indices (shape {y.shape[:-1]})"
     )
 
 
-def _same_shape(func, y, t):
+def _same_shape(func, y, t, y_name="y"):
     """Validate ``(y, t)`` for an element-wise loss; a (N,) target is accepted for (N, 1) y."""
-    y = _float(func, "y", y)
-    t = _float(func, "t", t)
+    y, t = _pair(func, y, t, y_name)
+    t = as_float_array(t)
     if t.shape != y.shape:
         if y.ndim >= 1 and y.shape[-1] == 1 and t.shape == y.shape[:-1]:
             t = t.reshape(y.shape)
         else:
             raise ValueError(
-                f"{func}: y has shape {y.shape} but t has shape {t.shape}; they must match"
+                f"{func}: {y_name} has shape {y.shape} but t has shape {t.shape}; they must "
+                f"match"
             )
     return y, t
+
+
+def _backward_targets(func, y, t, allow_index=False):
+    """``(y, t)`` for a loss's backward pass: shapes checked, t cast to y's dtype.
+
+    Element-wise / one-hot targets come back with ``y.shape`` and ``y.dtype`` (so a float32
+    gradient stays float32; a (N,) target is accepted for (N, 1) y). With ``allow_index``,
+    class indices of shape ``y.shape[:-1]`` come back as integers. Only shapes are checked:
+    the values were checked by the forward pass.
+    """
+    if isinstance(y, xp.ndarray) or not hasattr(y, "shape") or not hasattr(y, "dtype"):
+        y, t = _pair(func, y, t)
+    else:
+        # a duck array such as an autograd Tensor under create_graph=True: keep it as it is,
+        # so that the formula below is itself recorded
+        t = _numeric(func, "t", t)
+    if t.shape == y.shape:
+        return y, t.astype(y.dtype, copy=False)
+    if y.ndim >= 1 and t.shape == y.shape[:-1]:
+        if allow_index:
+            return y, t.astype(xp.intp, copy=False)
+        if y.shape[-1] == 1:
+            return y, t.reshape(y.shape).astype(y.dtype, copy=False)
+    expected = f"{y.shape} or class indices {y.shape[:-1]}" if allow_index else f"{y.shape}"
+    raise ValueError(
+        f"{func}: y has shape {y.shape} but t has shape {t.shape}; expected t of shape "
+        f"{expected}"
+    )
+
+
+def _with_class_axis(func, x):
+    """``x`` as a float array with at least one axis (the classes), else ValueError."""
+    x = _float(func, "x", x)
+    if x.ndim == 0:
+        raise ValueError(f"{func}: x must have at least one axis (the classes), got a scalar")
+    return x
 
 
 def _n_samples(y):
@@ -117,14 +169,18 @@ def step_grad(x):
 def sigmoid(x):
     """Sigmoid: σ(x) = 1 / (1 + exp(−x)).
 
-    Computed as ½·(1 + tanh(x/2)), which is the same function but never overflows:
-    σ(−1000) = 0 and σ(1000) = 1 with no warning.
+    Computed exactly so, which is accurate to the last digits in both tails (the ½·(1 +
+    tanh(x/2)) form loses them for x < 0: it gives 0 for σ(−20) in float32). For x ≪ 0,
+    exp(−x) overflows to inf and 1 / (1 + inf) = 0 is the correct limit, so that overflow (and
+    underflow for x ≫ 0) is expected and silenced: σ(−1000) = 0 and σ(1000) = 1 with no
+    warning.
     """
     x = _float("sigmoid", "x", x)
-    y = xp.tanh(x * 0.5)
+    y = xp.negative(x, out=xp.empty_like(x))  # out=: an array even for 0-d x
+    with xp.errstate(over="ignore", under="ignore"):
+        xp.exp(y, out=y)
     y += 1
-    y *= 0.5
-    return y
+    return xp.reciprocal(y, out=y)
 
 
 def sigmoid_backward(dout, y):
@@ -134,7 +190,7 @@ def sigmoid_backward(dout, y):
 
 def sigmoid_grad(x):
     """Derivative of the sigmoid: σ'(x) = σ(x)·(1 − σ(x))."""
-    return sigmoid_backward(1, sigmoid(x))
+    return sigmoid_backward(1, sigmoid(_float("sigmoid_grad", "x", x)))
 
 
 def relu(x, out=None):
@@ -190,7 +246,7 @@ def tanh_backward(dout, y):
 
 def tanh_grad(x):
     """Derivative of tanh: tanh'(x) = 1 − tanh(x)²."""
-    return tanh_backward(1, tanh(x))
+    return tanh_backward(1, tanh(_float("tanh_grad", "x", x)))
 
 
 def identity(x):
@@ -209,7 +265,7 @@ def softmax(x):
     The maximum is subtracted first (the result is unchanged, since softmax(x − c) =
     softmax(x)) so that exp never overflows: softmax([1000, 1000]) = [0.5, 0.5].
     """
-    x = _float("softmax", "x", x)
+    x = _with_class_axis("softmax", x)
     z = x - x.max(axis=-1, keepdims=True)
     xp.exp(z, out=z)
     z /= z.sum(axis=-1, keepdims=True)
@@ -221,7 +277,7 @@ def log_softmax(x):
 
     Computed as (x − m) − log Σᵢ exp(xᵢ − m) with m = max(x): finite for any finite x.
     """
-    x = _float("log_softmax", "x", x)
+    x = _with_class_axis("log_softmax", x)
     z = x - x.max(axis=-1, keepdims=True)
     z -= xp.log(xp.exp(z).sum(axis=-1, keepdims=True))
     return z
@@ -257,6 +313,7 @@ def mean_squared_error(y, t):
 
 def mean_squared_error_backward(y, t):
     """Gradient of ``mean_squared_error`` with respect to y: (y − t) / (number of elements)."""
+    y, t = _backward_targets("mean_squared_error_backward", y, t)
     return (y - t) / y.size
 
 
@@ -268,6 +325,11 @@ def cross_entropy_error(y, t):
     E = −log(y_t + δ).
     """
     y, t, is_index = _class_targets("cross_entropy_error", y, t)
+    if y.size and y.min() < 0:
+        raise ValueError(
+            f"cross_entropy_error: y of shape {y.shape} must hold probabilities, but its "
+            f"smallest value is {float(y.min())} (for raw scores use softmax_cross_entropy)"
+        )
     if is_index:
         p = xp.take_along_axis(y, t[..., None], axis=-1)
         total = -xp.sum(xp.log(p + CROSS_ENTROPY_DELTA))
@@ -283,7 +345,7 @@ def softmax_cross_entropy_forward(x, t):
     maximum subtracted so it is finite for any finite logits. No δ is needed: the log is
     taken of a sum that is at least 1. The loss layer keeps y for its backward pass.
     """
-    x, t, is_index = _class_targets("softmax_cross_entropy", x, t)
+    x, t, is_index = _class_targets("softmax_cross_entropy", x, t, "x")
     return softmax_cross_entropy_kernel(x, t, is_index)
 
 
@@ -301,21 +363,8 @@ def softmax_cross_entropy_backward(y, t, out=None):
     ``y`` is the softmax output kept by the forward pass; ``t`` one-hot or class indices.
     ``out`` may name an array (for example ``y`` itself) to write into.
     """
-    n = _n_samples(y)
-    t = xp.asarray(t)
-    if t.shape == y.shape:
-        dx = xp.subtract(y, t, out=out)
-    else:
-        if out is None:
-            dx = y.copy()
-        else:
-            dx = out
-            if out is not y:
-                xp.copyto(out, y)
-        flat = dx.reshape(-1, y.shape[-1])
-        flat[xp.arange(flat.shape[0]), t.reshape(-1)] -= 1
-    dx /= n
-    return dx
+    y, t = _backward_targets("softmax_cross_entropy_backward", y, t, allow_index=True)
+    return softmax_cross_entropy_backward_kernel(y, t, t.shape != y.shape, out=out)
 
 
 def sigmoid_binary_cross_entropy(x, t):
@@ -325,7 +374,7 @@ def sigmoid_binary_cross_entropy(x, t):
     max(x, 0) − x·t + log(1 + exp(−|x|)), which never overflows. ``x`` holds logits, ``t``
     targets in [0, 1] (0/1 labels) of the same shape (a (N,) target is accepted for (N, 1)).
     """
-    x, t = _same_shape("sigmoid_binary_cross_entropy", x, t)
+    x, t = _same_shape("sigmoid_binary_cross_entropy", x, t, "x")
     if t.size and (t.min() < 0 or t.max() > 1):
         raise ValueError(
             f"sigmoid_binary_cross_entropy: targets must lie in [0, 1], got values from "
@@ -339,7 +388,7 @@ def sigmoid_binary_cross_entropy_backward(y, t):
 
     ``y`` = σ(x) is the sigmoid output kept by the forward pass.
     """
-    t = xp.asarray(t).reshape(y.shape)
+    y, t = _backward_targets("sigmoid_binary_cross_entropy_backward", y, t)
     return (y - t) / y.size
 
 
@@ -358,9 +407,11 @@ def softmax_cross_entropy_kernel(x, t, is_index):
     No one-hot array is built for index targets. Called by ``softmax_cross_entropy_forward``
     after it has validated ``(x, t)``, and by ``SoftmaxWithLoss`` after a shape check.
     """
-    z = x - x.max(axis=-1, keepdims=True)
+    # ufunc.reduce instead of x.max() / y.sum(): the same reductions without the Python
+    # wrapper, which costs about a microsecond each on the small arrays of online learning
+    z = x - xp.maximum.reduce(x, axis=-1, keepdims=True)
     y = xp.exp(z)
-    s = y.sum(axis=-1, keepdims=True)
+    s = xp.add.reduce(y, axis=-1, keepdims=True)
     y /= s
     log_s = xp.log(s)
     n = _n_samples(x)
@@ -369,10 +420,38 @@ def softmax_cross_entropy_kernel(x, t, is_index):
             picked = z[xp.arange(z.shape[0]), t]
         else:
             picked = xp.take_along_axis(z, t[..., None], axis=-1)
-        loss = (float(log_s.sum()) - float(picked.sum())) / n
+        total = float(xp.add.reduce(log_s, axis=None)) - float(xp.add.reduce(picked, axis=None))
+        loss = total / n
     else:
+        # logits spread wider than the float range leave z = −inf, and 0 · inf would be NaN
+        xp.maximum(z, xp.finfo(z.dtype).min, out=z)
         loss = float((t * (log_s - z)).sum()) / n
     return loss, y
+
+
+def softmax_cross_entropy_backward_kernel(y, t, is_index, out=None):
+    """``softmax_cross_entropy_backward`` without validation: dx = (y − t) / N.
+
+    For class indices (``is_index``) no one-hot array is built: dx = y / N with 1/N taken
+    from the true class of each sample. ``out`` may name an array to write into.
+    """
+    n = _n_samples(y)
+    if not is_index:
+        dx = xp.subtract(y, t, out=out)
+    else:
+        if out is None:
+            dx = y.copy()
+        else:
+            dx = out
+            if out is not y:
+                xp.copyto(out, y)
+        if dx.ndim == 2:
+            dx[xp.arange(dx.shape[0]), t] -= 1
+        else:
+            flat = dx.reshape(-1, y.shape[-1])
+            flat[xp.arange(flat.shape[0]), t.reshape(-1)] -= 1
+    dx /= n
+    return dx
 
 
 def sigmoid_binary_cross_entropy_kernel(x, t):

@@ -395,6 +395,7 @@ class MLP(Sequential):
                     layers.append(BatchNormalization(xp.ones(n_out, dtype=dtype), dtype=dtype))
                 layers.append(ACTIVATIONS[activation]())
                 if dropout > 0.0:
+                    # drawn between the weights: ippo.autograd.nn.MLP makes the same draws
                     layers.append(Dropout(dropout, seed=int(rng.integers(2**62))))
         super().__init__(layers, TASKS[task](), weight_decay=weight_decay)
         self.sizes = sizes

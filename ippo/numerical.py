@@ -13,6 +13,16 @@ def numerical_diff(f, x, h=1e-4):
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
+def _scalar(value):
+    """``f``'s result as a float, or ValueError when it is not a single number."""
+    v = np.asarray(value)
+    if v.size != 1 or v.dtype.kind not in "biuf":
+        raise ValueError(
+            f"numerical_gradient: f must return a scalar, got {v.dtype} of shape {v.shape}"
+        )
+    return float(v.reshape(()))
+
+
 def numerical_gradient(f, x, h=1e-4):
     """Gradient of a scalar function ``f(x)`` with respect to every element of array ``x``.
 
@@ -36,15 +46,17 @@ def numerical_gradient(f, x, h=1e-4):
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
         original, original_x = work[idx], x[idx]
-        work[idx] = original + h
-        if work is not x:
-            x[idx] = work[idx]
-        f_plus = float(f(work))
-        work[idx] = original - h
-        if work is not x:
-            x[idx] = work[idx]
-        f_minus = float(f(work))
-        work[idx], x[idx] = original, original_x
+        try:
+            work[idx] = original + h
+            if work is not x:
+                x[idx] = work[idx]
+            f_plus = _scalar(f(work))
+            work[idx] = original - h
+            if work is not x:
+                x[idx] = work[idx]
+            f_minus = _scalar(f(work))
+        finally:  # restore x exactly, even when f raises
+            work[idx], x[idx] = original, original_x
         grad[idx] = (f_plus - f_minus) / (2 * h)
     return grad
 

@@ -66,8 +66,9 @@ def test_same_loss_and_gradients_as_models_mlp(task, activation):
 
 
 @pytest.mark.parametrize("task", TASKS)
-def test_same_with_dropout_and_weight_decay(task):
-    a, b = pair(task, dropout=0.4, weight_decay=0.05)
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_same_with_dropout_batchnorm_and_weight_decay(task, batchnorm):
+    a, b = pair(task, dropout=0.4, weight_decay=0.05, batchnorm=batchnorm)
     x, t = data(task, n=16)
     for _ in range(2):  # two steps: the dropout masks follow the same random stream
         la = a.loss(x, t)
@@ -78,6 +79,10 @@ def test_same_with_dropout_and_weight_decay(task):
         assert lb.item() == pytest.approx(la, rel=1e-13)
         for g, p in zip(a.grads, b.parameters(), strict=True):
             np.testing.assert_allclose(p.grad.data, g, rtol=1e-11, atol=1e-14)
+    sa, sb = a.state_dict(), b.state_dict()  # running averages included
+    assert sorted(sa) == sorted(sb)
+    for k in sa:
+        np.testing.assert_allclose(sb[k], sa[k], rtol=1e-12, err_msg=k)
     np.testing.assert_allclose(b.predict(x), a.predict(x), rtol=1e-12)
     np.testing.assert_array_equal(b.scores(x), a.scores(x))
     if task != "regression":
@@ -298,3 +303,35 @@ def test_shared_module_is_listed_once():
     y = seq(np.ones((1, 2), dtype=np.float32)).sum()
     y.backward()  # the shared weight receives the gradients of both uses
     assert lin.W.grad is not None
+
+
+def test_batch_normalization_gradients():
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 3))
+    g, b = rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    w = rng.standard_normal((6, 3))
+
+    def f(xa, ga, ba):
+        return (ag.batch_norm(xa, ga, ba)[0] * Tensor(w)).sum()
+
+    ts = [Tensor(a.copy(), requires_grad=True) for a in (x, g, b)]
+    f(*ts).backward()
+    for i, a in enumerate((x, g, b)):
+
+        def loss(_):
+            args = [x, g, b]  # numerical_gradient perturbs args[i] (= a) in place
+            return f(*[Tensor(v) for v in args]).item()
+
+        num = numerical_gradient(loss, a)
+        np.testing.assert_allclose(ts[i].grad.data, num, rtol=1e-6, atol=1e-8)
+    with pytest.raises(NotImplementedError, match="not supported"):
+        f(*ts).backward(create_graph=True)
+    bn = nn.BatchNormalization(3, dtype=np.float64)
+    bn(x)
+    np.testing.assert_allclose(bn.running_mean, 0.1 * x.mean(axis=0))
+    bn.eval()
+    xt = Tensor(x, requires_grad=True)
+    (bn(xt) * Tensor(w)).sum().backward()  # inference: an affine map, recorded
+    np.testing.assert_allclose(xt.grad.data, w * bn.gamma.data / np.sqrt(bn.running_var + 1e-5))
+    with ag.no_grad():
+        np.testing.assert_allclose(bn(x).data, bn(xt).data)

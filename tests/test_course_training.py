@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
-from _training_helpers import mlp, spiral
 
 from ippo import optimizers as O
 from ippo.training import Trainer
+from tests._training_helpers import mlp, spiral
 
 
 @pytest.fixture(scope="module")

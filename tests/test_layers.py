@@ -335,3 +335,15 @@ def test_config_round_trip():
         assert [p.shape for p in rebuilt.params] == [p.shape for p in layer.params]
     with pytest.raises(ValueError, match="unknown layer type"):
         layer_from_config({"type": "Conv"})
+
+
+@pytest.mark.parametrize("cls", [Affine, MatMul])
+def test_one_sample_weight_gradient_is_the_exact_outer_product(cls):
+    r = rng(14)
+    layer = cls(r.standard_normal((6, 4)).astype(np.float32))
+    x = r.standard_normal((1, 6)).astype(np.float32)
+    d = r.standard_normal((1, 4)).astype(np.float32)
+    layer.forward(x)
+    layer.backward(d)
+    np.testing.assert_array_equal(layer.grads[0], np.outer(x, d))
+    assert layer.grads[0].dtype == np.float32

@@ -82,6 +82,10 @@ def test_same_seed_bit_identical_weights():
     assert a.params[0].tobytes() != c.params[0].tobytes()
     x, t = data(d=6)
     assert a.loss(x, t) == b.loss(x, t)  # same dropout masks too
+    # batchnorm does not change the weights a seed gives
+    e = MLP([6, 5, 3], seed=42, batchnorm=True, dropout=0.5)
+    for p, q in zip(a.params[0::2], e.params[0::4], strict=True):
+        assert p.tobytes() == q.tobytes()
     # float32 and float64 models with one seed start from the same weights, up to rounding
     d = MLP([6, 5, 3], seed=42, dtype=np.float64)
     np.testing.assert_allclose(a.params[0], d.params[0], rtol=1e-6)

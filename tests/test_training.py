@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-from _training_helpers import mlp, spiral
 
 from ippo import optimizers as O
 from ippo.training import (
@@ -22,6 +21,7 @@ from ippo.training import (
     load_checkpoint,
     save_checkpoint,
 )
+from tests._training_helpers import mlp, spiral
 
 
 @pytest.fixture(scope="module")

@@ -20,10 +20,11 @@ Modules:
 - ``ippo.autograd.dot``     ``to_dot``: the recorded graph as Graphviz DOT text
 """
 
-from ippo.autograd import ops
+from ippo.autograd import nn, ops
 from ippo.autograd.dot import to_dot
 from ippo.autograd.ops import (
     add,
+    batch_norm,
     binary_cross_entropy,
     broadcast_to,
     concatenate,
@@ -78,6 +79,7 @@ __all__ = [
     "is_grad_enabled",
     "to_dot",
     "ops",
+    "nn",
     "add",
     "sub",
     "mul",
@@ -113,5 +115,6 @@ __all__ = [
     "binary_cross_entropy",
     "mse",
     "dropout",
+    "batch_norm",
     "embedding",
 ]

@@ -29,7 +29,7 @@ import numpy as np
 
 from ippo import functions as F
 from ippo.autograd import ops
-from ippo.autograd.tensor import Tensor, no_grad
+from ippo.autograd.tensor import Tensor, is_grad_enabled, no_grad
 from ippo.backend import DEFAULT_DTYPE, xp
 from ippo.initializers import get_rng, init_std, normal
 
@@ -44,6 +44,7 @@ __all__ = [
     "LeakyReLU",
     "Identity",
     "Dropout",
+    "BatchNormalization",
     "MLP",
     "Optimizer",
     "Trainable",
@@ -124,6 +125,24 @@ class Module:
             stack.extend(reversed([v for _, v in m._children() if isinstance(v, Module)]))
         return out
 
+    def named_buffers(self):
+        """``(name, array)`` of the state that is not learned by gradients (a module lists
+        its own in ``buffer_names``: batch normalization's running averages)."""
+        out, seen = [], set()
+        stack = [("", self)]
+        while stack:
+            pre, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            for b in getattr(m, "buffer_names", ()):
+                out.append((f"{pre}.{b}" if pre else b, getattr(m, b)))
+            subs = [
+                (f"{pre}.{n}" if pre else n, v) for n, v in m._children() if isinstance(v, Module)
+            ]
+            stack.extend(reversed(subs))
+        return out
+
     def zero_grad(self):
         """Forget the gradients of every parameter (``p.grad = None``)."""
         for p in self.parameters():
@@ -140,13 +159,16 @@ class Module:
         return self.train(False)
 
     def state_dict(self):
-        """``{name: array}`` of every parameter (copies)."""
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        """``{name: array}`` of every parameter and buffer (copies)."""
+        state = {name: p.data.copy() for name, p in self.named_parameters()}
+        state.update((name, b.copy()) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state):
         """Copy arrays from ``state`` (as ``state_dict`` returns) into the parameters, in
         place; the names and shapes must match exactly."""
-        params = dict(self.named_parameters())
+        params = {name: p.data for name, p in self.named_parameters()}
+        params.update(self.named_buffers())
         missing = sorted(set(params) - set(state))
         unexpected = sorted(set(state) - set(params))
         if missing or unexpected:
@@ -154,14 +176,14 @@ class Module:
                 f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                 f"unexpected keys {unexpected}"
             )
-        for name, p in params.items():
+        for name, dst in params.items():
             arr = np.asarray(state[name])
-            if arr.shape != p.shape:
+            if arr.shape != dst.shape:
                 raise ValueError(
                     f"{type(self).__name__}.load_state_dict: {name} has shape {arr.shape}, "
-                    f"expected {p.shape}"
+                    f"expected {dst.shape}"
                 )
-            xp.copyto(p.data, arr, casting="same_kind")
+            xp.copyto(dst, arr, casting="same_kind")
 
     def __repr__(self):
         inner = [
@@ -353,6 +375,59 @@ class Optimizer:
         self.optimizer.load_state_dict(d)
 
 
+class BatchNormalization(Module):
+    """Batch normalization of (N, size) inputs: y = γ·(x − μ)/√(σ² + ε) + β per feature.
+
+    Training uses the batch's statistics (``ops.batch_norm``) and updates the running
+    averages (running = momentum·running + (1 − momentum)·batch), as
+    ``ippo.layers.BatchNormalization`` does; ``eval()`` uses the running averages.
+    """
+
+    buffer_names = ("running_mean", "running_var")
+
+    def __init__(self, size, momentum=0.9, eps=1e-5, dtype=DEFAULT_DTYPE):
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"BatchNormalization: size must be a positive integer, got {size!r}")
+        self.size, self.momentum, self.eps = int(size), float(momentum), float(eps)
+        self.gamma = Parameter(xp.ones(self.size, dtype=dtype), name="gamma")
+        self.beta = Parameter(xp.zeros(self.size, dtype=dtype), name="beta")
+        self.running_mean = xp.zeros(self.size, dtype=self.gamma.dtype)
+        self.running_var = xp.ones(self.size, dtype=self.gamma.dtype)
+
+    def forward(self, x):
+        x = _input(x, self.gamma.dtype)
+        if x.ndim != 2 or x.shape[1] != self.size:
+            raise ValueError(
+                f"BatchNormalization: expected input of shape (N, {self.size}), got {x.shape}"
+            )
+        if self.training:
+            y, mean, var = ops.batch_norm(x, self.gamma, self.beta, self.eps)
+            m = self.momentum
+            self.running_mean *= m
+            self.running_mean += (1.0 - m) * mean
+            self.running_var *= m
+            self.running_var += (1.0 - m) * var
+            return y
+        parts = (x, self.gamma, self.beta)
+        if not (is_grad_enabled() and any(p.requires_grad for p in parts)):
+            return Tensor(
+                F.batch_norm_inference(
+                    x.data,
+                    self.gamma.data,
+                    self.beta.data,
+                    self.running_mean,
+                    self.running_var,
+                    self.eps,
+                )
+            )
+        # the same formula as functions.batch_norm_inference, recorded: an affine map of x
+        scale = self.gamma / ops.sqrt(Tensor(self.running_var) + self.eps)
+        return (x - Tensor(self.running_mean)) * scale + self.beta
+
+    def extra_repr(self):
+        return str(self.size)
+
+
 #: Activation modules by the names ``MLP`` accepts (the same as ``ippo.models.MLP``).
 ACTIVATIONS = {
     "relu": ReLU,
@@ -372,7 +447,8 @@ class MLP(Module):
     ``MLP([784, 100, 10])`` = Linear(784→100) → ReLU → Linear(100→10), with the loss that
     ``task`` picks: "multiclass" (softmax cross-entropy), "binary" (sigmoid binary
     cross-entropy, one output), "regression" (½·mean squared error). Per hidden layer:
-    Linear, the activation, then Dropout if ``dropout`` > 0. ``weight_decay`` λ adds
+    Linear, BatchNormalization if ``batchnorm``, the activation, then Dropout if
+    ``dropout`` > 0. ``weight_decay`` λ adds
     ½·λ·ΣW² over the weight matrices to the loss.
 
     Same arguments and the same random draws as ``ippo.models.MLP``: with the same
@@ -387,6 +463,7 @@ class MLP(Module):
         task="multiclass",
         init="auto",
         dropout=0.0,
+        batchnorm=False,
         weight_decay=0.0,
         dtype=DEFAULT_DTYPE,
         seed=None,
@@ -432,6 +509,7 @@ class MLP(Module):
         rng = get_rng(seed)
         self.sizes, self.activation, self.task, self.init = sizes, activation, task, init
         self.dropout, self.weight_decay, self.dtype = dropout, weight_decay, dt
+        self.batchnorm = bool(batchnorm)
         self._order = []
         counts = {}
 
@@ -447,6 +525,8 @@ class MLP(Module):
             std = init_std(init, sizes[i], activation)  # same draws as ippo.models.MLP
             add(Linear(sizes[i], sizes[i + 1], init=std, dtype=dt, rng=rng))
             if i < n_layers - 1:
+                if batchnorm:
+                    add(BatchNormalization(sizes[i + 1], dtype=dt))
                 add(ACTIVATIONS[activation]())
                 if dropout > 0.0:
                     add(Dropout(dropout, seed=int(rng.integers(2**62))))
@@ -524,6 +604,7 @@ class MLP(Module):
         return (
             f"MLP({self.sizes}, activation={self.activation!r}, task={self.task!r}"
             + (f", dropout={self.dropout}" if self.dropout else "")
+            + (", batchnorm=True" if self.batchnorm else "")
             + (f", weight_decay={self.weight_decay}" if self.weight_decay else "")
             + f", dtype={self.dtype.name})  # {self.n_params:,} parameters"
         )

@@ -25,7 +25,7 @@ __all__ = [
     "getitem", "concatenate", "stack",
     "exp", "log", "sqrt", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
     "log_softmax", "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy",
-    "mse", "l2_penalty", "dropout", "embedding",
+    "mse", "l2_penalty", "dropout", "batch_norm", "embedding",
 ]  # fmt: skip
 
 
@@ -926,6 +926,41 @@ def dropout(x, p=0.5, training=True, rng=None):
     fn = Dropout()
     fn.mask = F.dropout_mask(x.shape, p, rng, dtype=x.dtype)
     return _record(fn, F.dropout(x.data, fn.mask), (x,))
+
+
+class BatchNorm(Function):
+    """y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε) over the batch (``functions.batch_norm_forward``)
+    →  ``functions.batch_norm_backward`` gives ∂L/∂x, ∂L/∂γ, ∂L/∂β."""
+
+    __slots__ = ("xhat", "inv_std")
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            raise NotImplementedError(
+                "batch_norm: create_graph=True (higher-order derivatives) through batch "
+                "normalization is not supported"
+            )
+        dx, dgamma, dbeta = F.batch_norm_backward(gy, self.xhat, self.inv_std, xs[1])
+        needs = self.needs
+        return (dx if needs[0] else None, dgamma if needs[1] else None, dbeta if needs[2] else None)
+
+
+def batch_norm(x, gamma, beta, eps=1e-5):
+    """Batch normalization of x (N, D) with the batch's own statistics, per feature.
+
+    Returns ``(y, mean, var)``: the normalized tensor and the batch mean and variance
+    (arrays, for the running averages a module keeps)."""
+    x, gamma = _pair(x, gamma)
+    beta = beta if isinstance(beta, Tensor) else _const(beta, gamma)
+    if x.ndim != 2 or gamma.shape != (x.shape[1],) or beta.shape != gamma.shape:
+        raise ValueError(
+            f"batch_norm: expected x of shape (N, D) with gamma and beta of shape (D,), got "
+            f"{x.shape}, {gamma.shape}, {beta.shape}"
+        )
+    y, xhat, inv_std, mean, var = F.batch_norm_forward(x.data, gamma.data, beta.data, eps)
+    fn = BatchNorm()
+    fn.xhat, fn.inv_std = xhat, inv_std
+    return _record(fn, y, (x, gamma, beta)), mean, var
 
 
 def embedding(W, ids):

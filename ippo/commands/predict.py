@@ -1,0 +1,121 @@
+"""``ippo predict MODEL INPUT``: predictions for new samples from a .csv or .npy file.
+
+Inputs get the same scaling as the model's training data (stored in the model file).
+A CSV may have a header; when its column names include the model's feature names, those
+columns are used (so a file that still has its target column works). Classifiers print the
+class and its probability per row; regression models print the predicted value.
+"""
+
+import csv
+import os
+import sys
+
+import numpy as np
+
+from ippo.commands import _common as C
+
+
+def add_parser(subparsers):
+    p = subparsers.add_parser(
+        "predict", help="predict classes / values for samples in a .csv or .npy file",
+        description="Predict with a model saved by 'ippo train'.")
+    p.add_argument("model", metavar="MODEL", help="model.npz, or a run folder holding one")
+    p.add_argument("input", metavar="INPUT", help="samples: .csv (one per row) or .npy "
+                   "(N, features) or images (N, H, W)")
+    p.add_argument("-o", "--output", metavar="FILE.csv", help="write the predictions here "
+                   "instead of printing them")
+    p.add_argument("--probs", action="store_true",
+                   help="also give every class's probability")
+    p.set_defaults(func=run, command="predict")
+
+
+def read_inputs(path, extra, width):
+    """Samples from a .npy or .csv file as a float32 (N, D) array."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise OSError(f"no such input file: {path}")
+    low = path.lower()
+    if low.endswith(".npy"):
+        try:
+            x = np.load(path, allow_pickle=False)
+        except ValueError as exc:
+            raise ValueError(f"{path}: not a numeric .npy array ({exc})") from None
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"{path}: expected a numeric array, got dtype {x.dtype}")
+        if x.ndim == 1:
+            x = x[None] if x.size == width else x[:, None]
+        return x.reshape(len(x), -1).astype(np.float32)
+    if low.endswith((".csv", ".tsv", ".txt")):
+        delim = "\t" if low.endswith(".tsv") else ","
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delim), start=1)
+                    if r and any(c.strip() for c in r)]
+        if not rows:
+            raise ValueError(f"{path} is empty")
+        header = None
+        try:
+            [float(c) for c in rows[0][1]]
+        except ValueError:
+            header = [c.strip() for c in rows[0][1]]
+            rows = rows[1:]
+        cols = None
+        feats = extra.get("feature_names")
+        if header and feats and all(f in header for f in feats):
+            cols = [header.index(f) for f in feats]
+        x = np.empty((len(rows), len(cols) if cols else len(rows[0][1]) if rows else 0),
+                     np.float32)
+        for r, (line, row) in enumerate(rows):
+            vals = [row[j] for j in cols] if cols else row
+            if len(vals) != x.shape[1]:
+                raise ValueError(f"{path}: line {line} has {len(vals)} columns, expected "
+                                 f"{x.shape[1]}")
+            for j, c in enumerate(vals):
+                try:
+                    x[r, j] = float(c)
+                except ValueError:
+                    col = header[cols[j] if cols else j] if header else f"column {j + 1}"
+                    raise ValueError(f"{path}: line {line}, {col!r}: cannot read "
+                                     f"{c.strip()!r} as a number") from None
+        if np.isnan(x).any():
+            raise ValueError(f"{path}: missing values (NaN); fill them in first")
+        return x
+    raise ValueError(f"{path}: unsupported input type; use a .csv or .npy file")
+
+
+def run(args):
+    model, extra, _ = C.load_model(args.model)
+    width = C.input_width(model)
+    x = read_inputs(args.input, extra, width)
+    x = C.check_width(model, x, args.input)
+    x = C.prepare_inputs(x, extra)
+    y = C.outputs(model, x, extra)
+    task = getattr(model, "task", extra.get("task"))
+    if task == "regression":
+        header = ["row"] + ([f"value_{j}" for j in range(y.shape[1])] if y.shape[1] > 1
+                            else ["value"])
+        rows = [[i] + [f"{v:.6g}" for v in y[i]] for i in range(len(y))]
+    else:
+        probs = np.hstack([1 - y, y]) if task == "binary" else y
+        k = probs.shape[1]
+        names = extra.get("class_names") or [str(i) for i in range(k)]
+        cls = probs.argmax(axis=1)
+        header = ["row", "class", "name", "probability"]
+        if args.probs:
+            header += [f"p_{n}" for n in names]
+        rows = []
+        for i in range(len(y)):
+            row = [i, int(cls[i]), names[cls[i]], f"{probs[i, cls[i]]:.4f}"]
+            if args.probs:
+                row += [f"{p:.4f}" for p in probs[i]]
+            rows.append(row)
+    if args.output:
+        with open(args.output, "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(header)
+            w.writerows(rows)
+        print(f"wrote {len(rows):,} predictions to {args.output}")
+    else:
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+    return 0

@@ -1,0 +1,246 @@
+"""The command line: ippo train / evaluate / predict, their files, and every user error."""
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ippo.cli import main
+from ippo.datasets import find_data_dir, load_digits
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(argv, capsys):
+    rc = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    """One default run (``ippo train`` on digits), shared by the tests that read it."""
+    out = tmp_path_factory.mktemp("runs") / "digits"
+    rc = main(["train", "--out", str(out)])
+    assert rc == 0
+    return out
+
+
+def test_default_train_reaches_95_percent_and_writes_the_run(digits_run):
+    for name in ("model.npz", "history.json", "curves.png", "config.toml", "command.txt"):
+        assert (digits_run / name).is_file(), name
+    from ippo.models import load
+
+    model = load(digits_run / "model.npz")
+    assert model.sizes == [64, 256, 10]
+    assert model.extra["dataset"] == "digits" and model.extra["test"]["accuracy"] >= 0.95
+    (_, _), (x, t) = load_digits()
+    assert model.accuracy(x, t) >= 0.95
+    hist = json.loads((digits_run / "history.json").read_text())
+    assert hist["epochs"]["epoch"] == list(range(1, 31))
+    assert hist["epochs"]["loss"][-1] < hist["epochs"]["loss"][0] / 5
+    assert (digits_run / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert "epochs = 30" in (digits_run / "config.toml").read_text()
+
+
+def test_train_prints_progress_and_test_accuracy(tmp_path, capsys):
+    rc, out, err = run_cli(["train", "--epochs", "2", "--hidden", "32", "--out",
+                            tmp_path / "r"], capsys)
+    assert rc == 0
+    text = out + err
+    assert "epoch 1/2" in text and "epoch 2/2" in text
+    assert "test accuracy" in out and f"saved {tmp_path / 'r'}" in out
+
+
+def test_evaluate_prints_metrics_and_confusion_matrix(digits_run, capsys):
+    rc, out, _ = run_cli(["evaluate", digits_run], capsys)
+    assert rc == 0
+    acc = float(out.split("accuracy ")[1].split()[0])
+    assert acc >= 0.95
+    assert "precision" in out and "macro avg" in out and "confusion matrix" in out
+    cm_rows = out.split("confusion matrix")[1].strip().splitlines()[2:]
+    assert len(cm_rows) == 10
+    assert sum(int(v) for row in cm_rows for v in row.split()[1:]) == 359
+
+
+def test_predict_npy_and_csv_output(digits_run, tmp_path, capsys):
+    (_, _), (x, t) = load_digits()
+    np.save(tmp_path / "x.npy", x[:100])
+    rc, out, _ = run_cli(["predict", digits_run / "model.npz", tmp_path / "x.npy"], capsys)
+    assert rc == 0
+    rows = list(csv.reader(out.splitlines()))
+    assert rows[0] == ["row", "class", "name", "probability"] and len(rows) == 101
+    pred = np.array([int(r[1]) for r in rows[1:]])
+    assert np.mean(pred == t[:100]) >= 0.9
+    assert all(0.0 < float(r[3]) <= 1.0 for r in rows[1:])
+    # images (N, 8, 8) work too; --probs and -o write every class's probability
+    np.save(tmp_path / "img.npy", x[:3].reshape(3, 8, 8))
+    rc, out, _ = run_cli(["predict", digits_run, tmp_path / "img.npy", "--probs", "-o",
+                          tmp_path / "p.csv"], capsys)
+    assert rc == 0 and "wrote 3 predictions" in out
+    rows = list(csv.reader((tmp_path / "p.csv").open()))
+    assert len(rows[0]) == 14 and len(rows) == 4
+    assert abs(sum(float(v) for v in rows[1][4:]) - 1.0) < 1e-3
+
+
+def test_config_file_and_flag_precedence(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('dataset = "iris"\nepochs = 3\nhidden = [8]\nbatch-size = "full"\n'
+                   'optimizer = "momentum"\nlr = 0.1\n')
+    rc, out, _ = run_cli(["train", "-q", "--config", cfg, "--epochs", "2", "--out",
+                          tmp_path / "r"], capsys)
+    assert rc == 0
+    hist = json.loads((tmp_path / "r" / "history.json").read_text())
+    assert hist["epochs"]["epoch"] == [1, 2]  # the flag wins over the file
+    assert hist["iterations_per_epoch"] == 1  # batch_size "full": batch gradient descent
+    written = (tmp_path / "r" / "config.toml").read_text()
+    assert 'dataset = "iris"' in written and 'optimizer = "momentum"' in written
+    assert 'batch_size = "full"' in written and "hidden = [8]" in written
+    # the written config repeats the run
+    rc, out2, _ = run_cli(["train", "-q", "--config", tmp_path / "r" / "config.toml",
+                           "--out", tmp_path / "r2"], capsys)
+    assert rc == 0 and out2.split(";")[0] == out.split(";")[0]
+
+
+def test_regression_dataset_and_evaluate(tmp_path, capsys):
+    rc, out, _ = run_cli(["train", "-q", "--dataset", "linear_toy", "--out", tmp_path / "r"],
+                         capsys)
+    assert rc == 0 and "R²" in out
+    rc, out, _ = run_cli(["evaluate", tmp_path / "r"], capsys)
+    r2 = float(out.split("R²")[1].split()[0])
+    assert rc == 0 and r2 > 0.9 and "RMSE" in out
+
+
+def test_csv_dataset_train_and_predict_with_target_column_present(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 3))
+    y = np.where(x[:, 0] + 2 * x[:, 1] > 0, "yes", "no")
+    path = tmp_path / "data.csv"
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["a", "b", "label", "c"])
+        for row, lab in zip(x, y, strict=True):
+            w.writerow([f"{row[0]:.4f}", f"{row[1]:.4f}", lab, f"{row[2]:.4f}"])
+    rc, out, _ = run_cli(["train", "-q", "--dataset", f"csv:{path}", "--target", "label",
+                          "--epochs", "30", "--out", tmp_path / "r"], capsys)
+    assert rc == 0
+    assert float(out.split("accuracy ")[1].split()[0]) >= 0.9
+    rc, out, _ = run_cli(["predict", tmp_path / "r", path], capsys)
+    rows = list(csv.reader(out.splitlines()))[1:]
+    assert rc == 0 and len(rows) == 200
+    assert np.mean(np.array([r[2] for r in rows]) == y) >= 0.9
+
+
+def test_resume_continues_a_run(tmp_path, capsys):
+    run = tmp_path / "r"
+    assert run_cli(["train", "-q", "--dataset", "iris", "--epochs", "2", "--out", run],
+                   capsys)[0] == 0
+    assert run_cli(["train", "-q", "--resume", run, "--epochs", "4"], capsys)[0] == 0
+    hist = json.loads((run / "history.json").read_text())
+    assert hist["epochs"]["epoch"] == [1, 2, 3, 4]
+
+
+def test_augment_and_early_stopping_options(tmp_path, capsys):
+    rc, out, _ = run_cli(["train", "-q", "--augment", "shift:1,rotate:10", "--epochs", "2",
+                          "--out", tmp_path / "a"], capsys)
+    assert rc == 0
+    rc, out, _ = run_cli(["train", "-q", "--dataset", "spiral", "--early-stopping", "2",
+                          "--epochs", "150", "--lr", "0.05", "--out", tmp_path / "e"], capsys)
+    assert rc == 0
+    hist = json.loads((tmp_path / "e" / "history.json").read_text())
+    assert "val_loss" in hist["epochs"] and len(hist["epochs"]["epoch"]) < 150
+
+
+
+MNIST_DIR = find_data_dir("mnist")
+
+
+@pytest.mark.skipif(MNIST_DIR is None, reason="MNIST IDX files not found in "
+                    "$IPPO_DATA_DIR/mnist or ../shared/data/mnist")
+def test_mnist_one_epoch_from_the_shared_data(tmp_path, capsys):
+    rc, out, _ = run_cli(["train", "-q", "--dataset", "mnist", "--data-dir", MNIST_DIR,
+                          "--hidden", "32", "--epochs", "1", "--out", tmp_path / "m"],
+                         capsys)
+    assert rc == 0
+    assert float(out.split("accuracy ")[1].split()[0]) >= 0.9
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory, digits_run):
+    d = tmp_path_factory.mktemp("inputs")
+    np.save(d / "wide.npy", np.zeros((2, 5), np.float32))
+    np.save(d / "text.npy", np.array(["a", "b"]))
+    (d / "bad.csv").write_text("a,b,y\n1,2,0\n3,x,1\n")
+    (d / "bad.toml").write_text("epochs = 2\nlayers = 3\n")
+    (d / "broken.toml").write_text("epochs = = 2\n")
+    (d / "notamodel.npz").write_bytes(b"PK\x03\x04 truncated")
+    return d
+
+
+ERRORS = [
+    (["train", "--dataset", "cifar"], "unknown dataset 'cifar'"),
+    (["train", "--dataset", "mnist", "--data-dir", "{d}/nope"], "is not a folder"),
+    (["train", "--hidden", "10,a"], "--hidden: 'a' is not a layer size"),
+    (["train", "--batch-size", "0"], "--batch-size: must be >= 1"),
+    (["train", "--batch-size", "99999"], "larger than the training data"),
+    (["train", "--dropout", "1"], "--dropout: must be in [0.0, 1.0)"),
+    (["train", "--lr", "-0.1"], "--lr: must be in (0.0"),
+    (["train", "--epochs", "many"], "--epochs: expected an integer"),
+    (["train", "--optimizer", "adamw"], "--optimizer: 'adamw' is not one of"),
+    (["train", "--activation", "gelu"], "--activation: 'gelu' is not one of"),
+    (["train", "--config", "{d}/missing.toml"], "no such file"),
+    (["train", "--config", "{d}/bad.toml"], "unknown key 'layers'"),
+    (["train", "--config", "{d}/broken.toml"], "not valid TOML"),
+    (["train", "--augment", "zoom"], "unknown augmentation 'zoom'"),
+    (["train", "--dataset", "iris", "--augment", "rotate"], "needs image data"),
+    (["train", "--dataset", "csv:{d}/missing.csv"], "no such file"),
+    (["train", "--dataset", "csv:{d}/bad.csv"], "line 3, column 'b': cannot read 'x'"),
+    (["train", "--resume", "{d}"], "holds no config.toml"),
+    (["train", "--early-stopping", "2", "--val-split", "0"], "needs validation data"),
+    (["evaluate", "{d}/missing.npz"], "no such model file"),
+    (["evaluate", "{d}/notamodel.npz"], "not a valid ippo model file"),
+    (["evaluate", "{run}", "--dataset", "iris"], "has 4 features per sample but the model "
+                                                 "expects 64"),
+    (["predict", "{run}", "{d}/missing.csv"], "no such input file"),
+    (["predict", "{run}", "{d}/wide.npy"], "has 5 features per sample but the model expects 64"),
+    (["predict", "{run}", "{d}/text.npy"], "numeric"),
+    (["predict", "{run}", "{d}/bad.toml"], "unsupported input type"),
+]
+
+
+@pytest.mark.parametrize("argv,message", ERRORS, ids=[" ".join(a[:3]) for a, _ in ERRORS])
+def test_user_errors_are_one_line_without_traceback(argv, message, files, digits_run, capsys):
+    argv = [a.format(d=files, run=digits_run) for a in argv]
+    rc, out, err = run_cli(argv, capsys)
+    assert rc != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith(f"ippo {argv[0]}: error: ") and message in lines[0], lines[0]
+    assert "Traceback" not in err + out
+
+
+def test_errors_in_a_real_process_exit_nonzero_without_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ippo", "train", "--dataset", "nope"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 1
+    assert proc.stderr.strip().startswith("ippo train: error: unknown dataset 'nope'")
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_dataset_lr_default_only_applies_to_the_default_optimizer(tmp_path, capsys):
+    rc, out, _ = run_cli(["train", "-q", "--dataset", "linear_toy", "--epochs", "1",
+                          "--out", tmp_path / "a"], capsys)
+    assert rc == 0 and "lr = 0.01" in (tmp_path / "a" / "config.toml").read_text()
+    rc, out, _ = run_cli(["train", "-q", "--dataset", "linear_toy", "--epochs", "1",
+                          "--optimizer", "sgd", "--out", tmp_path / "b"], capsys)
+    assert rc == 0 and "lr =" not in (tmp_path / "b" / "config.toml").read_text()
+    # regression predictions come back in the data's units
+    np.save(tmp_path / "x.npy", np.array([[0.0, 0.0], [1.0, 1.0]], np.float32))
+    rc, out, _ = run_cli(["predict", tmp_path / "a", tmp_path / "x.npy"], capsys)
+    rows = list(csv.reader(out.splitlines()))
+    assert rc == 0 and rows[0] == ["row", "value"] and len(rows) == 3

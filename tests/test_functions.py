@@ -1,0 +1,402 @@
+"""ippo.functions: the course's figures, every derivative against numerical_gradient,
+numerical stability, bad input and dtypes."""
+
+import contextlib
+import warnings
+
+import numpy as np
+import pytest
+
+from ippo import functions as F
+from tests.helpers import check_gradient
+
+RNG = np.random.default_rng(0)
+
+Y_GOOD = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
+Y_BAD = np.array([0.1, 0.5, 0.1, 0.0, 0.05, 0.1, 0.0, 0.6, 0.5, 0.0])
+T_ONE_HOT = np.eye(10)[2]
+
+
+def away_from_zero(shape, low=0.05, high=3.0):
+    """Random float64 values with |x| in [low, high]: no kink of ReLU/step within h."""
+    return RNG.uniform(low, high, size=shape) * RNG.choice([-1.0, 1.0], size=shape)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_sum_squared_error_figures():
+    assert F.sum_squared_error(Y_GOOD, T_ONE_HOT) == pytest.approx(0.0975, abs=1e-15)
+    assert F.sum_squared_error(Y_BAD, T_ONE_HOT) == pytest.approx(0.84625, abs=1e-15)
+
+
+@pytest.mark.parametrize("t", [T_ONE_HOT, 2, np.array(2)], ids=["one-hot", "int", "0-d"])
+def test_cross_entropy_figures(t):
+    assert F.cross_entropy_error(Y_GOOD, t) == pytest.approx(0.510825457099338, rel=1e-14)
+    assert F.cross_entropy_error(Y_BAD, t) == pytest.approx(2.302584092994546, rel=1e-14)
+
+
+def test_softmax_figure():
+    y = F.softmax(np.array([6.0, 4.0]))
+    np.testing.assert_allclose(y, [0.88, 0.12], atol=0.005)
+    np.testing.assert_allclose(y, [1 / (1 + np.exp(-2)), 1 / (1 + np.exp(2))], rtol=1e-15)
+
+
+def test_batch_losses_average_over_samples():
+    y = np.stack([Y_GOOD, Y_BAD])
+    t = np.array([2, 2])
+    assert F.cross_entropy_error(y, t) == pytest.approx((0.510825457099338 + 2.302584092994546) / 2)
+    assert F.cross_entropy_error(y, np.eye(10)[t]) == pytest.approx(F.cross_entropy_error(y, t))
+    assert F.sum_squared_error(y, np.eye(10)[t]) == pytest.approx((0.0975 + 0.84625) / 2)
+
+
+def test_mean_squared_error_is_half_mean_over_all_elements():
+    y = np.array([[1.0, 2.0], [3.0, 5.0]])
+    t = np.array([[1.0, 0.0], [0.0, 1.0]])
+    assert F.mean_squared_error(y, t) == pytest.approx(0.5 * (0 + 4 + 9 + 16) / 4)
+    # a (N,) target is accepted for an (N, 1) prediction
+    assert F.mean_squared_error(y[:, :1], t[:, 0]) == pytest.approx(0.5 * (0 + 9) / 2)
+
+
+def test_activation_values():
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 2.0])
+    np.testing.assert_array_equal(F.step(x), [0, 0, 0, 1, 1])
+    np.testing.assert_array_equal(F.step(np.array([-1, 0, 3])), [0, 0, 1])
+    np.testing.assert_allclose(F.sigmoid(x), 1 / (1 + np.exp(-x)), rtol=1e-15)
+    np.testing.assert_array_equal(F.relu(x), [0, 0, 0, 0.5, 2])
+    np.testing.assert_allclose(F.tanh(x), np.tanh(x))
+    np.testing.assert_array_equal(F.identity(x), x)
+    np.testing.assert_allclose(F.leaky_relu(x, alpha=0.1), [-0.2, -0.05, 0, 0.5, 2])
+    np.testing.assert_allclose(F.log_softmax(x), np.log(F.softmax(x)), rtol=1e-14)
+
+
+def test_relu_out_writes_in_place():
+    x = np.array([-1.0, 2.0])
+    assert F.relu(x, out=x) is x
+    np.testing.assert_array_equal(x, [0.0, 2.0])
+
+
+def test_softmax_cross_entropy_matches_softmax_then_cross_entropy():
+    x = RNG.normal(size=(4, 5))
+    t = np.array([0, 3, 4, 1])
+    expected = -np.mean(np.log(F.softmax(x)[np.arange(4), t]))
+    assert F.softmax_cross_entropy(x, t) == pytest.approx(expected, rel=1e-13)
+    assert F.softmax_cross_entropy(x, np.eye(5)[t]) == pytest.approx(expected, rel=1e-13)
+    loss, y = F.softmax_cross_entropy_forward(x, t)
+    np.testing.assert_allclose(y, F.softmax(x), rtol=1e-15)
+
+
+def test_sigmoid_binary_cross_entropy_matches_formula():
+    x = RNG.normal(size=(6, 1))
+    t = np.array([0, 1, 1, 0, 1, 0])
+    s = 1 / (1 + np.exp(-x[:, 0]))
+    expected = -np.mean(t * np.log(s) + (1 - t) * np.log(1 - s))
+    assert F.sigmoid_binary_cross_entropy(x, t) == pytest.approx(expected, rel=1e-13)
+
+
+# --------------------------------------------------------------------------- derivatives
+
+
+@pytest.mark.parametrize(
+    "f, grad",
+    [
+        (F.sigmoid, F.sigmoid_grad),
+        (F.relu, F.relu_grad),
+        (F.tanh, F.tanh_grad),
+        (F.leaky_relu, F.leaky_relu_grad),
+        (lambda x: F.leaky_relu(x, alpha=0.2), lambda x: F.leaky_relu_grad(x, alpha=0.2)),
+        (F.identity, F.identity_grad),
+        (F.step, F.step_grad),
+    ],
+    ids=["sigmoid", "relu", "tanh", "leaky_relu", "leaky_relu_0.2", "identity", "step"],
+)
+def test_activation_grad_matches_numerical(f, grad):
+    x = away_from_zero((3, 4))
+    # element-wise f: the gradient of Σ f(x) is f'(x) element by element
+    check_gradient(lambda v: np.sum(f(v)), x, grad(x))
+
+
+@pytest.mark.parametrize(
+    "f, backward, from_output",
+    [
+        (F.sigmoid, F.sigmoid_backward, True),
+        (F.tanh, F.tanh_backward, True),
+        (F.relu, F.relu_backward, True),
+        (F.relu, F.relu_backward, False),
+        (F.leaky_relu, F.leaky_relu_backward, False),
+        (F.softmax, F.softmax_backward, True),
+    ],
+    ids=["sigmoid", "tanh", "relu(y)", "relu(x)", "leaky_relu", "softmax"],
+)
+def test_backward_helpers_match_numerical(f, backward, from_output):
+    x = away_from_zero((3, 5))
+    dout = RNG.normal(size=(3, 5))
+    analytic = backward(dout, f(x) if from_output else x)
+    check_gradient(lambda v: np.sum(dout * f(v)), x, analytic)
+
+
+def test_softmax_backward_one_sample():
+    x = RNG.normal(size=6)
+    dout = RNG.normal(size=6)
+    check_gradient(lambda v: np.sum(dout * F.softmax(v)), x, F.softmax_backward(dout, F.softmax(x)))
+
+
+@pytest.mark.parametrize("shape", [(7,), (4, 7), (2, 3, 7)], ids=["1-D", "batch", "3-D"])
+@pytest.mark.parametrize("targets", ["index", "one-hot", "soft"])
+def test_softmax_cross_entropy_backward_matches_numerical(shape, targets):
+    x = RNG.normal(size=shape) * 2
+    t = RNG.integers(0, shape[-1], size=shape[:-1])
+    if targets == "one-hot":
+        t = np.eye(shape[-1])[t]
+    elif targets == "soft":
+        t = F.softmax(RNG.normal(size=shape))
+    loss, y = F.softmax_cross_entropy_forward(x, t)
+    check_gradient(lambda v: F.softmax_cross_entropy(v, t), x,
+                   F.softmax_cross_entropy_backward(y, t))
+
+
+def test_softmax_cross_entropy_backward_out_and_float_indices():
+    x = RNG.normal(size=(3, 4))
+    y = F.softmax(x)
+    expected = F.softmax_cross_entropy_backward(y, np.array([1, 0, 3]))
+    # float class indices (as some loaders give them) are accepted like the forward accepts them
+    np.testing.assert_array_equal(
+        F.softmax_cross_entropy_backward(y, np.array([1.0, 0.0, 3.0])), expected)
+    out = F.softmax_cross_entropy_backward(y, np.array([1, 0, 3]), out=y)
+    assert out is y
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("soft", [False, True], ids=["labels", "soft"])
+@pytest.mark.parametrize("flat_t", [False, True], ids=["t(N,1)", "t(N,)"])
+def test_sigmoid_binary_cross_entropy_backward_matches_numerical(soft, flat_t):
+    x = RNG.normal(size=(5, 1)) * 3
+    t = RNG.uniform(size=(5, 1)) if soft else RNG.integers(0, 2, size=(5, 1)).astype(float)
+    if flat_t:
+        t = t[:, 0]
+    check_gradient(lambda v: F.sigmoid_binary_cross_entropy(v, t), x,
+                   F.sigmoid_binary_cross_entropy_backward(F.sigmoid(x), t))
+
+
+@pytest.mark.parametrize("shape", [(6,), (4, 3), (5, 1)])
+def test_mean_squared_error_backward_matches_numerical(shape):
+    y = RNG.normal(size=shape)
+    t = RNG.normal(size=shape)
+    check_gradient(lambda v: F.mean_squared_error(v, t), y, F.mean_squared_error_backward(y, t))
+
+
+def test_mean_squared_error_backward_flat_target_does_not_broadcast():
+    y = RNG.normal(size=(5, 1))
+    t = RNG.normal(size=5)
+    g = F.mean_squared_error_backward(y, t)
+    assert g.shape == (5, 1)
+    check_gradient(lambda v: F.mean_squared_error(v, t), y, g)
+
+
+# --------------------------------------------------------------------------- stability
+
+
+@contextlib.contextmanager
+def no_warnings():
+    """Every NumPy floating-point warning (except harmless underflow to 0) and every Python
+    warning becomes an error inside this block."""
+    with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+def test_softmax_large_inputs_are_finite_and_correct():
+    with no_warnings():
+        np.testing.assert_array_equal(F.softmax(np.array([1000.0, 1000.0])), [0.5, 0.5])
+        y = F.softmax(np.array([-1000.0, 0.0]))
+        np.testing.assert_array_equal(y, [0.0, 1.0])
+        np.testing.assert_allclose(F.softmax(np.array([1010.0, 1000.0, 990.0])),
+                                   F.softmax(np.array([20.0, 10.0, 0.0])), rtol=1e-15)
+        assert np.isfinite(F.log_softmax(np.array([-1000.0, 0.0]))).all()
+        assert F.softmax_cross_entropy(np.array([-1000.0, 0.0]), 0) == pytest.approx(1000.0)
+        assert F.softmax_cross_entropy(np.array([1000.0, 1000.0]), 1) == pytest.approx(np.log(2))
+
+
+def test_sigmoid_extremes_without_any_warning():
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(F.sigmoid(np.array([-1000.0, 1000.0])), [0.0, 1.0])
+        np.testing.assert_array_equal(
+            F.sigmoid(np.array([-1000.0, 1000.0], dtype=np.float32)), [0.0, 1.0])
+        np.testing.assert_array_equal(F.sigmoid_grad(np.array([-1000.0, 1000.0])), [0.0, 0.0])
+
+
+def test_binary_cross_entropy_extremes_are_finite():
+    with no_warnings():
+        x = np.array([-1000.0, 1000.0, -1000.0, 1000.0])
+        t = np.array([0.0, 1.0, 1.0, 0.0])
+        assert F.sigmoid_binary_cross_entropy(x, t) == pytest.approx(500.0)  # (0+0+1000+1000)/4
+        assert F.sigmoid_binary_cross_entropy(x[:2], t[:2]) == 0.0
+
+
+EXTREMES = np.array([-1e300, -1000.0, -1.0, -1e-300, 0.0, 1e-300, 1.0, 1000.0, 1e300])
+
+
+@pytest.mark.parametrize("name", ["step", "sigmoid", "relu", "tanh", "identity", "softmax",
+                                  "log_softmax", "leaky_relu", "sigmoid_grad", "relu_grad",
+                                  "tanh_grad", "leaky_relu_grad"])
+def test_no_nan_for_extreme_finite_input(name):
+    with no_warnings():
+        y = getattr(F, name)(EXTREMES)
+    assert not np.isnan(y).any()
+
+
+def test_losses_no_nan_for_extreme_finite_logits():
+    x = EXTREMES.reshape(1, -1)
+    with no_warnings():
+        for t in (0, 4, 8):
+            assert np.isfinite(F.softmax_cross_entropy(x, np.array([t])))
+        t = (EXTREMES.reshape(-1, 1) > 0).astype(float)
+        assert np.isfinite(F.sigmoid_binary_cross_entropy(EXTREMES.reshape(-1, 1), t))
+    assert F.cross_entropy_error(np.array([0.0, 1.0]), 0) == pytest.approx(-np.log(1e-7))
+
+
+def test_softmax_cross_entropy_no_nan_when_logits_span_the_float_range():
+    x = np.array([[-1.7e308, 1.7e308, 0.0]])  # x − max(x) overflows to −inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the overflow in x − max(x) is reported, not hidden
+        np.testing.assert_array_equal(F.softmax(x), [[0.0, 1.0, 0.0]])
+        for t in (np.array([0]), np.eye(3)[[0]]):  # true loss 3.4e308: beyond the float range
+            assert F.softmax_cross_entropy(x, t) >= 1.7e308
+        for t in (np.array([1]), np.eye(3)[[1]]):
+            assert F.softmax_cross_entropy(x, t) == 0.0
+        for t in (np.array([2]), np.eye(3)[[2]]):
+            assert F.softmax_cross_entropy(x, t) == pytest.approx(1.7e308)
+
+
+# --------------------------------------------------------------------------- bad input
+
+LOSSES = [F.sum_squared_error, F.mean_squared_error, F.cross_entropy_error,
+          F.softmax_cross_entropy, F.sigmoid_binary_cross_entropy]
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda f: f.__name__)
+def test_shape_mismatch_names_function_and_shapes(loss):
+    with pytest.raises(ValueError) as err:
+        loss(np.zeros((4, 3)), np.zeros((5, 3)))
+    msg = str(err.value)
+    assert loss.__name__ in msg and "(4, 3)" in msg and "(5, 3)" in msg
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy_error, F.softmax_cross_entropy])
+@pytest.mark.parametrize("t", [np.array([0, 3]), np.array([-1, 0]), np.array([0.5, 1.0])])
+def test_bad_class_labels(loss, t):
+    with pytest.raises(ValueError, match=loss.__name__):
+        loss(np.full((2, 3), 1 / 3), t)
+
+
+def test_label_out_of_range_message():
+    with pytest.raises(ValueError, match=r"from 0 to 3 \(t has shape \(2,\)\).*\(2, 3\) has 3"):
+        F.cross_entropy_error(np.full((2, 3), 1 / 3), np.array([0, 3]))
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy: x has shape \(2, 3\)"):
+        F.softmax_cross_entropy(np.zeros((2, 3)), np.zeros((2, 2)))
+
+
+def test_cross_entropy_rejects_negative_probabilities():
+    with pytest.raises(ValueError, match="cross_entropy_error.*probabilities"):
+        F.cross_entropy_error(np.array([-0.5, 1.5]), 1)
+
+
+def test_binary_targets_out_of_range():
+    with pytest.raises(ValueError, match="sigmoid_binary_cross_entropy.*0, 1"):
+        F.sigmoid_binary_cross_entropy(np.zeros(3), np.array([0.0, 2.0, 1.0]))
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("bad", [np.array(["a", "b", "c"]), np.array([None, 1, 2], dtype=object)],
+                         ids=["str", "object"])
+def test_non_numeric_arrays_rejected(loss, bad):
+    good = np.array([0.2, 0.3, 0.5])
+    for args in ((bad, good), (good, bad)):
+        with pytest.raises(ValueError, match=loss.__name__ + r": \w+ must be a numeric array.*"
+                           r"\w+ has shape \(3,\), t has shape \(3,\)"):
+            loss(*args)
+
+
+@pytest.mark.parametrize("name", ["step", "sigmoid", "relu", "tanh", "identity", "softmax",
+                                  "log_softmax", "leaky_relu", "sigmoid_grad", "relu_grad",
+                                  "tanh_grad", "leaky_relu_grad", "identity_grad", "step_grad"])
+def test_activations_reject_non_numeric(name):
+    with pytest.raises(ValueError, match=name + r": x must be a numeric array.*\(2,\)"):
+        getattr(F, name)(np.array(["1", "2"]))
+
+
+@pytest.mark.parametrize(
+    "backward, kwargs",
+    [(F.softmax_cross_entropy_backward, {}), (F.sigmoid_binary_cross_entropy_backward, {}),
+     (F.mean_squared_error_backward, {})],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_backward_helpers_reject_bad_shapes(backward, kwargs):
+    with pytest.raises(ValueError) as err:
+        backward(np.zeros((4, 3)), np.zeros((4, 2)), **kwargs)
+    msg = str(err.value)
+    assert backward.__name__ in msg and "(4, 3)" in msg and "(4, 2)" in msg
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_needs_a_class_axis(name):
+    with pytest.raises(ValueError, match=name + ": x must have at least one axis"):
+        getattr(F, name)(2.0)
+
+
+@pytest.mark.parametrize("name", ["step", "sigmoid", "relu", "tanh", "identity", "leaky_relu",
+                                  "sigmoid_grad", "relu_grad", "tanh_grad", "leaky_relu_grad"])
+def test_element_wise_functions_take_scalars(name):
+    f = getattr(F, name)
+    np.testing.assert_allclose(f(0.5), f(np.array([0.5]))[0])
+    np.testing.assert_allclose(f(np.float32(-0.5)), f(np.array([-0.5], dtype=np.float32))[0])
+
+
+def test_sigmoid_accurate_in_the_tails():
+    x = np.array([-30.0, -20.0, -10.0, 10.0, 30.0])
+    expected = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(F.sigmoid(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(F.sigmoid(x.astype(np.float32)), expected, rtol=1e-6)
+
+
+# --------------------------------------------------------------------------- dtypes
+
+
+@pytest.mark.parametrize("name", ["step", "sigmoid", "relu", "tanh", "identity", "softmax",
+                                  "log_softmax", "leaky_relu", "sigmoid_grad", "relu_grad",
+                                  "tanh_grad", "leaky_relu_grad", "identity_grad", "step_grad"])
+def test_float32_in_float32_out(name):
+    x = RNG.normal(size=(3, 4)).astype(np.float32)
+    assert getattr(F, name)(x).dtype == np.float32
+    assert getattr(F, name)(x.astype(np.float64)).dtype == np.float64
+
+
+def test_integer_input_becomes_float32():
+    assert F.sigmoid(np.array([0, 1])).dtype == np.float32
+    assert F.softmax(np.array([0, 1])).dtype == np.float32
+
+
+def test_backward_helpers_keep_float32():
+    x = RNG.normal(size=(3, 4)).astype(np.float32)
+    dout = np.ones_like(x)
+    for f, backward in [(F.sigmoid, F.sigmoid_backward), (F.tanh, F.tanh_backward),
+                        (F.softmax, F.softmax_backward), (F.relu, F.relu_backward),
+                        (F.leaky_relu, F.leaky_relu_backward)]:
+        assert backward(dout, f(x)).dtype == np.float32, backward.__name__
+    labels = np.array([0, 3, 1])
+    one_hot_int = np.eye(4, dtype=np.int64)[labels]
+    loss, y = F.softmax_cross_entropy_forward(x, labels)
+    assert y.dtype == np.float32
+    assert F.softmax_cross_entropy_backward(y, labels).dtype == np.float32
+    assert F.softmax_cross_entropy_backward(y, one_hot_int).dtype == np.float32
+    assert F.mean_squared_error_backward(x, one_hot_int).dtype == np.float32
+    s = F.sigmoid(x[:, :1])
+    assert F.sigmoid_binary_cross_entropy_backward(s, np.array([0, 1, 1])).dtype == np.float32
+    assert F.sigmoid_binary_cross_entropy_backward(s, np.array([0.0, 1.0, 1.0])).dtype == np.float32
+
+
+def test_losses_return_python_floats():
+    for loss in (F.sum_squared_error, F.mean_squared_error, F.cross_entropy_error,
+                 F.softmax_cross_entropy):
+        assert type(loss(Y_GOOD.astype(np.float32), T_ONE_HOT)) is float
