@@ -105,6 +105,30 @@ def gemm_rate(dtype, n=1536, repeats=5, min_time=0.2):
     return float(np.median(rates)), float(min(rates)), float(max(rates))
 
 
+class GemmProbe:
+    """Measures the GEMM rate again and again on the same (n, n) matrices of ``dtype``, so that
+    it can be interleaved with the contenders and see the same machine load they see."""
+
+    def __init__(self, dtype, n=1536):
+        rng = np.random.default_rng(0)
+        self.a = rng.standard_normal((n, n)).astype(dtype)
+        self.b = rng.standard_normal((n, n)).astype(dtype)
+        self.c = np.empty((n, n), dtype=dtype)
+        self.flops = 2.0 * n ** 3
+        np.dot(self.a, self.b, out=self.c)
+
+    def measure(self, min_time=0.1):
+        """FLOP/s over at least ``min_time`` seconds of back-to-back products."""
+        calls = 0
+        start = time.perf_counter()
+        while True:
+            np.dot(self.a, self.b, out=self.c)
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= min_time:
+                return self.flops * calls / elapsed
+
+
 def n_weights(sizes):
     """Number of weights (not biases) of a fully connected net with layer ``sizes``."""
     return sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=False))

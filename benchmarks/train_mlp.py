@@ -34,6 +34,7 @@ from benchmarks import data, machine
 
 DEFAULT_CONTENDERS = ["ippo", "ippo-f64", "ippo.autograd", "torch", "sklearn", "numpy-book"]
 BASELINE = "torch"
+GEMM_KEY = "__gemm__"
 
 
 def make_contender(name):
@@ -86,8 +87,12 @@ def calibrate(run, batch_size, n_total, seconds):
     return int(min(max_steps, max(1, round(seconds / per_step))))
 
 
-def bench_cell(net, batch_size, contenders, x_by_dtype, t, args):
-    """Time every contender on one (network, batch size) cell; returns {name: result}."""
+def bench_cell(net, batch_size, contenders, x_by_dtype, t, args, probes):
+    """Time every contender on one (network, batch size) cell; returns {name: result}.
+
+    ``probes`` ({dtype: machine.GemmProbe}) are timed once per round after the contenders;
+    ``result[GEMM_KEY]`` holds their median GEMM rate, the FLOP limit's rate for this cell.
+    """
     runners, results = {}, {}
     for name, cont in contenders.items():
         try:
@@ -106,6 +111,7 @@ def bench_cell(net, batch_size, contenders, x_by_dtype, t, args):
     # and scikit-learn's objects takes ~0.2 s)
     gc.collect()
     gc.freeze()
+    gemm_rates = {dt: [] for dt in probes}
     for r in range(args.repeats):
         order = names[r % len(names):] + names[: r % len(names)] if names else []
         for name in order:
@@ -113,6 +119,10 @@ def bench_cell(net, batch_size, contenders, x_by_dtype, t, args):
             elapsed, loss = timed(run, steps, args.pause)
             results[name]["rates"].append(steps * batch_size / elapsed)
             results[name]["losses"].append(loss)
+        for dt, probe in probes.items():  # the limit, under this round's load
+            time.sleep(args.pause)
+            gemm_rates[dt].append(probe.measure(args.probe_seconds))
+    results[GEMM_KEY] = {dt: float(np.median(v)) for dt, v in gemm_rates.items() if v}
     base = results.get(BASELINE, {}).get("rates")
     for name in names:
         res = results[name]
@@ -223,7 +233,11 @@ def report(env, gemm, cells, memory, skipped, args, started, finished, load_befo
       f"fixed number of steps (column *steps*) lasting about {args.seconds} s, then timed "
       f"{args.repeats} times round-robin. *samples/s*: median (min–max) over the rounds; "
       "*× torch*: median over rounds of the per-round ratio to PyTorch; *% limit*: median "
-      "samples/s ÷ (GEMM rate of its dtype ÷ (6 × weights)).")
+      "samples/s ÷ FLOP limit, the limit being (GEMM rate of the contender's dtype) ÷ "
+      "(6 FLOPs × weights), with the GEMM rate measured in every round of the same cell "
+      "(the same products, after the contenders), so that it sees the same machine load. "
+      "The step itself needs fewer than 6 FLOPs per weight (no input gradient for the first "
+      "layer: 4), so a cell can exceed 100 %.")
     w("")
     w(summary_section(cells))
     if skipped:
@@ -234,23 +248,32 @@ def report(env, gemm, cells, memory, skipped, args, started, finished, load_befo
         w("")
         lim32 = machine.flop_limit(net.sizes, gemm["float32"][0])
         lim64 = machine.flop_limit(net.sizes, gemm["float64"][0])
-        w(f"## {net.title}: {machine.n_weights(net.sizes):,} weights; FLOP limit "
-          f"{fmt_rate(lim32)} samples/s (float32), {fmt_rate(lim64)} (float64)")
+        w(f"## {net.title}: {machine.n_weights(net.sizes):,} weights; FLOP limit at the "
+          f"run's start {fmt_rate(lim32)} samples/s (float32), {fmt_rate(lim64)} (float64)")
         w("")
         w("| batch | contender | dtype | steps | samples/s median | min – max | × torch "
           "| % limit |")
         w("| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: |")
+        cell_rates = []
         for batch, results in cells[net].items():
+            rates = results.get(GEMM_KEY, {})
+            cell_rates.append(f"batch {batch}: " + ", ".join(
+                f"{dt} {v / 1e9:.1f}" for dt, v in rates.items()))
             for name, res in results.items():
+                if name == GEMM_KEY:
+                    continue
                 dtype = args.dtypes[name]
                 if "error" in res:
                     w(f"| {batch} | {name} | {dtype} | – | failed: {res['error']} | | | |")
                     continue
-                lim = lim32 if dtype == "float32" else lim64
+                lim = cell_limit(net, results, dtype, gemm)
                 ratio = f"{res['ratio']:.2f}" if "ratio" in res else "–"
                 w(f"| {batch} | {name} | {dtype} | {res['steps']} | {fmt_rate(res['median'])} "
                   f"| {fmt_rate(res['min'])} – {fmt_rate(res['max'])} | {ratio} "
                   f"| {100 * res['median'] / lim:.0f} % |")
+        w("")
+        w("GEMM rate (GFLOP/s) measured in each round of each cell, median, used for *% limit*: "
+          + "; ".join(cell_rates) + ".")
     if memory:
         w("")
         w(f"## Peak resident memory, network ({args.mem_net}), batch {args.mem_batch}, "
@@ -274,14 +297,22 @@ def report(env, gemm, cells, memory, skipped, args, started, finished, load_befo
     return "\n".join(lines) + "\n"
 
 
+def cell_limit(net, results, dtype, gemm):
+    """The FLOP limit (samples/s) of ``net`` in ``dtype``, at the GEMM rate measured inside the
+    cell (interleaved with the contenders), or at the run's start when there is none."""
+    key = "float32" if dtype == "float32" else "float64"
+    rate = results.get(GEMM_KEY, {}).get(key) or gemm[key][0]
+    return machine.flop_limit(net.sizes, rate)
+
+
 def summary_section(cells):
     """One table: every contender's samples/s ÷ PyTorch's, per network and batch size."""
     batches = sorted({b for by_batch in cells.values() for b in by_batch})
     names = []
     for by_batch in cells.values():
         for results in by_batch.values():
-            names += [n for n, r in results.items() if n != BASELINE and n not in names
-                      and "ratio" in r]
+            names += [n for n, r in results.items() if n not in (BASELINE, GEMM_KEY)
+                      and n not in names and "ratio" in r]
     if not names:
         return "## Summary\n\nNo ratio to PyTorch (it did not run).\n"
     out = ["## Summary: samples/s ÷ PyTorch's (median of the per-round ratios)", "",
@@ -311,7 +342,7 @@ def targets_section(cells, memory, gemm):
             rows.append(f"| {net.key} | batch {batch} ≥ {goal}× torch | {res['ratio']:.2f}× "
                         f"| {'met' if ok else '**missed**'} |")
             if net.key == "c" and batch == 1000:
-                frac = res["median"] / machine.flop_limit(net.sizes, gemm["float32"][0])
+                frac = res["median"] / cell_limit(net, results, "float32", gemm)
                 rows.append(f"| c | batch 1000 ≥ 85 % of FLOP limit | {100 * frac:.0f} % "
                             f"| {'met' if frac >= 0.85 else '**missed**'} |")
     mi, mt = memory.get("ippo", {}), memory.get("torch", {})
@@ -358,6 +389,7 @@ def parse_args(argv=None):
     p.add_argument("--output", default="benchmarks/last_run.md",
                    help="Markdown file to write (default benchmarks/last_run.md)")
     p.add_argument("--gemm-n", type=int, default=1536, help=argparse.SUPPRESS)
+    p.add_argument("--probe-seconds", type=float, help=argparse.SUPPRESS)
     p.add_argument("--memory-child", metavar="CONTENDER", help=argparse.SUPPRESS)
     p.add_argument("--net", default="c", help=argparse.SUPPRESS)
     p.add_argument("--batch", type=int, default=1000, help=argparse.SUPPRESS)
@@ -367,6 +399,8 @@ def parse_args(argv=None):
         args.repeats = 3 if args.quick else 5
     if args.seconds is None:
         args.seconds = 0.1 if args.quick else 0.5
+    if args.probe_seconds is None:
+        args.probe_seconds = 0.05 if args.quick else 0.15
     if args.pause is None:
         args.pause = 0.05 if args.quick else 0.15
     if args.mem_samples is None:
@@ -418,16 +452,18 @@ def main(argv=None):
     gemm = {dt: machine.gemm_rate(getattr(np, dt), n=args.gemm_n, repeats=reps,
                                   min_time=min_time)
             for dt in ("float32", "float64")}
+    probes = {dt: machine.GemmProbe(getattr(np, dt), n=args.gemm_n)
+              for dt in sorted(set(args.dtypes.values()) | {"float32"})}
     cells = {}
     for net in nets:
         cells[net] = {}
         for batch in batches:
             log(f"{net.title}, batch {batch} ...")
             t0 = time.perf_counter()
-            cells[net][batch] = bench_cell(net, batch, contenders, x_by_dtype, t, args)
+            cells[net][batch] = bench_cell(net, batch, contenders, x_by_dtype, t, args, probes)
             log(f"  ({time.perf_counter() - t0:.1f} s)")
             for name, res in cells[net][batch].items():
-                if "median" in res:
+                if name != GEMM_KEY and "median" in res:
                     log(f"  {name:14s} {res['median']:12,.0f} samples/s"
                         + (f"  ×torch {res['ratio']:.2f}" if "ratio" in res else ""))
     memory = {}
