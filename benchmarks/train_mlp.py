@@ -375,7 +375,7 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int,
                    help="limit BLAS / OpenMP / torch threads (default: each library's default)")
     p.add_argument("--pause", type=float,
-                   help="idle seconds before each timed run (default 0.15, quick 0.05)")
+                   help="idle seconds before each timed run (default 0.15, quick 0.03)")
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--synthetic", action="store_true",
@@ -402,7 +402,7 @@ def parse_args(argv=None):
     if args.probe_seconds is None:
         args.probe_seconds = 0.05 if args.quick else 0.15
     if args.pause is None:
-        args.pause = 0.05 if args.quick else 0.15
+        args.pause = 0.03 if args.quick else 0.15
     if args.mem_samples is None:
         args.mem_samples = 5000 if args.quick else 60000
     return args
@@ -452,8 +452,8 @@ def main(argv=None):
     gemm = {dt: machine.gemm_rate(getattr(np, dt), n=args.gemm_n, repeats=reps,
                                   min_time=min_time)
             for dt in ("float32", "float64")}
-    probes = {dt: machine.GemmProbe(getattr(np, dt), n=args.gemm_n)
-              for dt in sorted(set(args.dtypes.values()) | {"float32"})}
+    probe_dtypes = {"float32"} if args.quick else set(args.dtypes.values()) | {"float32"}
+    probes = {dt: machine.GemmProbe(getattr(np, dt), n=args.gemm_n) for dt in sorted(probe_dtypes)}
     cells = {}
     for net in nets:
         cells[net] = {}
