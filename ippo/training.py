@@ -43,16 +43,15 @@ What ``fit`` adds around it:
   return a new array of the same length.
 """
 
-import json
 import math
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 from ippo import metrics as _metrics
+from ippo.models import read_npz, save_npz
 from ippo.progress import make_progress
 
 __all__ = [
@@ -397,55 +396,20 @@ def _unflatten(meta, z):
     return out
 
 
-def _read_umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
-
-
 def save_checkpoint(path, state):
     """Write ``state`` (a nested dict of arrays and JSON-able values) to ``path`` atomically.
 
     The arrays go into an ``.npz`` under their slash-joined key paths; everything else into a
-    JSON string stored as the uint8 array ``__meta__``. The file is first written to a
-    temporary file in the same directory, flushed and fsynced, then renamed over ``path``.
+    JSON string stored as the uint8 array ``__meta__``. Written by ``models.save_npz``, the
+    one atomic writer: a temporary file in the same directory, flushed and fsynced, renamed
+    over ``path``; the file gets normal (umask) permissions.
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     arrays, meta = {}, {}
     _flatten("", state, arrays, meta)
-    blob = json.dumps(
-        {"format": CHECKPOINT_FORMAT, "state": meta}, default=_json_scalar
-    ).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        try:  # mkstemp makes the file private (0600); give it a normal file's permissions
-            os.chmod(tmp, 0o666 & ~_UMASK)
-        except OSError:
-            pass
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, __meta__=np.frombuffer(blob, dtype=np.uint8), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (not possible on every platform)
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    save_npz(path, arrays, {"format": CHECKPOINT_FORMAT, "state": meta},
+             json_default=_json_scalar, allow_nan=True)
 
 
 def _json_scalar(value):
@@ -456,17 +420,18 @@ def _json_scalar(value):
 
 
 def load_checkpoint(path):
-    """Read what ``save_checkpoint`` wrote (``allow_pickle=False``): the nested dict."""
-    with np.load(os.fspath(path), allow_pickle=False) as z:
-        if "__meta__" not in z.files:
-            raise ValueError(f"{path} is not an ippo checkpoint (no __meta__ entry)")
-        meta = json.loads(z["__meta__"].tobytes().decode("utf-8"))
-        if meta.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(
-                f"{path}: checkpoint format {meta.get('format')} is not supported "
-                f"(expected {CHECKPOINT_FORMAT})"
-            )
-        return _unflatten(meta["state"], {k: z[k] for k in z.files})
+    """Read what ``save_checkpoint`` wrote (``allow_pickle=False``): the nested dict.
+
+    A truncated, corrupt or foreign file raises one ``ValueError`` naming the file and why
+    (``models.read_npz``).
+    """
+    meta, arrays = read_npz(path, kind="checkpoint")
+    if meta.get("format") != CHECKPOINT_FORMAT or not isinstance(meta.get("state"), dict):
+        raise ValueError(
+            f"{os.fspath(path)}: checkpoint format {meta.get('format')!r} is not supported "
+            f"(expected {CHECKPOINT_FORMAT})"
+        )
+    return _unflatten(meta["state"], arrays)
 
 
 # =========================================================================== Trainer
@@ -853,7 +818,11 @@ class Trainer:
         self.checkpoint_epoch = epoch
 
     def _restore(self, path, n, bs, callbacks):
-        state = load_checkpoint(path)
+        try:
+            state = load_checkpoint(path)
+        except ValueError as exc:  # truncated (a full disk), corrupt, or not a checkpoint
+            raise ValueError(f"cannot resume: the checkpoint is damaged, remove it to start "
+                             f"the run over: {exc}") from None
         fit = state.get("fit", {})
         if fit.get("n_samples") != n:
             raise ValueError(
