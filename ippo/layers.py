@@ -65,6 +65,26 @@ class Layer:
         """Non-trainable arrays that belong to the layer's state, {name: array}."""
         return {name: getattr(self, name) for name in self.buffer_names}
 
+    def forward(self, x):
+        """The layer's output for the batch ``x`` (the first axis is the batch).
+
+        The contract every layer keeps: ``forward`` stores what ``backward`` needs (the
+        input, a mask, ...) on the layer, so a ``backward`` belongs to the last ``forward``.
+        In training mode (``self.training``) layers such as Dropout and BatchNormalization
+        behave as in training; in eval mode they are deterministic.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define forward")
+
+    def backward(self, dout):
+        """Back-propagate ``dout`` = ∂L/∂y (the shape of the last output): return ∂L/∂x.
+
+        Parameter gradients are written into ``self.grads`` (same order and shapes as
+        ``self.params``), overwriting them, never accumulating. When the model does not need
+        the input gradient (``self.need_input_grad`` is False, the first layer) a layer may
+        skip computing it and return None.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define backward")
+
     def __call__(self, *args):
         return self.forward(*args)
 
@@ -122,18 +142,22 @@ class Affine(Layer):
 
     @property
     def W(self):
+        """The weight matrix (in, out): ``params[0]``, the array itself (not a copy)."""
         return self.params[0]
 
     @property
     def b(self):
+        """The bias vector (out,): ``params[1]``, the array itself (not a copy)."""
         return self.params[1]
 
     @property
     def in_size(self):
+        """The number of input features, W's first dimension."""
         return self.params[0].shape[0]
 
     @property
     def out_size(self):
+        """The number of outputs, W's second dimension."""
         return self.params[0].shape[1]
 
     def __repr__(self):
@@ -204,6 +228,7 @@ class MatMul(Layer):
 
     @property
     def W(self):
+        """The weight matrix (in, out): ``params[0]``, the array itself (not a copy)."""
         return self.params[0]
 
     def __repr__(self):
@@ -440,6 +465,7 @@ class BatchNormalization(Layer):
 
     @property
     def size(self):
+        """The number of features normalized (the length of gamma and beta)."""
         return self.params[0].shape[0]
 
     def __repr__(self):
@@ -506,8 +532,19 @@ class LossLayer(Layer):
 
     task = None
 
+    def forward(self, x, t):
+        """The loss (a Python float, averaged over the batch) of the scores ``x`` against
+        the targets ``t``; stores what ``backward`` needs."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward")
+
+    def backward(self, dout=1):
+        """∂loss/∂x for the last ``forward``, scaled by ``dout`` (1 for the loss itself)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define backward")
+
     def output(self, scores):
-        raise NotImplementedError
+        """The prediction for raw ``scores``: what the model outputs in place of the loss
+        (probabilities for classification, the values themselves for regression)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define output")
 
     def _bad_targets(self, x, t, expected):
         return ValueError(
@@ -533,6 +570,7 @@ class SoftmaxWithLoss(LossLayer):
         self._is_index = True
 
     def output(self, scores):
+        """Class probabilities: softmax(scores) along the last axis."""
         return F.softmax(scores)
 
     def forward(self, x, t):
@@ -582,6 +620,7 @@ class SigmoidWithLoss(LossLayer):
         self.t = None
 
     def output(self, scores):
+        """The probability of the positive class: σ(scores)."""
         return F.sigmoid(scores)
 
     def forward(self, x, t):
@@ -617,6 +656,7 @@ class MeanSquaredLoss(LossLayer):
         self.t = None
 
     def output(self, scores):
+        """The predicted values: the scores themselves (identity output)."""
         return scores
 
     def forward(self, x, t):

@@ -119,6 +119,12 @@ class History:
         return f"History({len(self)} epochs, {len(self.iteration_loss)} iterations, last={last})"
 
     def append_epoch(self, logs):
+        """Add one epoch's ``logs`` ({name: value}) as a new row of ``epochs``.
+
+        A name seen for the first time gets a column padded with None for the earlier
+        epochs; a column missing from ``logs`` gets None for this epoch, so every column
+        always has one entry per epoch.
+        """
         n = len(self)
         for k in logs:
             if k not in self.epochs:
@@ -140,6 +146,7 @@ class History:
 
     @classmethod
     def from_dict(cls, d):
+        """The History that ``to_dict()`` described (missing keys take their defaults)."""
         h = cls(d.get("metric", "accuracy"), d.get("iterations_per_epoch"))
         h.iteration_loss = [float(v) for v in d.get("iteration_loss", [])]
         h.epochs = {k: list(v) for k, v in d.get("epochs", {}).items()}
@@ -232,19 +239,22 @@ class Callback:
     trainer = None
 
     def on_train_begin(self, trainer):
-        pass
+        """Called once when ``fit`` starts (also when it resumes: ``trainer.epoch`` is then
+        the checkpoint's epoch, 0 for a new run), after ``self.trainer`` is set."""
 
     def on_epoch_begin(self, epoch):
-        pass
+        """Called before each epoch's first batch; ``epoch`` counts from 1."""
 
     def on_batch_end(self, iteration, loss):
-        pass
+        """Called after each update; ``iteration`` counts updates from 1 over the whole run
+        and ``loss`` is the batch's loss (a float) before the update."""
 
     def on_epoch_end(self, epoch, logs):
-        pass
+        """Called after each epoch's evaluation with its ``logs`` ({"epoch", "loss", the
+        metric, "val_loss", ... as in ``History.epochs``}), before the checkpoint is saved."""
 
     def on_train_end(self, history):
-        pass
+        """Called once when ``fit`` ends (normally or by early stopping) with the History."""
 
 
 class EarlyStopping(Callback):
@@ -322,6 +332,8 @@ class EarlyStopping(Callback):
         history.stopped_epoch = self.stopped_epoch
 
     def state_dict(self):
+        """What resuming needs (best value and epoch, patience count, best weights), saved
+        in checkpoints."""
         d = {
             "monitor": self.monitor,
             "best": self.best,
@@ -334,6 +346,7 @@ class EarlyStopping(Callback):
         return d
 
     def load_state_dict(self, d):
+        """Continue from a ``state_dict()``: a resumed run stops where the original would."""
         self.monitor = d.get("monitor", self.monitor)
         self.best = d.get("best")
         self.best_epoch = d.get("best_epoch")
@@ -463,6 +476,7 @@ class Trainer:
 
     @property
     def metric_name(self):
+        """The metric reported beside the loss: "r2" for regression, else "accuracy"."""
         return "r2" if getattr(self.model, "task", None) == "regression" else "accuracy"
 
     def evaluate(self, x, t, loss=True):
