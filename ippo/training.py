@@ -724,8 +724,9 @@ class Trainer:
                             idx = order[start:stop]
                             # mode="clip": the indices are valid, and "raise" with out=
                             # would copy through a temporary buffer (measured 1.7x slower)
-                            np.take(x, idx, axis=0, out=xb, mode="clip")
-                            np.take(t, idx, axis=0, out=tb, mode="clip")
+                            # (the methods: np.take's Python wrapper costs ~1 µs a call)
+                            x.take(idx, 0, xb, "clip")
+                            t.take(idx, 0, tb, "clip")
                         else:
                             xb[...] = x[start:stop]
                             tb[...] = t[start:stop]
