@@ -225,28 +225,11 @@ class Sequential:
 
     def predict_classes(self, x):
         """Predicted class per sample: argmax for multiclass, score > 0 (p > ½) for binary."""
-        s = self.scores(x)
-        if self.task == "multiclass":
-            return s.argmax(axis=-1)
-        if self.task == "binary":
-            return (s[..., 0] > 0).astype(np.int64)
-        raise ValueError("predict_classes: a regression model has no classes; use predict(x)")
+        return classes_from_scores(self.task, self.scores(x))
 
     def accuracy(self, x, t):
         """Fraction of samples whose predicted class equals t (indices, one-hot, or 0/1)."""
-        if self.task == "regression":
-            raise ValueError("accuracy: a regression model has no classes; compare predict(x) "
-                             "with t instead (e.g. mean squared error)")
-        pred = self.predict_classes(x)
-        t = xp.asarray(t)
-        if self.task == "multiclass" and t.ndim == pred.ndim + 1:
-            t = t.argmax(axis=-1)
-        elif self.task == "binary" and t.ndim == pred.ndim + 1 and t.shape[-1] == 1:
-            t = t[..., 0]
-        if t.shape != pred.shape:
-            raise ValueError(f"accuracy: t has shape {tuple(t.shape)}, expected "
-                             f"{tuple(pred.shape)} (class indices) for x of {len(pred)} samples")
-        return float(xp.mean(pred == t)) if pred.size else 0.0
+        return class_accuracy(self.task, self.predict_classes, x, t)
 
     # ------------------------------------------------------------------ state
 
@@ -448,6 +431,35 @@ class MLP(Sequential):
                                       if self.weight_decay else [])
                                    + [f"dtype={self.dtype.name}"])
                 + f")  # {self.n_params:,} parameters")
+
+
+def classes_from_scores(task, scores):
+    """The predicted class of each row of raw ``scores`` for a model of ``task``: argmax
+    for "multiclass", score > 0 (p > ½) for "binary" (scores (N, 1)); regression has none."""
+    if task == "multiclass":
+        return scores.argmax(axis=-1)
+    if task == "binary":
+        return (scores[..., 0] > 0).astype(np.int64)
+    raise ValueError("predict_classes: a regression model has no classes; use predict(x)")
+
+
+def class_accuracy(task, predict_classes, x, t):
+    """Fraction of the samples of ``x`` whose ``predict_classes(x)`` equals ``t``: class
+    indices, one-hot rows (multiclass) or 0/1 of shape (N,) or (N, 1) (binary). Shared by
+    ``MLP.accuracy`` here and ``ippo.autograd.nn.MLP.accuracy``."""
+    if task == "regression":
+        raise ValueError("accuracy: a regression model has no classes; compare predict(x) "
+                         "with t instead (e.g. mean squared error)")
+    pred = predict_classes(x)
+    t = xp.asarray(t)
+    if task == "multiclass" and t.ndim == pred.ndim + 1:
+        t = t.argmax(axis=-1)
+    elif task == "binary" and t.ndim == pred.ndim + 1 and t.shape[-1] == 1:
+        t = t[..., 0]
+    if t.shape != pred.shape:
+        raise ValueError(f"accuracy: t has shape {tuple(t.shape)}, expected "
+                         f"{tuple(pred.shape)} (class indices) for x of {len(pred)} samples")
+    return float(xp.mean(pred == t)) if pred.size else 0.0
 
 
 #: Model classes ``load`` can rebuild, by the name stored in the file.
