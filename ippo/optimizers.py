@@ -292,7 +292,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9, clip_norm=None):
         super().__init__(lr, clip_norm)
-        self.momentum = _fraction("Momentum", "momentum", momentum)
+        self.momentum = _fraction(type(self).__name__, "momentum", momentum)
 
     def _step(self, i, p, g, scale):
         v = self._state["v"][i]
@@ -303,20 +303,14 @@ class Momentum(Optimizer):
         p += v
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient: v ← α·v − η·g;  W ← W + α·v − η·g.
 
     The update looks ahead along the new velocity. This is the usual reformulation
     (Bengio et al. 2012, also PyTorch's ``nesterov=True``) that needs the gradient at W
-    only; written with the old velocity v₀ it is W ← W + α²·v₀ − (1 + α)·η·g.
+    only; written with the old velocity v₀ it is W ← W + α²·v₀ − (1 + α)·η·g. Same
+    velocity and hyper-parameters as ``Momentum``; only the step differs.
     """
-
-    slots = ("v",)
-    hyper = ("lr", "momentum")
-
-    def __init__(self, lr=0.01, momentum=0.9, clip_norm=None):
-        super().__init__(lr, clip_norm)
-        self.momentum = _fraction("Nesterov", "momentum", momentum)
 
     def _step(self, i, p, g, scale):
         v = self._state["v"][i]

@@ -254,3 +254,17 @@ def test_same_lists_skip_the_shape_checks_but_length_changes_are_caught():
     opt2.load_state_dict(opt2.state_dict())  # loading state re-validates on the next call
     with pytest.raises(ValueError, match=r"params\[0\] has shape \(2,\)"):
         opt2.update([params[0]], [grads[2]])
+
+
+def test_nesterov_is_momentum_with_its_own_step():
+    assert issubclass(O.Nesterov, O.Momentum) and O.Nesterov._step is not O.Momentum._step
+    with pytest.raises(ValueError, match=r"^Nesterov: momentum must lie in \[0, 1\)"):
+        O.Nesterov(momentum=1.0)
+    m, n = O.Momentum(lr=0.1, momentum=0.5), O.Nesterov(lr=0.1, momentum=0.5)
+    pm, pn, g = np.zeros(1), np.zeros(1), np.ones(1)
+    m.update([pm], [g])
+    n.update([pn], [g])
+    # v = −0.1 for both; Momentum W = v, Nesterov W = α·v − η·g = −0.05 − 0.1
+    assert pm[0] == -0.1 and pn[0] == -0.15000000000000002 and np.isclose(pn[0], -0.15)
+    with pytest.raises(ValueError, match="state was saved by Momentum"):
+        n.load_state_dict(m.state_dict())
