@@ -19,6 +19,7 @@ Inputs are scalars or NumPy arrays; ``Add`` and ``Mul`` take two inputs of the s
 raise ``ValueError`` naming the node and the shapes.
 """
 
+from ippo import functions as F
 from ippo.backend import as_float_array, xp
 
 
@@ -228,10 +229,10 @@ class MatMul:
         W, dW, x = self.params[0], self.grads[0], self.x
         dout = as_float_array(dout, name="MatMul.backward: dout")
         _check_dout("MatMul", dout, x.shape[:-1] + (W.shape[1],))
-        if x.ndim == 1:
-            dW[...] = xp.outer(x, dout)
+        if x.ndim == 1:  # one sample: the outer product x ⊗ dout
+            F.matmul_weight_grad(x.reshape(1, -1), dout.reshape(1, -1), dW)
         elif x.dtype == dout.dtype == dW.dtype and dW.flags.c_contiguous:
-            xp.dot(x.T, dout, out=dW)
-        else:
+            F.matmul_weight_grad(x, dout, dW)
+        else:  # mixed dtypes or a strided dW: through a temporary
             dW[...] = xp.dot(x.T, dout)
         return xp.dot(dout, W.T)

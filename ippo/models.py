@@ -225,28 +225,11 @@ class Sequential:
 
     def predict_classes(self, x):
         """Predicted class per sample: argmax for multiclass, score > 0 (p > ½) for binary."""
-        s = self.scores(x)
-        if self.task == "multiclass":
-            return s.argmax(axis=-1)
-        if self.task == "binary":
-            return (s[..., 0] > 0).astype(np.int64)
-        raise ValueError("predict_classes: a regression model has no classes; use predict(x)")
+        return classes_from_scores(self.task, self.scores(x))
 
     def accuracy(self, x, t):
         """Fraction of samples whose predicted class equals t (indices, one-hot, or 0/1)."""
-        if self.task == "regression":
-            raise ValueError("accuracy: a regression model has no classes; compare predict(x) "
-                             "with t instead (e.g. mean squared error)")
-        pred = self.predict_classes(x)
-        t = xp.asarray(t)
-        if self.task == "multiclass" and t.ndim == pred.ndim + 1:
-            t = t.argmax(axis=-1)
-        elif self.task == "binary" and t.ndim == pred.ndim + 1 and t.shape[-1] == 1:
-            t = t[..., 0]
-        if t.shape != pred.shape:
-            raise ValueError(f"accuracy: t has shape {tuple(t.shape)}, expected "
-                             f"{tuple(pred.shape)} (class indices) for x of {len(pred)} samples")
-        return float(xp.mean(pred == t)) if pred.size else 0.0
+        return class_accuracy(self.task, self.predict_classes, x, t)
 
     # ------------------------------------------------------------------ state
 
@@ -450,6 +433,35 @@ class MLP(Sequential):
                 + f")  # {self.n_params:,} parameters")
 
 
+def classes_from_scores(task, scores):
+    """The predicted class of each row of raw ``scores`` for a model of ``task``: argmax
+    for "multiclass", score > 0 (p > ½) for "binary" (scores (N, 1)); regression has none."""
+    if task == "multiclass":
+        return scores.argmax(axis=-1)
+    if task == "binary":
+        return (scores[..., 0] > 0).astype(np.int64)
+    raise ValueError("predict_classes: a regression model has no classes; use predict(x)")
+
+
+def class_accuracy(task, predict_classes, x, t):
+    """Fraction of the samples of ``x`` whose ``predict_classes(x)`` equals ``t``: class
+    indices, one-hot rows (multiclass) or 0/1 of shape (N,) or (N, 1) (binary). Shared by
+    ``MLP.accuracy`` here and ``ippo.autograd.nn.MLP.accuracy``."""
+    if task == "regression":
+        raise ValueError("accuracy: a regression model has no classes; compare predict(x) "
+                         "with t instead (e.g. mean squared error)")
+    pred = predict_classes(x)
+    t = xp.asarray(t)
+    if task == "multiclass" and t.ndim == pred.ndim + 1:
+        t = t.argmax(axis=-1)
+    elif task == "binary" and t.ndim == pred.ndim + 1 and t.shape[-1] == 1:
+        t = t[..., 0]
+    if t.shape != pred.shape:
+        raise ValueError(f"accuracy: t has shape {tuple(t.shape)}, expected "
+                         f"{tuple(pred.shape)} (class indices) for x of {len(pred)} samples")
+    return float(xp.mean(pred == t)) if pred.size else 0.0
+
+
 #: Model classes ``load`` can rebuild, by the name stored in the file.
 MODELS = {"Sequential": Sequential, "MLP": MLP}
 
@@ -457,14 +469,29 @@ MODELS = {"Sequential": Sequential, "MLP": MLP}
 # --------------------------------------------------------------------------- files
 
 
-def save_npz(path, arrays, meta):
+def _read_umask():
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: The process's umask, read once at import (reading it means setting it, briefly).
+_UMASK = _read_umask()
+
+
+def save_npz(path, arrays, meta, *, json_default=None, allow_nan=False):
     """Write ``arrays`` and the JSON ``meta`` to one .npz file at ``path``, atomically.
 
-    The file is written to a temporary file in the same directory and renamed over ``path``
-    only when complete, so a crash never leaves a half-written model behind.
+    The file is written to a temporary file in the same directory, flushed and fsynced, and
+    renamed over ``path`` only when complete (then the folder is fsynced too, where the
+    platform allows), so a crash never leaves a half-written file behind. The file gets a
+    normal file's permissions (``0o666`` less the umask), not the temporary file's private
+    ``0o600``. ``json_default`` and ``allow_nan`` are passed to ``json.dumps``; the model
+    files keep ``allow_nan=False`` (strict JSON), checkpoints allow NaN in their history.
+    This is the one writer of ippo's files: models and ``training.save_checkpoint`` use it.
     """
     try:
-        text = json.dumps(meta, allow_nan=False)
+        text = json.dumps(meta, allow_nan=allow_nan, default=json_default)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"save: the description (and extra) must be JSON-able: {exc}") from None
     if META_KEY in arrays:
@@ -473,6 +500,10 @@ def save_npz(path, arrays, meta):
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
     try:
+        try:  # mkstemp makes the file private (0600); give it a normal file's permissions
+            os.chmod(tmp, 0o666 & ~_UMASK)
+        except OSError:
+            pass
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **{META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)},
                      **arrays)
@@ -485,34 +516,53 @@ def save_npz(path, arrays, meta):
         except OSError:
             pass
         raise
+    try:  # make the rename itself durable (not possible on every platform)
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:
+        pass
     return path
 
 
-def read_npz(path):
+def read_npz(path, kind="model file"):
     """Read an ippo .npz file: ``(meta, arrays)`` with every array loaded, never unpickling.
 
-    Raises ``ValueError`` naming the file when it is not a complete ippo file: truncated,
-    another format, no ``__meta__``, bad JSON, object arrays.
+    Raises ``ValueError`` naming the file when it is not a complete ippo file: not an .npz
+    archive at all (a pickle is named as such), truncated, corrupt, no ``__meta__``, bad
+    JSON, object arrays. ``kind`` names the file in the messages ("model file",
+    "checkpoint").
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such file")
     try:
-        data = np.load(path, allow_pickle=False)
-        if not isinstance(data, np.lib.npyio.NpzFile):
-            raise ValueError("a single .npy array, not an .npz archive")
-        with data:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the ippo {kind}: {exc}") from None
+    if head == b"\x93NUMPY":
+        raise ValueError(f"{path}: not an ippo {kind} (a single .npy array, not an .npz "
+                         f"archive)")
+    if not head.startswith(b"PK"):  # an .npz is a zip archive; anything else is not ours
+        what = ("it is a Python pickle, which ippo never loads: unpickling can run code"
+                if head[:1] == b"\x80" else "not an .npz archive")
+        raise ValueError(f"{path}: not an ippo {kind} ({what})")
+    try:
+        with np.load(path, allow_pickle=False) as data:
             names = list(data.files)
             if META_KEY not in names:
                 raise ValueError(f"no {META_KEY!r} entry (not written by ippo)")
             arrays = {name: data[name] for name in names}
     except ValueError as exc:
-        raise ValueError(f"{path}: not a valid ippo model file: {exc}") from None
+        raise ValueError(f"{path}: not a valid ippo {kind}: {exc}") from None
     except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
-        raise ValueError(f"{path}: not a valid ippo model file (truncated or corrupt: "
+        raise ValueError(f"{path}: not a valid ippo {kind} (truncated or corrupt: "
                          f"{type(exc).__name__}: {exc})") from None
     except Exception as exc:  # zlib.error and other decoder errors of a corrupt archive
-        raise ValueError(f"{path}: not a valid ippo model file (corrupt: "
+        raise ValueError(f"{path}: not a valid ippo {kind} (corrupt: "
                          f"{type(exc).__name__}: {exc})") from None
     raw = arrays.pop(META_KEY)
     try:
@@ -522,7 +572,7 @@ def read_npz(path):
         if not isinstance(meta, dict):
             raise ValueError("the description is not a JSON object")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a valid ippo model file: bad {META_KEY}: {exc}") from None
+        raise ValueError(f"{path}: not a valid ippo {kind}: bad {META_KEY}: {exc}") from None
     return meta, arrays
 
 
@@ -535,6 +585,9 @@ def load(path):
     meta, arrays = read_npz(path)
     path = os.fspath(path)
     if meta.get("format") != FILE_FORMAT:
+        if isinstance(meta.get("format"), int) and isinstance(meta.get("state"), dict):
+            raise ValueError(f"{path}: this is a training checkpoint, not a model file; load "
+                             f"the run's model.npz (a checkpoint is for resuming a run)")
         raise ValueError(f"{path}: not an ippo model file (format {meta.get('format')!r})")
     if meta.get("version") != FILE_VERSION:
         raise ValueError(f"{path}: model file version {meta.get('version')!r} is not supported "

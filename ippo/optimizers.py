@@ -70,16 +70,28 @@ class Optimizer:
         self._state = {name: [] for name in self.slots}
         self._scratch = []
         self._shapes = None
+        # the lists (params, grads) the last update validated: the same lists again skip
+        # the per-array shape checks (only their lengths are compared)
+        self._checked = (None, None, -1)
 
     # ------------------------------------------------------------------ public API
 
     def update(self, params, grads):
-        """Apply one step of the rule to every ``params[i]`` using ``grads[i]``, in place."""
-        if len(params) != len(grads):
+        """Apply one step of the rule to every ``params[i]`` using ``grads[i]``, in place.
+
+        The shapes are checked on the first call and whenever other lists are passed; the
+        same two lists again (as ``Trainer`` passes ``model.params`` / ``model.grads``) only
+        have their lengths compared: online learning calls this once per sample.
+        """
+        n = len(params)
+        if n != len(grads):
             raise ValueError(
-                f"{type(self).__name__}.update: got {len(params)} params but {len(grads)} grads"
+                f"{type(self).__name__}.update: got {n} params but {len(grads)} grads"
             )
-        self._ensure_state(params, grads)
+        checked_p, checked_g, checked_n = self._checked
+        if params is not checked_p or grads is not checked_g or n != checked_n:
+            self._ensure_state(params, grads)
+            self._checked = (params, grads, n)
         scale = 1.0
         if self.clip_norm is not None:
             total = 0.0
@@ -90,8 +102,9 @@ class Optimizer:
             if norm > self.clip_norm:
                 scale = self.clip_norm / (norm + 1e-12)
         self.t += 1
-        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-            self._step(i, p, g, scale)
+        step = self._step
+        for i in range(n):
+            step(i, params[i], grads[i], scale)
 
     def state_dict(self):
         """Everything needed to continue exactly: name, hyper-parameters, step count, state.
@@ -147,6 +160,7 @@ class Optimizer:
             else:
                 self._state[slot] = [xp.array(a, copy=True) for a in arrays]
         self._shapes = None  # re-validate against the parameters on the next update
+        self._checked = (None, None, -1)
 
     def __repr__(self):
         args = ", ".join(f"{h}={getattr(self, h)!r}" for h in self.hyper)
@@ -278,7 +292,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9, clip_norm=None):
         super().__init__(lr, clip_norm)
-        self.momentum = _fraction("Momentum", "momentum", momentum)
+        self.momentum = _fraction(type(self).__name__, "momentum", momentum)
 
     def _step(self, i, p, g, scale):
         v = self._state["v"][i]
@@ -289,20 +303,14 @@ class Momentum(Optimizer):
         p += v
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient: v ← α·v − η·g;  W ← W + α·v − η·g.
 
     The update looks ahead along the new velocity. This is the usual reformulation
     (Bengio et al. 2012, also PyTorch's ``nesterov=True``) that needs the gradient at W
-    only; written with the old velocity v₀ it is W ← W + α²·v₀ − (1 + α)·η·g.
+    only; written with the old velocity v₀ it is W ← W + α²·v₀ − (1 + α)·η·g. Same
+    velocity and hyper-parameters as ``Momentum``; only the step differs.
     """
-
-    slots = ("v",)
-    hyper = ("lr", "momentum")
-
-    def __init__(self, lr=0.01, momentum=0.9, clip_norm=None):
-        super().__init__(lr, clip_norm)
-        self.momentum = _fraction("Nesterov", "momentum", momentum)
 
     def _step(self, i, p, g, scale):
         v = self._state["v"][i]

@@ -43,16 +43,15 @@ What ``fit`` adds around it:
   return a new array of the same length.
 """
 
-import json
 import math
 import os
 import sys
-import tempfile
 import time
 
 import numpy as np
 
 from ippo import metrics as _metrics
+from ippo.models import read_npz, save_npz
 from ippo.progress import make_progress
 
 __all__ = [
@@ -120,6 +119,12 @@ class History:
         return f"History({len(self)} epochs, {len(self.iteration_loss)} iterations, last={last})"
 
     def append_epoch(self, logs):
+        """Add one epoch's ``logs`` ({name: value}) as a new row of ``epochs``.
+
+        A name seen for the first time gets a column padded with None for the earlier
+        epochs; a column missing from ``logs`` gets None for this epoch, so every column
+        always has one entry per epoch.
+        """
         n = len(self)
         for k in logs:
             if k not in self.epochs:
@@ -141,6 +146,7 @@ class History:
 
     @classmethod
     def from_dict(cls, d):
+        """The History that ``to_dict()`` described (missing keys take their defaults)."""
         h = cls(d.get("metric", "accuracy"), d.get("iterations_per_epoch"))
         h.iteration_loss = [float(v) for v in d.get("iteration_loss", [])]
         h.epochs = {k: list(v) for k, v in d.get("epochs", {}).items()}
@@ -233,19 +239,22 @@ class Callback:
     trainer = None
 
     def on_train_begin(self, trainer):
-        pass
+        """Called once when ``fit`` starts (also when it resumes: ``trainer.epoch`` is then
+        the checkpoint's epoch, 0 for a new run), after ``self.trainer`` is set."""
 
     def on_epoch_begin(self, epoch):
-        pass
+        """Called before each epoch's first batch; ``epoch`` counts from 1."""
 
     def on_batch_end(self, iteration, loss):
-        pass
+        """Called after each update; ``iteration`` counts updates from 1 over the whole run
+        and ``loss`` is the batch's loss (a float) before the update."""
 
     def on_epoch_end(self, epoch, logs):
-        pass
+        """Called after each epoch's evaluation with its ``logs`` ({"epoch", "loss", the
+        metric, "val_loss", ... as in ``History.epochs``}), before the checkpoint is saved."""
 
     def on_train_end(self, history):
-        pass
+        """Called once when ``fit`` ends (normally or by early stopping) with the History."""
 
 
 class EarlyStopping(Callback):
@@ -323,6 +332,8 @@ class EarlyStopping(Callback):
         history.stopped_epoch = self.stopped_epoch
 
     def state_dict(self):
+        """What resuming needs (best value and epoch, patience count, best weights), saved
+        in checkpoints."""
         d = {
             "monitor": self.monitor,
             "best": self.best,
@@ -335,6 +346,7 @@ class EarlyStopping(Callback):
         return d
 
     def load_state_dict(self, d):
+        """Continue from a ``state_dict()``: a resumed run stops where the original would."""
         self.monitor = d.get("monitor", self.monitor)
         self.best = d.get("best")
         self.best_epoch = d.get("best_epoch")
@@ -397,55 +409,20 @@ def _unflatten(meta, z):
     return out
 
 
-def _read_umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
-
-
 def save_checkpoint(path, state):
     """Write ``state`` (a nested dict of arrays and JSON-able values) to ``path`` atomically.
 
     The arrays go into an ``.npz`` under their slash-joined key paths; everything else into a
-    JSON string stored as the uint8 array ``__meta__``. The file is first written to a
-    temporary file in the same directory, flushed and fsynced, then renamed over ``path``.
+    JSON string stored as the uint8 array ``__meta__``. Written by ``models.save_npz``, the
+    one atomic writer: a temporary file in the same directory, flushed and fsynced, renamed
+    over ``path``; the file gets normal (umask) permissions.
     """
     path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     arrays, meta = {}, {}
     _flatten("", state, arrays, meta)
-    blob = json.dumps(
-        {"format": CHECKPOINT_FORMAT, "state": meta}, default=_json_scalar
-    ).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-    try:
-        try:  # mkstemp makes the file private (0600); give it a normal file's permissions
-            os.chmod(tmp, 0o666 & ~_UMASK)
-        except OSError:
-            pass
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, __meta__=np.frombuffer(blob, dtype=np.uint8), **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (not possible on every platform)
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    save_npz(path, arrays, {"format": CHECKPOINT_FORMAT, "state": meta},
+             json_default=_json_scalar, allow_nan=True)
 
 
 def _json_scalar(value):
@@ -456,17 +433,18 @@ def _json_scalar(value):
 
 
 def load_checkpoint(path):
-    """Read what ``save_checkpoint`` wrote (``allow_pickle=False``): the nested dict."""
-    with np.load(os.fspath(path), allow_pickle=False) as z:
-        if "__meta__" not in z.files:
-            raise ValueError(f"{path} is not an ippo checkpoint (no __meta__ entry)")
-        meta = json.loads(z["__meta__"].tobytes().decode("utf-8"))
-        if meta.get("format") != CHECKPOINT_FORMAT:
-            raise ValueError(
-                f"{path}: checkpoint format {meta.get('format')} is not supported "
-                f"(expected {CHECKPOINT_FORMAT})"
-            )
-        return _unflatten(meta["state"], {k: z[k] for k in z.files})
+    """Read what ``save_checkpoint`` wrote (``allow_pickle=False``): the nested dict.
+
+    A truncated, corrupt or foreign file raises one ``ValueError`` naming the file and why
+    (``models.read_npz``).
+    """
+    meta, arrays = read_npz(path, kind="checkpoint")
+    if meta.get("format") != CHECKPOINT_FORMAT or not isinstance(meta.get("state"), dict):
+        raise ValueError(
+            f"{os.fspath(path)}: checkpoint format {meta.get('format')!r} is not supported "
+            f"(expected {CHECKPOINT_FORMAT})"
+        )
+    return _unflatten(meta["state"], arrays)
 
 
 # =========================================================================== Trainer
@@ -498,6 +476,7 @@ class Trainer:
 
     @property
     def metric_name(self):
+        """The metric reported beside the loss: "r2" for regression, else "accuracy"."""
         return "r2" if getattr(self.model, "task", None) == "regression" else "accuracy"
 
     def evaluate(self, x, t, loss=True):
@@ -745,8 +724,9 @@ class Trainer:
                             idx = order[start:stop]
                             # mode="clip": the indices are valid, and "raise" with out=
                             # would copy through a temporary buffer (measured 1.7x slower)
-                            np.take(x, idx, axis=0, out=xb, mode="clip")
-                            np.take(t, idx, axis=0, out=tb, mode="clip")
+                            # (the methods: np.take's Python wrapper costs ~1 µs a call)
+                            x.take(idx, 0, xb, "clip")
+                            t.take(idx, 0, tb, "clip")
                         else:
                             xb[...] = x[start:stop]
                             tb[...] = t[start:stop]
@@ -853,7 +833,11 @@ class Trainer:
         self.checkpoint_epoch = epoch
 
     def _restore(self, path, n, bs, callbacks):
-        state = load_checkpoint(path)
+        try:
+            state = load_checkpoint(path)
+        except ValueError as exc:  # truncated (a full disk), corrupt, or not a checkpoint
+            raise ValueError(f"cannot resume: the checkpoint is damaged, remove it to start "
+                             f"the run over: {exc}") from None
         fit = state.get("fit", {})
         if fit.get("n_samples") != n:
             raise ValueError(

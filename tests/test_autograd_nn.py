@@ -336,3 +336,24 @@ def test_batch_normalization_gradients():
     np.testing.assert_allclose(xt.grad.data, w * bn.gamma.data / np.sqrt(bn.running_var + 1e-5))
     with ag.no_grad():
         np.testing.assert_allclose(bn(x).data, bn(xt).data)
+
+
+@pytest.mark.parametrize("task", ["multiclass", "binary"])
+def test_classes_and_accuracy_match_models_mlp_for_every_target_form(task):
+    # one shared implementation: the same classes, the same accuracy for indices, one-hot
+    # (multiclass) or (N, 1) 0/1 columns (binary), the same clear errors
+    a, b = pair(task)
+    x, t = data(task, n=40)
+    np.testing.assert_array_equal(a.predict_classes(x), b.predict_classes(x))
+    forms = [t, np.eye(3)[t]] if task == "multiclass" else [t, t[:, None]]
+    for form in forms:
+        acc = float(np.mean(a.predict_classes(x) == t))
+        assert a.accuracy(x, form) == b.accuracy(x, form) == acc
+    with pytest.raises(ValueError, match=r"t has shape \(39,\), expected \(40,\)"):
+        b.accuracy(x, t[:39])
+    if task == "binary":  # a two-column target is not a binary target
+        with pytest.raises(ValueError, match=r"t has shape \(40, 2\)"):
+            b.accuracy(x, np.eye(2)[t])
+    r = nn.MLP(sizes_for("regression"), task="regression")
+    with pytest.raises(ValueError, match="a regression model has no classes"):
+        r.accuracy(x, t)

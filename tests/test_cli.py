@@ -157,8 +157,9 @@ def test_resume_continues_a_run(tmp_path, capsys):
     ckpt.write_bytes(ckpt.read_bytes()[:1000])  # cut short, as by a full disk
     rc, out, err = run_cli(["train", "-q", "--resume", run, "--epochs", "6"], capsys)
     assert rc == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert err.startswith(f"ippo train: error: --resume: the checkpoint is damaged, remove it to "
-                          f"start the run over: {ckpt}: not a valid ippo model file (truncated")
+    assert err.startswith(f"ippo train: error: cannot resume: the checkpoint is damaged, remove "
+                          f"it to start the run over: {ckpt}: not a valid ippo checkpoint "
+                          f"(truncated")
 
 
 def test_augment_and_early_stopping_options(tmp_path, capsys):

@@ -1,6 +1,7 @@
 """ippo.models: Sequential and MLP, float32 end to end, weight decay, save/load."""
 
 import os
+import stat
 import tracemalloc
 import zipfile
 
@@ -374,11 +375,12 @@ def test_load_truncated_file(tmp_path):
 def test_load_random_bytes_and_pickle(tmp_path):
     path = tmp_path / "random.npz"
     path.write_bytes(np.random.default_rng(0).bytes(2000))
-    _expect_bad_file(path, "not a valid ippo model file")
+    _expect_bad_file(path, r"random\.npz: not an ippo model file \(not an \.npz archive\)")
     import pickle
     p = tmp_path / "pickle.npz"
     p.write_bytes(pickle.dumps({"a": 1}))
-    _expect_bad_file(p, "not a valid ippo model file")
+    _expect_bad_file(p, r"pickle\.npz: not an ippo model file \(it is a Python pickle, which "
+                        r"ippo never loads")
 
 
 def test_load_npz_without_metadata_or_with_object_array(tmp_path):
@@ -392,6 +394,25 @@ def test_load_npz_without_metadata_or_with_object_array(tmp_path):
     r = tmp_path / "single.npy"
     np.save(r, np.zeros(3))
     _expect_bad_file(r, "not an .npz archive")
+
+
+def test_saved_model_file_has_normal_permissions(tmp_path):
+    # mkstemp's private 0600 must not leak into model files: same mode as a plain new file
+    normal = tmp_path / "plain.txt"
+    normal.write_text("x")
+    path = tmp_path / "m.npz"
+    MLP([3, 4, 2], seed=0).save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(normal.stat().st_mode)
+    assert sorted(os.listdir(tmp_path)) == ["m.npz", "plain.txt"]  # no temporary file left
+
+
+def test_loading_a_checkpoint_as_a_model_says_what_it_is(tmp_path):
+    from ippo.training import save_checkpoint
+
+    p = tmp_path / "checkpoint.npz"
+    save_checkpoint(p, {"epoch": 1, "model": {"W": np.zeros(2)}})
+    _expect_bad_file(p, r"checkpoint\.npz: this is a training checkpoint, not a model file; "
+                        r"load the run's model\.npz")
 
 
 def test_load_foreign_or_mismatched_metadata(tmp_path):

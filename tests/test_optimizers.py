@@ -234,3 +234,37 @@ def test_clipping_equals_the_rule_on_scaled_gradients(name):
         b.update(b_params, [g * (0.5 / norm) for g in grads])
     for p, q in zip(a_params, b_params, strict=True):
         np.testing.assert_allclose(p, q, rtol=1e-9, atol=1e-12)
+
+
+def test_same_lists_skip_the_shape_checks_but_length_changes_are_caught():
+    # the fast path (the same two lists as last time) compares only the lengths
+    params, grads = [np.zeros(2), np.zeros(3)], [np.ones(2), np.ones(3)]
+    opt = O.Momentum(lr=1.0, momentum=0.5)
+    opt.update(params, grads)
+    opt.update(params, grads)
+    np.testing.assert_array_equal(params[0], [-2.5, -2.5])  # v = -1, then -1.5; W = -2.5
+    params.append(np.zeros(4))
+    with pytest.raises(ValueError, match="3 params but 2 grads"):
+        opt.update(params, grads)
+    grads.append(np.ones(4))
+    with pytest.raises(ValueError, match="new optimizer"):  # re-validated: state is for 2
+        opt.update(params, grads)
+    opt2 = O.SGD(lr=1.0)
+    opt2.update(params[:1], grads[:1])
+    opt2.load_state_dict(opt2.state_dict())  # loading state re-validates on the next call
+    with pytest.raises(ValueError, match=r"params\[0\] has shape \(2,\)"):
+        opt2.update([params[0]], [grads[2]])
+
+
+def test_nesterov_is_momentum_with_its_own_step():
+    assert issubclass(O.Nesterov, O.Momentum) and O.Nesterov._step is not O.Momentum._step
+    with pytest.raises(ValueError, match=r"^Nesterov: momentum must lie in \[0, 1\)"):
+        O.Nesterov(momentum=1.0)
+    m, n = O.Momentum(lr=0.1, momentum=0.5), O.Nesterov(lr=0.1, momentum=0.5)
+    pm, pn, g = np.zeros(1), np.zeros(1), np.ones(1)
+    m.update([pm], [g])
+    n.update([pn], [g])
+    # v = −0.1 for both; Momentum W = v, Nesterov W = α·v − η·g = −0.05 − 0.1
+    assert pm[0] == -0.1 and pn[0] == -0.15000000000000002 and np.isclose(pn[0], -0.15)
+    with pytest.raises(ValueError, match="state was saved by Momentum"):
+        n.load_state_dict(m.state_dict())

@@ -4,6 +4,7 @@ checkpoints (atomic, exact resume), NaN stop, augmentation."""
 import io
 import json
 import os
+import stat
 import sys
 
 import numpy as np
@@ -490,6 +491,28 @@ def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
     np.testing.assert_array_equal(back["w"], [0.0, 1.0, 2.0])
     with np.load(path, allow_pickle=False) as z:  # loadable without pickle
         assert "__meta__" in z.files
+    normal = tmp_path / "plain.txt"  # a normal file's permissions (umask), not mkstemp's 0600
+    normal.write_text("x")
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(normal.stat().st_mode)
+
+
+def test_damaged_checkpoint_is_one_clear_error(tmp_path, data):
+    x, t = data
+    Trainer(mlp(), O.SGD(1.0), verbose=0).fit(x, t, epochs=1, batch_size=30,
+                                              checkpoint_dir=tmp_path)
+    ck = tmp_path / CHECKPOINT_NAME
+    ck.write_bytes(ck.read_bytes()[:500])  # cut short, as by a full disk
+    with pytest.raises(ValueError, match=r"^.*checkpoint\.npz: not a valid ippo checkpoint "
+                                         r"\(truncated or corrupt") as err:
+        load_checkpoint(ck)
+    assert "model file" not in str(err.value)
+    with pytest.raises(ValueError) as err:
+        Trainer(mlp(), O.SGD(1.0), verbose=0).fit(x, t, epochs=2, batch_size=30,
+                                                  checkpoint_dir=tmp_path, resume=True)
+    msg = str(err.value)
+    assert msg.startswith("cannot resume: the checkpoint is damaged, remove it to start the run "
+                          f"over: {ck}: not a valid ippo checkpoint (truncated")
+    assert "\n" not in msg
 
 
 # --------------------------------------------------------------------------- NaN stop

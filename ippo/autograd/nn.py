@@ -32,6 +32,7 @@ from ippo.autograd import ops
 from ippo.autograd.tensor import Tensor, is_grad_enabled, no_grad
 from ippo.backend import DEFAULT_DTYPE, xp
 from ippo.initializers import get_rng, init_std, normal
+from ippo.models import class_accuracy, classes_from_scores
 
 __all__ = [
     "Parameter",
@@ -586,24 +587,11 @@ class MLP(Module):
 
     def predict_classes(self, x):
         """Predicted class per sample: argmax (multiclass) or score > 0 (binary)."""
-        s = self.scores(x)
-        if self.task == "multiclass":
-            return s.argmax(axis=-1)
-        if self.task == "binary":
-            return (s[..., 0] > 0).astype(np.int64)
-        raise ValueError("predict_classes: a regression model has no classes; use predict(x)")
+        return classes_from_scores(self.task, self.scores(x))
 
     def accuracy(self, x, t):
         """Fraction of samples whose predicted class equals ``t`` (indices, one-hot or 0/1)."""
-        if self.task == "regression":
-            raise ValueError("accuracy: a regression model has no classes")
-        pred = self.predict_classes(x)
-        t = np.asarray(t)
-        if t.ndim == pred.ndim + 1:
-            t = t.argmax(axis=-1) if self.task == "multiclass" else t[..., 0]
-        if t.shape != pred.shape:
-            raise ValueError(f"accuracy: t has shape {t.shape}, expected {pred.shape}")
-        return float(np.mean(pred == t)) if pred.size else 0.0
+        return class_accuracy(self.task, self.predict_classes, x, t)
 
     @property
     def n_params(self):

@@ -263,12 +263,6 @@ def load_model(path):
         path = cand
     if not os.path.isfile(path):
         raise OSError(f"no such model file: {path}")
-    with open(path, "rb") as f:
-        head = f.read(6)
-    if not head.startswith(b"PK") and head != b"\x93NUMPY":  # neither .npz (a zip) nor .npy
-        what = ("it is a Python pickle, which ippo never loads: unpickling can run code"
-                if head[:1] == b"\x80" else "not an .npz archive")
-        raise ValueError(f"{path}: not an ippo model file ({what})")
     model = models.load(path)
     extra = getattr(model, "extra", None) or {}
     return model, extra, path

@@ -121,9 +121,9 @@ def _run(args, opts, spec):
     from ippo import augment as augment_mod
     from ippo import metrics
     from ippo.datasets import load_dataset
-    from ippo.models import MLP, read_npz
+    from ippo.models import MLP
     from ippo.preprocessing import MinMaxScaler, Standardizer, train_test_split
-    from ippo.training import CHECKPOINT_NAME, Trainer
+    from ippo.training import Trainer
 
     say = (lambda *a: None) if args.quiet else print
     seed = opts["seed"]
@@ -218,14 +218,6 @@ def _run(args, opts, spec):
                                                  if augment else ""))
 
     # ------------------------------------------------------------------ train
-    if args.resume:
-        ckpt = os.path.join(out, "checkpoint", CHECKPOINT_NAME)
-        if os.path.isfile(ckpt):
-            try:  # read_npz turns every kind of damage into one ValueError naming the file
-                read_npz(ckpt)
-            except ValueError as exc:
-                raise ValueError(f"--resume: the checkpoint is damaged, remove it to start the "
-                                 f"run over: {exc}") from None
     trainer = Trainer(model, optimizer, verbose=0 if args.quiet else 1)
     t0 = time.perf_counter()
     history = trainer.fit(x_train, t_train_fit, epochs=opts["epochs"], batch_size=batch_size,
