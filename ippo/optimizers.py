@@ -323,6 +323,19 @@ class Nesterov(Momentum):
         p += tmp  # W += α·v − η·g
 
 
+def _adaptive_descent(p, g, h, tmp, lr, eps):
+    """W ← W − lr · g / (√h + ε), in place, through the scratch array ``tmp``.
+
+    The step AdaGrad and RMSprop share: each weight's rate is divided by the root of its own
+    accumulated squared gradients h (they differ only in how h is accumulated).
+    """
+    xp.sqrt(h, out=tmp)
+    tmp += eps
+    xp.divide(g, tmp, out=tmp)
+    tmp *= lr
+    p -= tmp
+
+
 class AdaGrad(Optimizer):
     """AdaGrad: h ← h + g⊙g;  W ← W − η·g / (√h + ε).
 
@@ -344,11 +357,7 @@ class AdaGrad(Optimizer):
         if scale != 1.0:
             tmp *= scale * scale
         h += tmp
-        xp.sqrt(h, out=tmp)
-        tmp += self.eps
-        xp.divide(g, tmp, out=tmp)
-        tmp *= self.lr * scale
-        p -= tmp
+        _adaptive_descent(p, g, h, tmp, self.lr * scale, self.eps)
 
 
 class RMSprop(Optimizer):
@@ -374,11 +383,7 @@ class RMSprop(Optimizer):
         xp.multiply(g, g, out=tmp)
         tmp *= (1.0 - rho) * scale * scale
         h += tmp
-        xp.sqrt(h, out=tmp)
-        tmp += self.eps
-        xp.divide(g, tmp, out=tmp)
-        tmp *= self.lr * scale
-        p -= tmp
+        _adaptive_descent(p, g, h, tmp, self.lr * scale, self.eps)
 
 
 class AdaDelta(Optimizer):
