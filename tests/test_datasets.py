@@ -65,6 +65,18 @@ def test_fashion_mnist_balanced_classes():
 
 
 @needs_mnist
+@needs_fashion
+def test_the_other_sets_files_are_refused():
+    # both sets use the same file names: a --data-dir pointing at the other one must not
+    # silently train on the wrong data
+    with pytest.raises(ValueError, match=r"fashion-mnist: the files in .* are mnist's, not "
+                                         r"fashion-mnist's \(check --data-dir\)"):
+        datasets.load_fashion_mnist(MNIST_DIR, download=False)
+    with pytest.raises(ValueError, match=r"mnist: the files in .* are fashion-mnist's"):
+        datasets.load_mnist(FASHION_DIR, download=False)
+
+
+@needs_mnist
 def test_find_data_dir_honours_env(tmp_path, monkeypatch):
     (tmp_path / "mnist").mkdir()
     monkeypatch.setenv("IPPO_DATA_DIR", str(tmp_path))

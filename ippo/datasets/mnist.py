@@ -20,6 +20,14 @@ from ippo.preprocessing import one_hot as _one_hot
 _FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
           "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 
+#: The first 12 training labels of each original set: enough to tell the two apart, so that a
+#: folder of the other set's files (same file names) gives an error instead of silently
+#: training on the wrong data.
+_FIRST_TRAIN_LABELS = {
+    "mnist": [5, 0, 4, 1, 9, 2, 1, 3, 1, 4, 3, 5],
+    "fashion-mnist": [9, 0, 0, 3, 0, 2, 7, 2, 5, 5, 0, 9],
+}
+
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                    "Sneaker", "Bag", "Ankle boot"]
 
@@ -62,6 +70,16 @@ def _read_pair(folder, images, labels, name):
     return x, t
 
 
+def _check_not_the_other_set(name, folder, t_train):
+    """ValueError when ``folder`` holds the other set's files (MNIST and Fashion-MNIST share
+    their file names, so a wrong --data-dir would otherwise train on the wrong data)."""
+    first = t_train[:12].tolist()
+    for other, labels in _FIRST_TRAIN_LABELS.items():
+        if other != name and first == labels:
+            raise ValueError(f"{name}: the files in {folder} are {other}'s, not {name}'s "
+                             f"(check --data-dir)")
+
+
 def _prepare(x, normalize, flatten, dtype):
     n = len(x)
     x = x.reshape(n, 784) if flatten else x.reshape(n, 1, 28, 28)
@@ -78,6 +96,7 @@ def _load(name, data_dir, normalize, flatten, one_hot, dtype, download, class_na
     folder = _locate(name, None if data_dir is None else os.fspath(data_dir), download)
     x_train, t_train = _read_pair(folder, _FILES[0], _FILES[1], name)
     x_test, t_test = _read_pair(folder, _FILES[2], _FILES[3], name)
+    _check_not_the_other_set(name, folder, t_train)
     x_train = _prepare(x_train, normalize, flatten, dtype)
     x_test = _prepare(x_test, normalize, flatten, dtype)
     t_train, t_test = t_train.astype(np.int64), t_test.astype(np.int64)
