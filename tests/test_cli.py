@@ -145,6 +145,24 @@ def test_csv_dataset_train_and_predict_with_target_column_present(tmp_path, caps
     assert np.mean(np.array([r[2] for r in rows]) == y) >= 0.9
 
 
+def test_csv_run_given_a_relative_path_evaluates_from_another_folder(tmp_path, capsys,
+                                                                     monkeypatch):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(120, 2))
+    data = tmp_path / "data"
+    data.mkdir()
+    rows = [f"{a:.4f},{b:.4f},{int(a > b)}" for a, b in x]
+    (data / "t.csv").write_text("a,b,label\n" + "\n".join(rows) + "\n")
+    monkeypatch.chdir(data)
+    rc, _, _ = run_cli(["train", "-q", "--dataset", "csv:t.csv", "--epochs", "5",
+                        "--out", tmp_path / "r"], capsys)
+    assert rc == 0
+    monkeypatch.chdir(tmp_path)  # elsewhere: the run still finds its data
+    rc, out, err = run_cli(["evaluate", tmp_path / "r"], capsys)
+    assert rc == 0, err
+    assert f"data: csv:{data / 't.csv'}, test split" in out
+
+
 def test_resume_continues_a_run(tmp_path, capsys):
     run = tmp_path / "r"
     assert run_cli(["train", "-q", "--dataset", "Iris", "--epochs", "2", "--out", run],

@@ -243,7 +243,9 @@ def _run(args, opts, spec):
         n_ok = int(round(acc * len(x_test)))
         summary = f"test accuracy {acc:.4f} ({n_ok:,}/{len(x_test):,})"
     extra = {
-        "dataset": opts["dataset"],
+        # a CSV path is stored absolute, so evaluate/predict work from any folder
+        "dataset": (f"csv:{os.path.abspath(opts['dataset'][4:])}"
+                    if opts["dataset"].startswith("csv:") else opts["dataset"]),
         "data_dir": os.path.abspath(opts["data_dir"]) if opts.get("data_dir") else None,
         "target": opts.get("target"),
         "seed": seed,
