@@ -53,6 +53,32 @@ class Cursor:
         return s
 
 
+class GatheredBatches:
+    """Shuffled mini-batches gathered into two reused buffers, the way ``Trainer.fit`` does.
+
+    ``batches(n_steps)`` takes the next ``n_steps × batch_size`` samples (a ``Cursor`` chunk),
+    shuffles them and yields ``(xb, tb)`` views of the same two buffers each step.
+    """
+
+    def __init__(self, x, t, batch_size, seed):
+        self.x, self.t, self.batch_size = x, t, batch_size
+        self.cursor = Cursor(len(x))
+        self.rng = np.random.default_rng(seed)
+        self.xbuf = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
+        self.tbuf = np.empty(batch_size, dtype=t.dtype)
+
+    def batches(self, n_steps):
+        b = self.batch_size
+        s = self.cursor.take(n_steps * b)
+        xc, tc = self.x[s], self.t[s]
+        order = self.rng.permutation(len(xc))
+        for i in range(n_steps):
+            idx = order[i * b:(i + 1) * b]
+            xc.take(idx, axis=0, out=self.xbuf)
+            tc.take(idx, axis=0, out=self.tbuf)
+            yield self.xbuf, self.tbuf
+
+
 class Contender:
     """Base class. ``name`` is the column label; ``dtype`` the precision it trains in."""
 
@@ -246,22 +272,14 @@ class IppoContender(Contender):
                                       shuffle=True, seed=seed + epoch[0], eval_train=False)
                 return float(history.iteration_loss[-1])
         else:
-            rng = np.random.default_rng(seed)
             params, grads = model.params, model.grads
             model.train()
-            xbuf = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
-            tbuf = np.empty(batch_size, dtype=t.dtype)
+            data = GatheredBatches(x, t, batch_size, seed)
 
             def run(n_steps):
-                s = cursor.take(n_steps * batch_size)
-                xc, tc = x[s], t[s]
-                order = rng.permutation(len(xc))
                 loss = None
-                for i in range(n_steps):
-                    idx = order[i * batch_size:(i + 1) * batch_size]
-                    xc.take(idx, axis=0, out=xbuf)
-                    tc.take(idx, axis=0, out=tbuf)
-                    loss = model.loss(xbuf, tbuf)
+                for xb, tb in data.batches(n_steps):
+                    loss = model.loss(xb, tb)
                     model.backward()
                     opt.update(params, grads)
                 return float(loss)
@@ -302,21 +320,12 @@ class AutogradContender(Contender):
         model = nn.MLP(list(net.sizes), activation=net.activation, dtype=np.dtype(self.dtype),
                        seed=seed)
         opt = nn.Optimizer(SGD(lr=lr), model.parameters())
-        rng = np.random.default_rng(seed)
-        cursor = Cursor(len(x))
-        xbuf = np.empty((batch_size, x.shape[1]), dtype=x.dtype)
-        tbuf = np.empty(batch_size, dtype=t.dtype)
+        data = GatheredBatches(x, t, batch_size, seed)
 
         def run(n_steps):
-            s = cursor.take(n_steps * batch_size)
-            xc, tc = x[s], t[s]
-            order = rng.permutation(len(xc))
             loss = None
-            for i in range(n_steps):
-                idx = order[i * batch_size:(i + 1) * batch_size]
-                xc.take(idx, axis=0, out=xbuf)
-                tc.take(idx, axis=0, out=tbuf)
-                loss = model.loss(xbuf, tbuf)
+            for xb, tb in data.batches(n_steps):
+                loss = model.loss(xb, tb)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
