@@ -15,13 +15,20 @@ gradient is 0 (a bias just before batch normalization) is otherwise judged by ro
 
 A correct implementation gives about 1e-8 or less in float64; a wrong formula gives 1e-2 or
 more.
+
+Kinks: ReLU and Leaky ReLU have no derivative at 0. When an input of such a layer lies within
+about h of 0, w ± h puts it on both sides of the kink and the central difference measures a
+slope that back-propagation never sees — a large "error" from a correct implementation.
+``gradient_check`` warns (``KinkWarning``) when any such input is within ``10·h`` of 0;
+``kinks_near`` lists them, so that a test can draw other inputs.
 """
 
 import copy
+import warnings
 
 import numpy as np
 
-from ippo.layers import Dropout
+from ippo.layers import Dropout, LeakyReLU, ReLU
 from ippo.numerical import numerical_gradient
 
 #: Relative error under which a gradient counts as correct (float64).
@@ -30,6 +37,17 @@ TOLERANCE = 1e-6
 
 #: The floor of the error's denominator, as a fraction of the model's largest gradient.
 FLOOR = 1e-3
+
+#: Layers whose function has a kink (no derivative) at input 0.
+KINKED_LAYERS = (ReLU, LeakyReLU)
+
+#: How close to a kink, in units of the step h, an input makes the numerical gradient suspect.
+KINK_MARGIN = 10
+
+
+class KinkWarning(UserWarning):
+    """An input of a ReLU-like layer lies so close to its kink that the numerical gradient
+    straddles it: a large error there does not mean a wrong backward."""
 
 
 def _max_abs(a):
@@ -57,28 +75,52 @@ def random_targets(task, n, n_out, rng):
     return rng.standard_normal((n, n_out))
 
 
+def _float64(a):
+    a = np.asarray(a)
+    return a.astype(np.float64) if a.dtype.kind == "f" else a
+
+
+def kinks_near(model, x, margin):
+    """[(layer name, smallest |input|)] for every ReLU / Leaky ReLU layer of ``model`` that
+    gets an input within ``margin`` of its kink at 0, when ``x`` is forwarded in the model's
+    current mode (this runs the forward pass, so it replaces what ``backward`` would use)."""
+    found = []
+    x = _float64(x)
+    for name, layer in zip(model.layer_names, model.layers, strict=True):
+        if isinstance(layer, KINKED_LAYERS) and x.size:
+            closest = float(np.min(np.abs(x)))
+            if closest < margin:
+                found.append((name, closest))
+        x = layer.forward(x)
+    return found
+
+
 def gradient_check(model, x, t, h=1e-5):
     """{parameter name: relative error} between back-propagation and numerical gradients.
 
     Runs on a float64 copy of ``model`` (the model itself is not changed), in training mode,
     with every Dropout mask fixed after one forward pass so that all evaluations see the same
-    network. BatchNorm uses the batch statistics, as in training.
+    network. BatchNorm uses the batch statistics, as in training. Warns with ``KinkWarning``
+    when a ReLU-like layer gets an input within ``KINK_MARGIN·h`` of its kink (see above).
     """
     if model.dtype == np.float64:
         m = copy.deepcopy(model).train()  # works for custom layers too
     else:
         m = model.astype(np.float64).train()
-    x = np.asarray(x)
-    if x.dtype.kind == "f":
-        x = x.astype(np.float64)
-    t = np.asarray(t)
-    if t.dtype.kind == "f":
-        t = t.astype(np.float64)
+    x = _float64(x)
+    t = _float64(t)
     for layer in m.layers:
         if isinstance(layer, Dropout):
             layer.fix_mask = True
             layer.mask = None
     m.loss(x, t)  # draws the dropout masks
+    kinks = kinks_near(m, x, KINK_MARGIN * h)
+    if kinks:
+        where = ", ".join(f"{name} (|input| = {closest:.1e})" for name, closest in kinks)
+        warnings.warn(f"gradient_check: an input of {where} lies within {KINK_MARGIN}·h = "
+                      f"{KINK_MARGIN * h:g} of the kink at 0, where the numerical gradient is "
+                      f"unreliable; a large error there does not mean a wrong backward. "
+                      f"Try other inputs or biases.", KinkWarning, stacklevel=2)
     m.loss(x, t)
     m.backward()
     analytic = [g.copy() for g in m.grads]

@@ -1,11 +1,22 @@
 """gradient_check and ``ippo gradcheck``: every MLP task × activation × init passes in float64,
 and a wrong backward is caught."""
 
+import warnings
+import zlib
+
 import numpy as np
 import pytest
 
 from ippo.cli import main
-from ippo.gradcheck import TOLERANCE, gradient_check, random_targets, relative_error
+from ippo.gradcheck import (
+    KINK_MARGIN,
+    TOLERANCE,
+    KinkWarning,
+    gradient_check,
+    kinks_near,
+    random_targets,
+    relative_error,
+)
 from ippo.layers import Affine, Sigmoid, SoftmaxWithLoss
 from ippo.models import MLP, Sequential
 from ippo.numerical import numerical_gradient
@@ -21,16 +32,31 @@ def random_biases(model, rng):
             p[...] = rng.uniform(-0.5, 0.5, p.shape)
 
 
+def away_from_kinks(model, rng, n):
+    """Random biases and inputs (n, 3) such that no ReLU-like input lies near its kink at 0,
+    where the central difference is meaningless (about 1 draw in 150 is redrawn)."""
+    m64 = model.astype(np.float64)
+    for _ in range(100):
+        random_biases(model, rng)
+        x = rng.standard_normal((n, 3)).astype(np.float32)
+        m64.load_state_dict(model.state_dict())
+        if not kinks_near(m64.train(), x, KINK_MARGIN * 1e-5):
+            return x
+    raise AssertionError("no kink-free draw in 100 tries")
+
+
 @pytest.mark.parametrize("task", list(TASKS))
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("init", ["auto", "he", "xavier", 0.5])
 def test_every_task_activation_init(task, activation, init):
-    rng = np.random.default_rng(hash((task, activation, str(init))) % 2**32)
+    # a seed of its own per case, the same in every process (hash() of a str is not)
+    rng = np.random.default_rng(zlib.crc32(f"{task}-{activation}-{init}".encode()))
     out = TASKS[task]
     m = MLP([3, 5, 4, out], activation=activation, task=task, init=init, seed=1)
-    random_biases(m, rng)
-    x = rng.standard_normal((6, 3)).astype(np.float32)
-    errors = gradient_check(m, x, random_targets(task, 6, out, rng))
+    x = away_from_kinks(m, rng, 6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", KinkWarning)
+        errors = gradient_check(m, x, random_targets(task, 6, out, rng))
     assert list(errors) == m.param_names
     assert max(errors.values()) < TOLERANCE, errors
 
@@ -98,3 +124,26 @@ def test_cli_prints_a_table(capsys):
 def test_cli_bad_argument(capsys):
     assert main(["gradcheck", "--activation", "softplus"]) == 1
     assert "--activation" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
+def test_an_input_on_the_kink_is_warned_about(activation):
+    # zero biases and an all-zero sample: every first-layer pre-activation is exactly 0
+    m = MLP([3, 4, 2], activation=activation, dtype=np.float64, seed=0)
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    x[1] = 0.0
+    with pytest.warns(KinkWarning, match=r"ReLU1 \(\|input\| = 0\.0e\+00\)"):
+        errors = gradient_check(m, x, np.array([0, 1, 1, 0]))
+    assert errors["Affine1.b"] > 1e-3  # the central difference straddles the kink
+
+
+def test_kinks_near_lists_only_relu_like_layers_within_the_margin():
+    m = MLP([2, 3, 2], activation="relu", dtype=np.float64, seed=0)
+    for p in m.params:
+        p[...] = 0.0
+    m.params[0][...] = np.eye(2, 3)  # pre-activations = (x0, x1, 0)
+    assert kinks_near(m, np.array([[1.0, 2.0]]), 1e-4) == [("ReLU1", 0.0)]
+    m.params[1][...] = [0.0, 0.0, 5e-5]
+    assert kinks_near(m, np.array([[1.0, 2.0]]), 1e-4) == [("ReLU1", 5e-5)]
+    assert kinks_near(m, np.array([[1.0, 2.0]]), 1e-5) == []
+    assert kinks_near(MLP([2, 3, 2], activation="tanh", seed=0), np.zeros((1, 2)), 1.0) == []
