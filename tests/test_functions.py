@@ -400,3 +400,81 @@ def test_losses_return_python_floats():
     for loss in (F.sum_squared_error, F.mean_squared_error, F.cross_entropy_error,
                  F.softmax_cross_entropy):
         assert type(loss(Y_GOOD.astype(np.float32), T_ONE_HOT)) is float
+
+
+# --------------------------------------------------------------------------- audit: edge cases
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda f: f.__name__)
+def test_empty_batch_is_a_clear_error(loss):
+    """No samples: a ValueError naming the function, not a NaN with a RuntimeWarning (or a
+    bare ZeroDivisionError)."""
+    with pytest.raises(ValueError, match=loss.__name__ + r": \w+ is empty \(shape \(0, 3\)\)"):
+        loss(np.zeros((0, 3)), np.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_without_classes_is_a_clear_error(name):
+    with pytest.raises(ValueError, match=name + r": x of shape \(2, 0\) has no classes"):
+        getattr(F, name)(np.zeros((2, 0)))
+    assert getattr(F, name)(np.zeros((0, 3))).shape == (0, 3)  # no samples is fine
+
+
+def test_cross_entropy_rejects_probabilities_above_one():
+    # a probability of 2 would give a negative loss, −log(2 + δ)
+    with pytest.raises(ValueError, match=r"cross_entropy_error: y of shape \(2,\) must hold "
+                                         r"probabilities in \[0, 1\].*from 0.5 to 2.0"):
+        F.cross_entropy_error(np.array([0.5, 2.0]), 1)
+    assert F.cross_entropy_error(np.array([0.0, 1.0]), 1) == pytest.approx(-np.log1p(1e-7))
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy_error, F.softmax_cross_entropy])
+@pytest.mark.parametrize("t", [[-1.0, 1.0, 1.0], [3.0, 0.0, 0.0], [np.nan, 1.0, 0.0]],
+                         ids=["negative", "above 1", "nan"])
+def test_one_hot_targets_must_be_probabilities(loss, t):
+    """A negative 'one-hot' entry would make the loss negative; NaN would make it NaN."""
+    with pytest.raises(ValueError, match=loss.__name__ + r": targets must lie in \[0, 1\]"):
+        loss(np.array([0.2, 0.3, 0.5]), np.array(t))
+
+
+def test_binary_cross_entropy_rejects_nan_targets():
+    with pytest.raises(ValueError, match=r"sigmoid_binary_cross_entropy: targets.*nan"):
+        F.sigmoid_binary_cross_entropy(np.zeros(2), np.array([np.nan, 1.0]))
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_class_index_rejected(bad):
+    with pytest.raises(ValueError, match="softmax_cross_entropy: t of shape .*non-integer"):
+        F.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, bad]))
+
+
+@pytest.mark.parametrize("t", [[0, 3], [-1, 0]], ids=["too large", "negative"])
+def test_softmax_cross_entropy_backward_checks_index_range(t):
+    """A negative index would silently take a class from the end: a wrong gradient."""
+    y = F.softmax(RNG.normal(size=(2, 3)))
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy_backward: class index out of "
+                                         r"range.*\(2, 3\) has 3 classes"):
+        F.softmax_cross_entropy_backward(y, np.array(t))
+
+
+def test_leaky_relu_numpy_float64_alpha_keeps_float32():
+    """NumPy 2 promotes float32 · np.float64 to float64; α is taken as a Python float."""
+    x = RNG.normal(size=(3, 4)).astype(np.float32)
+    alpha = np.float64(0.2)
+    assert F.leaky_relu(x, alpha).dtype == np.float32
+    assert F.leaky_relu_grad(x, alpha).dtype == np.float32
+    assert F.leaky_relu_backward(np.ones_like(x), x, alpha).dtype == np.float32
+    np.testing.assert_array_equal(F.leaky_relu(x, alpha), np.where(x > 0, x, x * np.float32(0.2)))
+
+
+def test_functions_have_docstrings_with_their_formula():
+    """Every public function of the math core says what it computes, with an equation."""
+    import inspect
+
+    names = [n for n, f in vars(F).items()
+             if inspect.isfunction(f) and not n.startswith("_") and f.__module__ == F.__name__]
+    assert len(names) > 30
+    missing = [n for n in names if not (getattr(F, n).__doc__ or "").strip()]
+    assert not missing, f"no docstring: {missing}"
+    no_formula = [n for n in names if not any(c in F.__dict__[n].__doc__ for c in "=≈←")]
+    assert not no_formula, f"docstring without a formula: {no_formula}"
