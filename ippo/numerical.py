@@ -16,7 +16,7 @@ def _check_h(func, h):
 
 
 def numerical_diff(f, x, h=1e-4):
-    """Derivative of a one-variable function by central difference: (f(x+h) − f(x−h)) / 2h.
+    """Derivative of a one-variable function by central difference: f'(x) ≈ (f(x+h) − f(x−h)) / 2h.
 
     ``x`` may be a number or an array (an element-wise ``f`` is then differentiated at every
     element). A float32 or float16 ``x`` is evaluated in float64: in float32, x ± 1e-4 keeps
