@@ -597,7 +597,7 @@ def _check_probability_targets(func, t):
     if t.size and not (t.min() >= 0 and t.max() <= 1):  # written so that NaN fails too
         raise ValueError(
             f"{func}: targets must lie in [0, 1], got values from {float(t.min())} to "
-            f"{float(t.max())}"
+            f"{float(t.max())} (t has shape {t.shape})"
         )
 
 

@@ -433,7 +433,8 @@ def test_cross_entropy_rejects_probabilities_above_one():
                          ids=["negative", "above 1", "nan"])
 def test_one_hot_targets_must_be_probabilities(loss, t):
     """A negative 'one-hot' entry would make the loss negative; NaN would make it NaN."""
-    with pytest.raises(ValueError, match=loss.__name__ + r": targets must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=loss.__name__ + r": targets must lie in \[0, 1\].*"
+                       r"\(t has shape \(3,\)\)"):
         loss(np.array([0.2, 0.3, 0.5]), np.array(t))
 
 
