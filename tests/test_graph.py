@@ -259,3 +259,13 @@ def test_matmul_with_a_transposed_weight_view():
     node.forward(x)
     node.backward(dout)
     np.testing.assert_allclose(node.grads[0], x.T @ dout, rtol=1e-12)
+
+
+def test_module_docstring_example_runs():
+    """The shopping example in ippo.graph's docstring is a doctest: it must stay true."""
+    import doctest
+
+    import ippo.graph
+
+    result = doctest.testmod(ippo.graph, verbose=False)
+    assert result.failed == 0 and result.attempted >= 5
