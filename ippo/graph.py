@@ -175,6 +175,7 @@ class Repeat:
         _check_axis("Repeat", axis)
         self.axis = axis
         self.shape = None
+        self.dtype = None  # the input's, kept for backward
 
     def forward(self, x):
         """Returns x copied ``n`` times along a new axis ``axis``: (D,) → (n, D) for axis 0."""
@@ -185,7 +186,7 @@ class Repeat:
                 f"Repeat.forward: axis {self.axis} is out of range for input of shape {x.shape} "
                 f"(the output has {ndim} axes)"
             )
-        self.shape = x.shape
+        self.shape, self.dtype = x.shape, x.dtype
         return xp.repeat(xp.expand_dims(x, self.axis), self.n, axis=self.axis)
 
     def backward(self, dout):
@@ -194,7 +195,8 @@ class Repeat:
         expected = list(self.shape)
         expected.insert(self.axis % (len(self.shape) + 1), self.n)
         _check_dout("Repeat", dout, tuple(expected))
-        return xp.sum(dout, axis=self.axis)
+        # in the input's dtype: a Python-float or float64 dout must not make a float32 dx float64
+        return xp.sum(dout, axis=self.axis).astype(self.dtype, copy=False)
 
 
 class Sum:
@@ -210,6 +212,7 @@ class Sum:
         self.axis = axis
         self.keepdims = keepdims
         self.shape = None
+        self.dtype = None  # the input's, kept for backward
 
     def forward(self, x):
         """Returns y = Σᵢ x[i] along ``axis``."""
@@ -218,7 +221,7 @@ class Sum:
             raise ValueError(
                 f"Sum.forward: axis {self.axis} is out of range for input of shape {x.shape}"
             )
-        self.shape = x.shape
+        self.shape, self.dtype = x.shape, x.dtype
         return xp.sum(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, dout):
@@ -231,7 +234,8 @@ class Sum:
             axis = self.axis % len(self.shape)
             kept = self.shape[:axis] + (1,) + self.shape[axis + 1:]
             _check_dout("Sum", dout, kept if self.keepdims else kept[:axis] + kept[axis + 1:])
-        return xp.broadcast_to(xp.reshape(dout, kept), self.shape).copy()
+        # a copy in the input's dtype (a Python-float dout would otherwise give float64)
+        return xp.broadcast_to(xp.reshape(dout, kept), self.shape).astype(self.dtype)
 
 
 class MatMul:

@@ -269,3 +269,21 @@ def test_module_docstring_example_runs():
 
     result = doctest.testmod(ippo.graph, verbose=False)
     assert result.failed == 0 and result.attempted >= 5
+
+
+def test_repeat_and_sum_backward_keep_the_input_dtype():
+    """float32 stays float32 even when the upstream gradient is a Python float or float64."""
+    x = RNG.normal(size=(3, 4)).astype(np.float32)
+    total = Sum(axis=None)
+    total.forward(x)
+    dx = total.backward(1.0)
+    assert dx.dtype == np.float32
+    np.testing.assert_array_equal(dx, np.ones((3, 4)))
+    rows = Sum(axis=0)
+    rows.forward(x)
+    assert rows.backward(np.ones(4)).dtype == np.float32
+    rep = Repeat(2)
+    rep.forward(x[0])
+    dx = rep.backward(np.full((2, 4), 0.5))
+    assert dx.dtype == np.float32
+    np.testing.assert_array_equal(dx, np.ones(4))
