@@ -48,6 +48,15 @@ class Layer:
     def _where(self):
         return f"{self!r}" + (f" layer {self.position}" if self.position is not None else "")
 
+    def _bad_dout(self, dout, expected):
+        """The ``ValueError`` of a ``backward(dout)`` that does not fit the last ``forward``:
+        none yet (``expected`` is None), or ``dout`` not of the ``expected`` shape."""
+        if expected is None:
+            return ValueError(f"{self._where()}: backward called before forward (backward "
+                              f"back-propagates the last forward pass)")
+        return ValueError(f"{self._where()}: dout must have the shape of the last output "
+                          f"{tuple(expected)}, got {tuple(xp.shape(dout))}")
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -87,6 +96,14 @@ class Layer:
 
     def __call__(self, *args):
         return self.forward(*args)
+
+
+def _float_arg(value, name, where):
+    """``float(value)``, or a ``ValueError`` naming the layer and the argument."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: {name} must be a number, got {value!r}") from None
 
 
 def _new_param(a, dtype, name, where):
@@ -165,7 +182,7 @@ class Affine(Layer):
 
     def forward(self, x):
         W, b = self.params
-        if x.dtype != W.dtype:
+        if not isinstance(x, xp.ndarray) or x.dtype != W.dtype:
             x = as_float_array(x, dtype=W.dtype, name=self._where())
         self._x_shape = None
         if x.ndim != 2:
@@ -187,9 +204,11 @@ class Affine(Layer):
         return y[0] if self._x_shape is not None and len(self._x_shape) == 1 else y
 
     def backward(self, dout):
-        W = self.params[0]
+        W, x = self.params[0], self.x
         if dout.ndim == 1:
             dout = dout.reshape(1, -1)
+        if x is None or dout.shape != (x.shape[0], W.shape[1]):
+            raise self._bad_dout(dout, None if x is None else (x.shape[0], W.shape[1]))
         F.matmul_weight_grad(self.x, dout, self.grads[0])
         xp.add.reduce(dout, axis=0, out=self.grads[1])  # db = Σₙ dout (no Python wrapper)
         if not self.need_input_grad:
@@ -230,7 +249,7 @@ class MatMul(Layer):
 
     def forward(self, x):
         W = self.params[0]
-        if x.dtype != W.dtype:
+        if not isinstance(x, xp.ndarray) or x.dtype != W.dtype:
             x = as_float_array(x, dtype=W.dtype, name=self._where())
         if x.ndim != 2 or x.shape[1] != W.shape[0]:
             raise ValueError(
@@ -241,7 +260,10 @@ class MatMul(Layer):
         return xp.dot(x, W)
 
     def backward(self, dout):
-        F.matmul_weight_grad(self.x, dout, self.grads[0])
+        W, x = self.params[0], self.x
+        if x is None or dout.shape != (x.shape[0], W.shape[1]):
+            raise self._bad_dout(dout, None if x is None else (x.shape[0], W.shape[1]))
+        F.matmul_weight_grad(x, dout, self.grads[0])
         if not self.need_input_grad:
             return None
         return xp.dot(dout, self.params[0].T)
@@ -265,6 +287,11 @@ class Embedding(Layer):
         self.params = [W]
         self.grads = [xp.zeros_like(W)]
         self.idx = None
+
+    @property
+    def W(self):
+        """The embedding matrix (vocab, dim): ``params[0]``, the array itself (not a copy)."""
+        return self.params[0]
 
     def __repr__(self):
         return f"Embedding({self.params[0].shape[0]}×{self.params[0].shape[1]})"
@@ -290,7 +317,11 @@ class Embedding(Layer):
         return self.params[0][idx]
 
     def backward(self, dout):
-        F.embedding_backward(dout, self.idx, self.grads[0])
+        idx = self.idx
+        if idx is None or dout.shape != idx.shape + self.params[0].shape[1:]:
+            raise self._bad_dout(dout, None if idx is None
+                                 else idx.shape + self.params[0].shape[1:])
+        F.embedding_backward(dout, idx, self.grads[0])
         return None
 
 
@@ -309,7 +340,10 @@ class ReLU(Layer):
         return self.y
 
     def backward(self, dout):
-        return F.relu_backward(dout, self.y, out=dout if self.inplace else None)
+        y = self.y
+        if y is None or dout.shape != y.shape:
+            raise self._bad_dout(dout, None if y is None else y.shape)
+        return F.relu_backward(dout, y, out=dout if self.inplace else None)
 
 
 class LeakyReLU(Layer):
@@ -317,7 +351,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, alpha=0.01):
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = _float_arg(alpha, "alpha", "LeakyReLU")
         self.x = None
 
     def __repr__(self):
@@ -331,7 +365,10 @@ class LeakyReLU(Layer):
         return F.leaky_relu(x, self.alpha)
 
     def backward(self, dout):
-        return F.leaky_relu_backward(dout, self.x, self.alpha)
+        x = self.x
+        if x is None or dout.shape != x.shape:
+            raise self._bad_dout(dout, None if x is None else x.shape)
+        return F.leaky_relu_backward(dout, x, self.alpha)
 
 
 class Sigmoid(Layer):
@@ -346,7 +383,10 @@ class Sigmoid(Layer):
         return self.y
 
     def backward(self, dout):
-        return F.sigmoid_backward(dout, self.y)
+        y = self.y
+        if y is None or dout.shape != y.shape:
+            raise self._bad_dout(dout, None if y is None else y.shape)
+        return F.sigmoid_backward(dout, y)
 
 
 class Tanh(Layer):
@@ -361,7 +401,10 @@ class Tanh(Layer):
         return self.y
 
     def backward(self, dout):
-        return F.tanh_backward(dout, self.y)
+        y = self.y
+        if y is None or dout.shape != y.shape:
+            raise self._bad_dout(dout, None if y is None else y.shape)
+        return F.tanh_backward(dout, y)
 
 
 class Identity(Layer):
@@ -388,11 +431,13 @@ class Dropout(Layer):
 
     def __init__(self, ratio=0.5, seed=None):
         super().__init__()
-        ratio = float(ratio)
+        ratio = _float_arg(ratio, "ratio", "Dropout")
         if not 0.0 <= ratio < 1.0:
             raise ValueError(f"Dropout: ratio must be in [0, 1), got {ratio}")
         self.ratio = ratio
-        self.seed = seed if seed is None or isinstance(seed, int) else None
+        # an integer seed is kept for config() (a Generator is not JSON-able)
+        self.seed = (int(seed) if isinstance(seed, (int, xp.integer)) and not isinstance(seed, bool)
+                     else None)
         self.rng = get_rng(seed)
         self.mask = None
         self.fix_mask = False
@@ -407,13 +452,18 @@ class Dropout(Layer):
         if not self.training or self.ratio == 0.0:
             self.mask = None
             return x
+        if not isinstance(x, xp.ndarray) or x.dtype.kind != "f":
+            x = as_float_array(x, name=self._where())  # integer pixels: the mask scales them
         if not (self.fix_mask and self.mask is not None and self.mask.shape == x.shape):
             self.mask = F.dropout_mask(x.shape, self.ratio, self.rng, dtype=x.dtype)
         return F.dropout(x, self.mask)
 
     def backward(self, dout):
-        if self.mask is None:
+        mask = self.mask
+        if mask is None:
             return dout
+        if dout.shape != mask.shape:
+            raise self._bad_dout(dout, mask.shape)
         return F.dropout_backward(dout, self.mask, out=dout if self.inplace else None)
 
 
@@ -441,12 +491,23 @@ class BatchNormalization(Layer):
             raise ValueError(f"BatchNormalization: beta must have shape ({d},), got {beta.shape}")
         self.params = [gamma, beta]
         self.grads = [xp.zeros_like(gamma), xp.zeros_like(beta)]
-        self.momentum = float(momentum)
-        self.eps = float(eps)
-        self.running_mean = (xp.zeros(d, gamma.dtype) if running_mean is None
-                             else _new_param(running_mean, gamma.dtype, "running_mean", "BN"))
-        self.running_var = (xp.ones(d, gamma.dtype) if running_var is None
-                            else _new_param(running_var, gamma.dtype, "running_var", "BN"))
+        self.momentum = _float_arg(momentum, "momentum", "BatchNormalization")
+        if not 0.0 <= self.momentum <= 1.0:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
+        self.eps = _float_arg(eps, "eps", "BatchNormalization")
+        if not self.eps > 0.0:
+            raise ValueError(f"BatchNormalization: eps must be > 0, got {eps}")
+        self.running_mean = xp.zeros(d, gamma.dtype)
+        self.running_var = xp.ones(d, gamma.dtype)
+        for name, given in (("running_mean", running_mean), ("running_var", running_var)):
+            if given is not None:
+                arr = _new_param(given, gamma.dtype, name, "BatchNormalization")
+                if arr.shape != (d,):
+                    raise ValueError(f"BatchNormalization: {name} must have shape ({d},), "
+                                     f"got {arr.shape}")
+                getattr(self, name)[...] = arr
+        if (self.running_var < 0).any():
+            raise ValueError("BatchNormalization: running_var must be >= 0 (a variance)")
         self._cache = None
         self._x_shape = None
 
@@ -468,7 +529,7 @@ class BatchNormalization(Layer):
 
     def forward(self, x):
         gamma, beta = self.params
-        if x.dtype != gamma.dtype:
+        if not isinstance(x, xp.ndarray) or x.dtype != gamma.dtype:
             x = as_float_array(x, dtype=gamma.dtype, name=self._where())
         self._x_shape = None
         if x.ndim != 2:
@@ -497,9 +558,12 @@ class BatchNormalization(Layer):
     def backward(self, dout):
         if self._cache is None:
             raise ValueError(f"{self._where()}: backward needs a forward pass in training mode")
+        xhat, inv_std = self._cache
+        expected = xhat.shape if self._x_shape is None else self._x_shape
+        if dout.shape != expected:
+            raise self._bad_dout(dout, expected)
         if dout.ndim != 2:
             dout = dout.reshape(dout.shape[0], -1)
-        xhat, inv_std = self._cache
         dx, _, _ = F.batch_norm_backward(dout, xhat, inv_std, self.params[0],
                                          dgamma=self.grads[0], dbeta=self.grads[1])
         if not self.need_input_grad:
@@ -572,7 +636,11 @@ class SoftmaxWithLoss(LossLayer):
                 if t.dtype.kind != "f" and t.dtype.kind != "b":
                     raise ValueError(f"{self._where()}: class indices must be integers, "
                                      f"got dtype {t.dtype}")
-                t = t.astype(xp.intp)
+                ti = t.astype(xp.intp)
+                if t.dtype.kind == "f" and not (ti == t).all():  # 1.0 is class 1; 0.5 is none
+                    raise ValueError(f"{self._where()}: class indices must be whole numbers, "
+                                     f"got {float(t[ti != t].flat[0])}")
+                t = ti
         else:
             raise self._bad_targets(
                 x, t, f"one-hot {tuple(x.shape)} or class indices {tuple(x.shape[:-1])}")
@@ -586,6 +654,8 @@ class SoftmaxWithLoss(LossLayer):
         return loss
 
     def backward(self, dout=1):
+        if self.y is None:
+            raise self._bad_dout(dout, None)
         dx = F.softmax_cross_entropy_backward_kernel(self.y, self.t, self._is_index)
         if dout != 1:
             dx *= dout
@@ -624,6 +694,8 @@ class SigmoidWithLoss(LossLayer):
         return F.sigmoid_binary_cross_entropy_kernel(x, t)
 
     def backward(self, dout=1):
+        if self.y is None:
+            raise self._bad_dout(dout, None)
         dx = F.sigmoid_binary_cross_entropy_backward(self.y, self.t)
         if dout != 1:
             dx *= dout
@@ -659,6 +731,8 @@ class MeanSquaredLoss(LossLayer):
         return F.mean_squared_error(x, t)
 
     def backward(self, dout=1):
+        if self.x is None:
+            raise self._bad_dout(dout, None)
         dx = F.mean_squared_error_backward(self.x, self.t)
         if dout != 1:
             dx *= dout
