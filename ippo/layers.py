@@ -533,17 +533,17 @@ class BatchNormalization(Layer):
             x = as_float_array(x, dtype=gamma.dtype, name=self._where())
         self._x_shape = None
         if x.ndim != 2:
-            if x.ndim < 2:
+            if x.ndim == 0:
                 raise ValueError(f"{self._where()}: expected input of shape (N, {self.size}), "
                                  f"got {tuple(x.shape)}")
-            self._x_shape = x.shape
-            x = x.reshape(x.shape[0], -1)
+            self._x_shape = x.shape  # one 1-D sample, or images (N, C, H, W)
+            x = x.reshape(1, -1) if x.ndim == 1 else x.reshape(x.shape[0], -1)
         if x.shape[1] != self.size:
             raise ValueError(f"{self._where()}: expected input of shape (N, {self.size}), "
                              f"got {tuple(x.shape if self._x_shape is None else self._x_shape)}")
         if self.training:
             y, xhat, inv_std, mean, var = F.batch_norm_forward(x, gamma, beta, self.eps)
-            self._cache = (xhat, inv_std)
+            self._cache = (True, xhat, inv_std)
             m = self.momentum
             self.running_mean *= m
             self.running_mean += (1.0 - m) * mean
@@ -552,20 +552,27 @@ class BatchNormalization(Layer):
         else:
             y = F.batch_norm_inference(x, gamma, beta, self.running_mean, self.running_var,
                                        self.eps)
-            self._cache = None
+            self._cache = (False, x, None)  # backward (if any) uses the running statistics
         return y.reshape(self._x_shape) if self._x_shape is not None else y
 
     def backward(self, dout):
+        """Training mode: through the batch statistics (``F.batch_norm_backward``); inference
+        mode: with the running averages as constants (``F.batch_norm_inference_backward``)."""
         if self._cache is None:
-            raise ValueError(f"{self._where()}: backward needs a forward pass in training mode")
-        xhat, inv_std = self._cache
-        expected = xhat.shape if self._x_shape is None else self._x_shape
+            raise self._bad_dout(dout, None)
+        training, x2d, inv_std = self._cache  # x2d: x̂ in training mode, x at inference
+        expected = x2d.shape if self._x_shape is None else self._x_shape
         if dout.shape != expected:
             raise self._bad_dout(dout, expected)
-        if dout.ndim != 2:
-            dout = dout.reshape(dout.shape[0], -1)
-        dx, _, _ = F.batch_norm_backward(dout, xhat, inv_std, self.params[0],
-                                         dgamma=self.grads[0], dbeta=self.grads[1])
+        if self._x_shape is not None:
+            dout = dout.reshape(x2d.shape)
+        if training:
+            dx, _, _ = F.batch_norm_backward(dout, x2d, inv_std, self.params[0],
+                                             dgamma=self.grads[0], dbeta=self.grads[1])
+        else:
+            dx, _, _ = F.batch_norm_inference_backward(
+                dout, x2d, self.params[0], self.running_mean, self.running_var, self.eps,
+                dgamma=self.grads[0], dbeta=self.grads[1])
         if not self.need_input_grad:
             return None
         return dx.reshape(self._x_shape) if self._x_shape is not None else dx

@@ -165,6 +165,7 @@ class Sequential:
 
     def forward(self, x):
         """Raw scores of the last layer in the current mode (keeps what backward needs)."""
+        self._has_loss = False  # the layers now hold this x: a backward needs loss() again
         for layer in self.layers:
             x = layer.forward(x)
         return x

@@ -369,8 +369,8 @@ def test_layers_accept_plain_lists_like_arrays():
 
 def _fresh_layers():
     return [Affine(np.ones((3, 2))), MatMul(np.ones((3, 2))), Embedding(np.ones((5, 2))),
-            ReLU(), LeakyReLU(), Sigmoid(), Tanh(), SoftmaxWithLoss(), SigmoidWithLoss(),
-            MeanSquaredLoss()]
+            ReLU(), LeakyReLU(), Sigmoid(), Tanh(), BatchNormalization(np.ones(2)),
+            SoftmaxWithLoss(), SigmoidWithLoss(), MeanSquaredLoss()]
 
 
 @pytest.mark.parametrize("layer", _fresh_layers(), ids=lambda la: type(la).__name__)
@@ -449,3 +449,41 @@ def test_embedding_exposes_W():
     layer = Embedding(np.arange(6.0).reshape(3, 2))
     assert layer.W is layer.params[0]
     np.testing.assert_array_equal(layer.forward([2, 0]), [[4.0, 5.0], [0.0, 1.0]])
+
+
+def test_batchnorm_inference_mode_gradients():
+    """At inference the running averages are constants: dx = dout·γ/√(σ²_run + ε)."""
+    r = rng(17)
+    layer = BatchNormalization(r.uniform(0.5, 1.5, 4), r.standard_normal(4),
+                               running_mean=r.standard_normal(4),
+                               running_var=r.uniform(0.5, 2.0, 4))
+    layer.training = False
+    x = r.standard_normal((6, 4))
+    assert_ok(check_layer(layer, x))
+    dout = r.standard_normal((6, 4))
+    layer.forward(x)
+    dx = layer.backward(dout)
+    gamma, beta = layer.params
+    np.testing.assert_allclose(dx, dout * gamma / np.sqrt(layer.running_var + layer.eps))
+    xhat = (x - layer.running_mean) / np.sqrt(layer.running_var + layer.eps)
+    np.testing.assert_allclose(layer.grads[0], (dout * xhat).sum(axis=0))
+    np.testing.assert_allclose(layer.grads[1], dout.sum(axis=0))
+    # images in inference mode too
+    img = BatchNormalization(r.uniform(0.5, 1.5, 12), running_var=r.uniform(0.5, 2.0, 12))
+    img.training = False
+    assert_ok(check_layer(img, r.standard_normal((3, 3, 2, 2))))
+
+
+def test_batchnorm_takes_one_1d_sample_like_affine():
+    r = rng(18)
+    layer = BatchNormalization(r.uniform(0.5, 1.5, 3), r.standard_normal(3),
+                               running_mean=r.standard_normal(3), running_var=[1.0, 2.0, 3.0])
+    layer.training = False
+    x = r.standard_normal(3)
+    y = layer.forward(x)
+    assert y.shape == (3,)
+    np.testing.assert_array_equal(y, layer.forward(x[None, :])[0])
+    layer.forward(x)
+    assert layer.backward(np.ones(3)).shape == (3,)
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, 3\), got \(4,\)"):
+        layer.forward(np.ones(4))

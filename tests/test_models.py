@@ -501,6 +501,37 @@ def test_backward_before_loss_is_a_clear_error():
         m.backward()
     m.loss(x, t)
     m.backward()  # now fine
+    first = [g.copy() for g in m.grads]
+    m.backward()  # and again: the same gradients
+    for g, h in zip(m.grads, first, strict=True):
+        np.testing.assert_array_equal(g, h)
+    m.loss(x, t)
+    m.predict(x[:5])  # the layers now hold the prediction's x: the loss's backward is gone
+    with pytest.raises(ValueError, match="call loss"):
+        m.backward()
+
+
+def test_one_1d_sample_through_every_kind_of_mlp():
+    x, _ = data(n=3)
+    for kwargs in [{}, {"batchnorm": True, "dropout": 0.5}]:
+        m = MLP([4, 5, 3], seed=0, **kwargs)
+        np.testing.assert_allclose(m.predict(x[0]), m.predict(x[:1])[0], rtol=1e-6)
+        assert m.predict_classes(x[0]) == m.predict_classes(x[:1])[0]
+
+
+def test_gradients_in_inference_mode_with_batchnorm():
+    """model.eval() then loss/backward: BatchNorm's running averages are constants and
+    Dropout is the identity; back-propagation matches numerical gradients."""
+    x, t = data(n=8, dtype=np.float64)
+    m = MLP([4, 5, 3], batchnorm=True, dropout=0.5, dtype=np.float64, seed=0)
+    for _ in range(3):
+        m.loss(x * 2 + 1, t)  # moves the running averages away from 0 and 1
+    m.eval()
+    m.loss(x, t)
+    m.backward()
+    for name, p, g in zip(m.param_names, m.params, m.grads, strict=True):
+        num = numerical_gradient(lambda _: m.loss(x, t), p, h=1e-5)
+        assert relative_error(g, num) < 1e-7, name
 
 
 def test_load_state_dict_checks_everything_before_copying():
