@@ -57,6 +57,13 @@ class Layer:
         return ValueError(f"{self._where()}: dout must have the shape of the last output "
                           f"{tuple(expected)}, got {tuple(xp.shape(dout))}")
 
+    def _kept(self, dout, kept):
+        """``kept``, the array the last forward stored (of the output's shape), once checked
+        that there was a forward and that ``dout`` has that shape."""
+        if kept is None or dout.shape != kept.shape:
+            raise self._bad_dout(dout, None if kept is None else kept.shape)
+        return kept
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -217,35 +224,48 @@ class Affine(Layer):
         return dx.reshape(self._x_shape) if self._x_shape is not None else dx
 
 
-class MatMul(Layer):
-    """Matrix product without bias: y = x·W; backward dx = dout·Wᵀ, dW = xᵀ·dout."""
+class _MatrixLayer(Layer):
+    """Base of the layers whose one parameter is a matrix W (MatMul, Embedding): the
+    constructor's checks, ``W``, ``config()`` and ``from_config``."""
 
     param_names = ("W",)
     decay_params = (0,)
+    #: The names of W's two axes, the keys of ``config()``.
+    axes = ("in_size", "out_size")
 
     def __init__(self, W, dtype=None):
         super().__init__()
-        W = _new_param(W, dtype, "W", "MatMul")
+        name = type(self).__name__
+        W = _new_param(W, dtype, "W", name)
         if W.ndim != 2:
-            raise ValueError(f"MatMul: W must be 2-D (in, out), got shape {W.shape}")
+            raise ValueError(f"{name}: W must be 2-D ({', '.join(self.axes)}), got shape "
+                             f"{W.shape}")
         self.params = [W]
         self.grads = [xp.zeros_like(W)]
-        self.x = None
 
     @property
     def W(self):
-        """The weight matrix (in, out): ``params[0]``, the array itself (not a copy)."""
+        """The matrix: ``params[0]``, the array itself (not a copy)."""
         return self.params[0]
 
-    def __repr__(self):
-        return f"MatMul({self.params[0].shape[0]}→{self.params[0].shape[1]})"
-
     def config(self):
-        return {"in_size": self.params[0].shape[0], "out_size": self.params[0].shape[1]}
+        return dict(zip(self.axes, self.params[0].shape, strict=True))
 
     @classmethod
     def from_config(cls, config, dtype=DEFAULT_DTYPE):
-        return cls(xp.zeros((config["in_size"], config["out_size"]), dtype=dtype), dtype=dtype)
+        return cls(xp.zeros(tuple(config[a] for a in cls.axes), dtype=dtype), dtype=dtype)
+
+
+class MatMul(_MatrixLayer):
+    """Matrix product without bias: y = x·W (W of shape (in, out)); backward dx = dout·Wᵀ,
+    dW = xᵀ·dout."""
+
+    def __init__(self, W, dtype=None):
+        super().__init__(W, dtype)
+        self.x = None
+
+    def __repr__(self):
+        return f"MatMul({self.params[0].shape[0]}→{self.params[0].shape[1]})"
 
     def forward(self, x):
         W = self.params[0]
@@ -269,39 +289,22 @@ class MatMul(Layer):
         return xp.dot(dout, self.params[0].T)
 
 
-class Embedding(Layer):
-    """Row lookup: y = W[idx] for integer word ids ``idx`` of any shape → idx.shape + (D,).
+class Embedding(_MatrixLayer):
+    """Row lookup: y = W[idx] for integer word ids ``idx`` of any shape → idx.shape + (D,),
+    W of shape (vocab, D).
 
     backward: dW[i] = Σ of the dout rows whose id is i (repeated ids add up); the ids have no
     gradient, so backward returns None.
     """
 
-    param_names = ("W",)
-    decay_params = (0,)
+    axes = ("vocab_size", "dim")
 
     def __init__(self, W, dtype=None):
-        super().__init__()
-        W = _new_param(W, dtype, "W", "Embedding")
-        if W.ndim != 2:
-            raise ValueError(f"Embedding: W must be 2-D (vocab, dim), got shape {W.shape}")
-        self.params = [W]
-        self.grads = [xp.zeros_like(W)]
+        super().__init__(W, dtype)
         self.idx = None
-
-    @property
-    def W(self):
-        """The embedding matrix (vocab, dim): ``params[0]``, the array itself (not a copy)."""
-        return self.params[0]
 
     def __repr__(self):
         return f"Embedding({self.params[0].shape[0]}×{self.params[0].shape[1]})"
-
-    def config(self):
-        return {"vocab_size": self.params[0].shape[0], "dim": self.params[0].shape[1]}
-
-    @classmethod
-    def from_config(cls, config, dtype=DEFAULT_DTYPE):
-        return cls(xp.zeros((config["vocab_size"], config["dim"]), dtype=dtype), dtype=dtype)
 
     def forward(self, idx):
         idx = xp.asarray(idx)
@@ -340,10 +343,8 @@ class ReLU(Layer):
         return self.y
 
     def backward(self, dout):
-        y = self.y
-        if y is None or dout.shape != y.shape:
-            raise self._bad_dout(dout, None if y is None else y.shape)
-        return F.relu_backward(dout, y, out=dout if self.inplace else None)
+        return F.relu_backward(dout, self._kept(dout, self.y),
+                               out=dout if self.inplace else None)
 
 
 class LeakyReLU(Layer):
@@ -365,10 +366,7 @@ class LeakyReLU(Layer):
         return F.leaky_relu(x, self.alpha)
 
     def backward(self, dout):
-        x = self.x
-        if x is None or dout.shape != x.shape:
-            raise self._bad_dout(dout, None if x is None else x.shape)
-        return F.leaky_relu_backward(dout, x, self.alpha)
+        return F.leaky_relu_backward(dout, self._kept(dout, self.x), self.alpha)
 
 
 class Sigmoid(Layer):
@@ -383,10 +381,7 @@ class Sigmoid(Layer):
         return self.y
 
     def backward(self, dout):
-        y = self.y
-        if y is None or dout.shape != y.shape:
-            raise self._bad_dout(dout, None if y is None else y.shape)
-        return F.sigmoid_backward(dout, y)
+        return F.sigmoid_backward(dout, self._kept(dout, self.y))
 
 
 class Tanh(Layer):
@@ -401,10 +396,7 @@ class Tanh(Layer):
         return self.y
 
     def backward(self, dout):
-        y = self.y
-        if y is None or dout.shape != y.shape:
-            raise self._bad_dout(dout, None if y is None else y.shape)
-        return F.tanh_backward(dout, y)
+        return F.tanh_backward(dout, self._kept(dout, self.y))
 
 
 class Identity(Layer):
@@ -459,12 +451,10 @@ class Dropout(Layer):
         return F.dropout(x, self.mask)
 
     def backward(self, dout):
-        mask = self.mask
-        if mask is None:
+        if self.mask is None:  # inference (or ratio 0): the identity
             return dout
-        if dout.shape != mask.shape:
-            raise self._bad_dout(dout, mask.shape)
-        return F.dropout_backward(dout, self.mask, out=dout if self.inplace else None)
+        return F.dropout_backward(dout, self._kept(dout, self.mask),
+                                  out=dout if self.inplace else None)
 
 
 class BatchNormalization(Layer):
