@@ -121,9 +121,26 @@ def test_cli_prints_a_table(capsys):
     assert "18/18 parameters pass" in out
 
 
-def test_cli_bad_argument(capsys):
-    assert main(["gradcheck", "--activation", "softplus"]) == 1
-    assert "--activation" in capsys.readouterr().err
+@pytest.mark.parametrize("args,message", [
+    (["--activation", "softplus"], "--activation: must be one of relu, sigmoid"),
+    (["--dropout", "1.5"], "--dropout: must be in [0, 1), got 1.5"),
+    (["--weight-decay", "-1"], "--weight-decay: must be >= 0, got -1.0"),
+    (["--init", "lecun"], "--init: must be auto, he, xavier or a positive std, got 'lecun'"),
+    (["--sizes", "4,x"], "--sizes: expected comma-separated integers"),
+])
+def test_cli_bad_argument(capsys, args, message):
+    assert main(["gradcheck", *args]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_cli_init_and_options(capsys):
+    assert main(["gradcheck", "--activation", "tanh", "--init", "0.5", "--batchnorm",
+                 "--dropout", "0.2", "--weight-decay", "0.1", "--sizes", "3,4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MLP 3-4-out (out: regression 2, binary 1, multiclass 3), batch 8, "
+                          "float64, init 0.5\n")
+    assert "BatchNormalization1.gamma" in out and "FAIL" not in out
+    assert "18/18 parameters pass" in out
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
