@@ -80,6 +80,9 @@ class Sequential:
     """
 
     def __init__(self, layers, loss, weight_decay=0.0):
+        if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
+            raise ValueError(f"Sequential: layers must be a list of layers, such as "
+                             f"[Affine(W1, b1), ReLU(), Affine(W2, b2)], got {layers!r}")
         layers = list(layers)
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer) or isinstance(layer, LossLayer):

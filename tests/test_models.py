@@ -119,6 +119,9 @@ def test_sequential_rejects_bad_parts():
     relu = ReLU()
     with pytest.raises(ValueError, match="appears twice"):
         Sequential([relu, relu], SoftmaxWithLoss())
+    with pytest.raises(ValueError, match=r"layers must be a list of layers.*got Affine\(2→3\)"):
+        Sequential(Affine(np.ones((2, 3))), SoftmaxWithLoss())  # one layer, not in a list
+    assert len(Sequential((ReLU(), Tanh()), SoftmaxWithLoss()).layers) == 2  # any iterable
 
 
 # --------------------------------------------------------------------------- behaviour
