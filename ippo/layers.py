@@ -21,6 +21,8 @@ The contract (see docs/design.md):
 Every formula comes from ``ippo.functions``; the layers only keep the intermediate values.
 """
 
+import warnings
+
 from ippo import functions as F
 from ippo.backend import DEFAULT_DTYPE, as_float_array, xp
 from ippo.initializers import get_rng
@@ -532,6 +534,12 @@ class BatchNormalization(Layer):
             raise ValueError(f"{self._where()}: expected input of shape (N, {self.size}), "
                              f"got {tuple(x.shape if self._x_shape is None else self._x_shape)}")
         if self.training:
+            if x.shape[0] == 1:
+                warnings.warn(
+                    f"{self._where()}: a training batch of one sample has no variance: the "
+                    f"output is beta, no gradient reaches the layers below and the running "
+                    f"variance is pulled toward 0; use batches of 2 or more samples (or "
+                    f"eval() for inference)", RuntimeWarning, stacklevel=2)
             y, xhat, inv_std, mean, var = F.batch_norm_forward(x, gamma, beta, self.eps)
             self._cache = (True, xhat, inv_std)
             m = self.momentum

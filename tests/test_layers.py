@@ -1,6 +1,8 @@
 """Every layer of ippo.layers: back-propagation against numerical gradients (float64), the
 train/inference switch, in-place gradients, float32 preservation and clear shape errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -487,3 +489,16 @@ def test_batchnorm_takes_one_1d_sample_like_affine():
     assert layer.backward(np.ones(3)).shape == (3,)
     with pytest.raises(ValueError, match=r"expected input of shape \(N, 3\), got \(4,\)"):
         layer.forward(np.ones(4))
+
+
+def test_batchnorm_warns_about_a_training_batch_of_one():
+    layer = BatchNormalization(np.ones(3), beta=[1.0, 2.0, 3.0])
+    layer.position = 2
+    with pytest.warns(RuntimeWarning, match=r"BatchNormalization\(3\) layer 2: a training "
+                                             r"batch of one sample has no variance"):
+        y = layer.forward(np.array([[5.0, -1.0, 7.0]]))
+    np.testing.assert_allclose(y, [[1.0, 2.0, 3.0]])  # what the warning says: beta
+    layer.training = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer.forward(np.array([[5.0, -1.0, 7.0]]))  # inference: one sample is fine
