@@ -502,3 +502,23 @@ def test_batchnorm_warns_about_a_training_batch_of_one():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         layer.forward(np.array([[5.0, -1.0, 7.0]]))  # inference: one sample is fine
+
+
+def test_leaky_relu_gradient_uses_its_own_alpha():
+    x = np.array([[-2.0, -0.5, 0.5, 2.0]])
+    layer = LeakyReLU(0.3)
+    assert_ok(check_layer(layer, x))
+    layer.forward(x)
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 4))), [[0.3, 0.3, 1.0, 1.0]])
+
+
+def test_softmax_with_loss_on_sequences():
+    """Scores (N, T, C) with index targets (N, T) or one-hot (N, T, C), as for a language
+    model: the loss is averaged over the N samples, as ippo.functions does."""
+    r = rng(19)
+    x = r.standard_normal((2, 3, 4))
+    t = r.integers(0, 4, (2, 3))
+    layer = SoftmaxWithLoss()
+    assert layer.forward(x, t) == pytest.approx(F.softmax_cross_entropy(x, t), rel=1e-12)
+    assert check_loss(layer, x, t) < TOL
+    assert check_loss(layer, x, np.eye(4)[t]) < TOL
