@@ -178,6 +178,9 @@ class Sequential:
         (training unless ``eval()`` was called); returns the loss as a float, with the L2
         weight-decay term ½·λ·ΣW² when ``weight_decay`` > 0."""
         x = xp.asarray(x)
+        if x.ndim >= 2 and x.shape[0] == 0:
+            raise ValueError(f"{type(self).__name__}.loss: x holds no samples (shape "
+                             f"{tuple(x.shape)}); the mean loss of an empty batch is undefined")
         self._small = self._is_small(x)
         with blas.single_thread_if(self._small):
             scores = self.forward(x)

@@ -651,3 +651,11 @@ def test_damaged_files_only_ever_raise_value_error(tmp_path):
         assert all(state[k].tobytes() == v.tobytes() for k, v in reference.items())
         outcomes["same"] += 1
     assert outcomes["ValueError"] > 90, outcomes
+
+
+def test_empty_batches():
+    m = MLP([4, 5, 3], batchnorm=True, seed=0)
+    assert m.predict(np.zeros((0, 4), np.float32)).shape == (0, 3)
+    assert m.accuracy(np.zeros((0, 4)), np.zeros(0, int)) == 0.0
+    with pytest.raises(ValueError, match=r"MLP.loss: x holds no samples \(shape \(0, 4\)\)"):
+        m.loss(np.zeros((0, 4)), np.zeros(0, int))
