@@ -638,7 +638,7 @@ def load(path):
     try:
         model = cls.from_config(meta["config"])
         model.load_state_dict(arrays)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, MemoryError) as exc:
         raise ValueError(f"{path}: the model description does not match its arrays: "
                          f"{type(exc).__name__}: {exc}") from None
     model.extra = meta.get("extra")

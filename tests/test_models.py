@@ -616,6 +616,9 @@ def test_save_load_embedding_matmul_leaky_relu(tmp_path):
     (b'{"format": "ippo-model", "version": 1, "class": "Sequential", "config": {"layers": '
      b'[{"type": "Affine", "in_size": -1, "out_size": 2}], "loss": {"type": "SoftmaxWithLoss"'
      b'}}}', "does not match its arrays"),
+    (b'{"format": "ippo-model", "version": 1, "class": "Sequential", "config": {"layers": '
+     b'[{"type": "Affine", "in_size": 100000000, "out_size": 100000000}], "loss": {"type": '
+     b'"SoftmaxWithLoss"}}}', "does not match its arrays: MemoryError"),  # 10¹⁶ weights
 ])
 def test_load_malformed_descriptions(tmp_path, meta, match):
     p = tmp_path / "m.npz"
