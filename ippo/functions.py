@@ -618,3 +618,23 @@ def matmul_weight_grad(x, dout, dW):
         xp.multiply(x.T, dout, out=dW)
     else:
         xp.dot(x.T, dout, out=dW)
+
+
+# ----------------------------------------------------------- audit (layers): batch norm, inference
+
+
+def batch_norm_inference_backward(dout, x, gamma, running_mean, running_var, eps=1e-5,
+                                  dgamma=None, dbeta=None):
+    """Chain rule through ``batch_norm_inference``; returns ``(dx, dgamma, dbeta)``.
+
+    At inference the statistics are fixed numbers, so each sample is normalized on its own:
+    x̂ = (x − μ_run)/√(σ²_run + ε), dβ = Σ dy, dγ = Σ dy·x̂ (sums over the batch) and simply
+    dx = dy·γ/√(σ²_run + ε) (no term through the batch's mean and variance, unlike
+    ``batch_norm_backward``). ``dgamma`` / ``dbeta`` may name arrays to write into.
+    """
+    inv_std = 1.0 / xp.sqrt(running_var + eps)
+    xhat = x - running_mean
+    xhat *= inv_std
+    dbeta = xp.sum(dout, axis=0, out=dbeta)
+    dgamma = xp.sum(dout * xhat, axis=0, out=dgamma)
+    return dout * (gamma * inv_std), dgamma, dbeta
