@@ -36,7 +36,8 @@ What ``fit`` adds around it:
   (the random generators of the model's layers, such as Dropout's, are saved too).
 - **Safety.** Bad input raises ``ValueError`` before any update; a NaN or infinite loss
   raises ``TrainingDivergedError`` naming the epoch and iteration (the last checkpoint is
-  left as it was).
+  left as it was), and so do weights that became NaN or infinite during an epoch although
+  its losses were finite (checked once per epoch, before the evaluation and the checkpoint).
 - **Augmentation.** ``augment(x_batch, rng) -> x_batch`` is called on every training batch
   (never on validation data) with the trainer's ``numpy.random.Generator``. The batch it
   receives is the trainer's own buffer, so it may modify it in place and return it, or
@@ -51,7 +52,7 @@ import time
 import numpy as np
 
 from ippo import metrics as _metrics
-from ippo.models import read_npz, save_npz
+from ippo.models import read_npz, save_npz, write_atomically
 from ippo.progress import make_progress
 
 __all__ = [
@@ -72,7 +73,13 @@ CHECKPOINT_FORMAT = 1
 
 
 class TrainingDivergedError(ValueError):
-    """The loss became NaN or infinite: training stopped (try a smaller learning rate)."""
+    """The loss became NaN or infinite: training stopped (try a smaller learning rate).
+
+    ``epoch`` (1-based) and ``iteration`` (of that epoch, 1-based) say where; ``loss`` is the
+    non-finite loss, or None when the weights were found non-finite at the end of the epoch
+    although every loss was finite (an update overflowed: ``iteration`` is then the epoch's
+    last). Raised before the bad weights are evaluated or checkpointed.
+    """
 
     def __init__(self, message, epoch=None, iteration=None, loss=None):
         super().__init__(message)
@@ -160,6 +167,9 @@ class History:
         Left: the loss of every iteration (light), its per-epoch training mean and the
         validation loss, against epochs. Right: training and validation accuracy (or R²).
         Needs matplotlib (``pip install "ippo[plot]"``). Returns the matplotlib Figure.
+        The file's format follows its extension (``.png``, ``.pdf``, ``.svg``, ...; a name
+        without one gets ``.png``) and it is written atomically (temporary file, then a
+        rename): an existing plot is replaced only by a complete one.
         """
         try:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -215,7 +225,14 @@ class History:
         if title:
             fig.suptitle(title)
         if path is not None:
-            fig.savefig(os.fspath(path))
+            # the format comes from the extension, as in savefig (none: png, added to the
+            # name); written atomically, so a run killed mid-save never leaves half an image
+            path = os.fspath(path)
+            fmt = os.path.splitext(path)[1][1:].lower()
+            if not fmt:
+                fmt = "png"
+                path = path.rstrip(".") + ".png"
+            write_atomically(path, lambda f: fig.savefig(f, format=fmt), suffix="." + fmt)
         return fig
 
     def _column(self, key):
@@ -262,8 +279,11 @@ class EarlyStopping(Callback):
 
     ``monitor`` defaults to ``"val_loss"`` (``"loss"`` without validation data); ``mode``
     "min" / "max" / "auto" (min for names containing "loss", else max). An improvement must
-    beat the best value by more than ``min_delta``. With ``restore_best=True`` the model's
-    weights are set back to the best epoch's when training ends (by stopping or not).
+    beat the best value by more than ``min_delta``; a NaN value is never one. Training stops
+    after the ``patience``-th epoch in a row without improvement (as in Keras): with the best
+    value at epoch 5 and ``patience=3``, after epoch 8 (``patience=0`` acts like 1). With
+    ``restore_best=True`` the model's weights are set back to the best epoch's when training
+    ends (by stopping or not).
     """
 
     def __init__(self, monitor=None, patience=5, min_delta=0.0, mode="auto", restore_best=True):
@@ -306,7 +326,9 @@ class EarlyStopping(Callback):
                 f"EarlyStopping: {self.monitor!r} is not among the epoch's metrics "
                 f"{sorted(k for k in logs if logs[k] is not None)}"
             )
-        if self.best is None:
+        if value != value:  # NaN: never an improvement (and never the best)
+            better = False
+        elif self.best is None:
             better = True
         elif self._minimise():
             better = value < self.best - self.min_delta
@@ -320,7 +342,7 @@ class EarlyStopping(Callback):
                 }
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= self.patience:
                 self.stopped_epoch = epoch
                 self.trainer.stop_training = True
         self.trainer.history.best_epoch = self.best_epoch
@@ -544,6 +566,11 @@ class Trainer:
                 )
         if t.dtype.kind not in "biuf":
             raise ValueError(f"fit: {name_t} must be numeric, got dtype {t.dtype}")
+        if t.dtype.kind == "f" and not np.isfinite(t).all():
+            bad = int(np.argmin(np.isfinite(t).reshape(len(t), -1).all(axis=1)))
+            raise ValueError(
+                f"fit: {name_t} contains NaN or infinite values (first at sample {bad})"
+            )
         # one inference forward of a single sample: checks x's shape and gives the output size
         model = self.model
         was_training = getattr(model, "training", True)
@@ -551,9 +578,12 @@ class Trainer:
         if was_training:
             model.train()
         self._check_targets(t, out.shape[1:], name_t)
-        if t.dtype.kind == "f" and getattr(model, "task", None) != "regression":
-            if t.dtype != dtype:
-                t = t.astype(dtype)
+        # float targets (one-hot rows, binary labels, regression values) in the model's
+        # dtype once here, not per batch in the loss layer; integer class labels stay
+        if t.dtype != dtype and (
+            t.dtype.kind == "f" or getattr(model, "task", None) == "regression"
+        ):
+            t = t.astype(dtype)
         return x, t
 
     def _check_targets(self, t, out_shape, name_t):
@@ -654,9 +684,22 @@ class Trainer:
             raise ValueError("fit: resume=True needs checkpoint_dir")
         callbacks = list(callbacks or [])
         if early_stopping is not None:
+            if isinstance(early_stopping, bool):
+                raise ValueError("fit: early_stopping must be an EarlyStopping or an int "
+                                 f"patience, got {early_stopping!r}")
             if not isinstance(early_stopping, EarlyStopping):
                 early_stopping = EarlyStopping(patience=early_stopping)
             callbacks.append(early_stopping)
+        hooks = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end",
+                 "on_train_end")
+        for i, cb in enumerate(callbacks):
+            if isinstance(cb, type) or not any(callable(getattr(cb, h, None)) for h in hooks):
+                what = (f"the class {cb.__name__} (pass an instance: {cb.__name__}(...))"
+                        if isinstance(cb, type) else repr(cb))
+                raise ValueError(
+                    f"fit: callbacks[{i}] must be an object with any of the hooks "
+                    f"{', '.join(hooks)} (e.g. a Callback subclass), got {what}"
+                )
         for cb in callbacks:
             cb.trainer = self
         iters_per_epoch = -(-n // bs)
@@ -748,6 +791,11 @@ class Trainer:
                         cb.on_batch_end(iteration, loss)
                     if progress is not None:
                         progress.step(k, loss_sum / stop)
+                # a finite loss can still come with an update that overflowed the weights
+                # (in batch mode every update is the epoch's last): never evaluate, record
+                # or checkpoint non-finite weights
+                if not all(np.isfinite(p).all() for p in params):
+                    raise self._diverged(None, epoch, iteration - 1, iters_per_epoch, ckpt_path)
                 train_time = time.perf_counter() - t0
                 logs = {"epoch": epoch, "loss": loss_sum / n}
                 if eval_train:
@@ -791,11 +839,21 @@ class Trainer:
     # ------------------------------------------------------------------ helpers
 
     def _diverged(self, loss, epoch, iteration, batch, ckpt_path):
+        """The error for a non-finite ``loss`` at the epoch's ``batch``-th iteration (update
+        ``iteration + 1`` overall), or with ``loss=None`` for weights found non-finite after
+        the epoch's last update (``batch``) although every loss was finite."""
         lr = getattr(self.optimizer, "lr", None)
-        msg = (
-            f"training diverged: the loss became {loss} at epoch {epoch}, iteration {batch} "
-            f"of the epoch (update {iteration + 1} overall)"
-        )
+        if loss is None:
+            msg = (
+                f"training diverged: the weights became NaN or infinite by the end of epoch "
+                f"{epoch} (its last update was iteration {batch} of the epoch, update "
+                f"{iteration + 1} overall; every loss was finite, so an update overflowed)"
+            )
+        else:
+            msg = (
+                f"training diverged: the loss became {loss} at epoch {epoch}, iteration "
+                f"{batch} of the epoch (update {iteration + 1} overall)"
+            )
         msg += "; try a smaller learning rate"
         if lr:
             msg += f" (lr is {lr:g} now)"
@@ -850,8 +908,19 @@ class Trainer:
                 f"{fit.get('batch_size')} but this call uses {bs}; the continuation would "
                 f"not be the same run"
             )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        # a checkpoint that does not fit leaves the model and the optimizer as they were
+        model_before, opt_before = self.model.state_dict(), self.optimizer.state_dict()
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.model.load_state_dict(state["model"])
+        except ValueError as exc:
+            self.optimizer.load_state_dict(opt_before)
+            self.model.load_state_dict(model_before)
+            raise ValueError(
+                f"fit(resume=True): the checkpoint {path} does not fit this model and "
+                f"optimizer ({exc}); resume with the architecture and optimizer of the "
+                f"interrupted run, or resume=False to start over"
+            ) from None
         self.rng = _generator_from_state(state["rng"])
         saved = state.get("layer_rngs", {})
         for i, rng in _layer_rngs(self.model):

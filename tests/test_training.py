@@ -81,6 +81,12 @@ def test_same_seed_same_weights_and_user_data_untouched(data):
          "NaN or infinite values \\(first at sample 7\\)"),
         (dict(resume=True), "resume=True needs checkpoint_dir"),
         (dict(augment=3), "augment must be callable"),
+        (dict(t=np.where(np.arange(300) == 5, np.nan, 1.0)),
+         r"t contains NaN or infinite values \(first at sample 5\)"),
+        (dict(callbacks=[EarlyStopping]), r"callbacks\[0\].*class EarlyStopping \(pass an "
+                                          r"instance"),
+        (dict(callbacks=[print]), r"callbacks\[0\] must be an object with any of the hooks"),
+        (dict(early_stopping=True), "early_stopping must be an EarlyStopping or an int"),
     ],
 )
 def test_bad_input_raises_before_any_update(data, kwargs, match):
@@ -134,6 +140,36 @@ def test_history_plot_writes_png(tmp_path, data):
     assert titles == ["loss", "accuracy"]
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels == ["loss per iteration", "train (epoch mean)", "validation"]
+
+
+def test_history_plot_is_written_atomically(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    h = History(iterations_per_epoch=2)
+    h.iteration_loss = [1.0, 0.8, 0.7, 0.5]
+    for e, (loss, acc) in enumerate([(0.9, 0.5), (0.6, 0.7)], 1):
+        h.append_epoch({"epoch": e, "loss": loss, "accuracy": acc})
+    h.plot(tmp_path / "curves")  # no extension: a PNG named curves.png, as savefig does
+    path = tmp_path / "curves.png"
+    good = path.read_bytes()
+    assert good[:8] == b"\x89PNG\r\n\x1a\n"
+    normal = tmp_path / "plain.txt"  # a normal file's permissions, not the temp file's 0600
+    normal.write_text("x")
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(normal.stat().st_mode)
+
+    def crash(self, fname, **kwargs):
+        fname.write(b"half an image")
+        raise OSError("killed mid-save (simulated)")
+
+    monkeypatch.setattr(Figure, "savefig", crash)
+    with pytest.raises(OSError, match="simulated"):
+        h.plot(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == good  # the old plot is intact, no temp file is left
+    assert sorted(os.listdir(tmp_path)) == ["curves.png", "plain.txt"]
+    h.plot(tmp_path / "curves.svg")  # the format follows the extension
+    assert b"<svg" in (tmp_path / "curves.svg").read_bytes()[:1000]
 
 
 def test_history_plot_without_matplotlib_says_how_to_install(monkeypatch):
@@ -292,7 +328,8 @@ def test_early_stopping_stops_and_restores_best_weights():
                     early_stopping=es)
     assert es.monitor == "val_loss"
     assert h.stopped_epoch is not None and h.stopped_epoch < 300
-    assert len(h) == h.stopped_epoch == h.best_epoch + 3 + 1
+    # patience=3: the third epoch in a row without improvement is the last (as in Keras)
+    assert len(h) == h.stopped_epoch == h.best_epoch + 3
     best = h["val_loss"][h.best_epoch - 1]
     assert best == min(h["val_loss"])
     assert trainer.evaluate(xv, tv)["loss"] == pytest.approx(best, rel=1e-6)
@@ -329,15 +366,26 @@ def test_early_stopping_unit_rules():
             self.history = History()
 
     tr = T()
-    es = EarlyStopping(monitor="accuracy", patience=1, min_delta=0.01)
+    es = EarlyStopping(monitor="accuracy", patience=2, min_delta=0.01)
     es.trainer = tr
     es.on_train_begin(tr)
-    for epoch, acc in enumerate([0.5, 0.7, 0.705, 0.69], 1):
+    # 0.705 does not beat 0.7 by more than min_delta; NaN is never an improvement
+    for epoch, acc in enumerate([0.5, 0.7, 0.705, float("nan")], 1):
         tr.model.w[0] = epoch
         es.on_epoch_end(epoch, {"accuracy": acc})
-    assert es.best_epoch == 2 and tr.stop_training and es.stopped_epoch == 4
+        assert tr.stop_training == (epoch == 4)  # 2 epochs without improvement: stop
+    assert es.best_epoch == 2 and es.best == 0.7 and es.stopped_epoch == 4 and es.wait == 2
     es.on_train_end(tr.history)
     assert tr.model.w[0] == 2 and tr.history.best_epoch == 2
+    # a NaN first value is not taken as the best; patience=0 stops at the first miss
+    tr2 = T()
+    es2 = EarlyStopping(monitor="loss", patience=0)
+    es2.trainer = tr2
+    es2.on_train_begin(tr2)
+    es2.on_epoch_end(1, {"loss": float("nan")})
+    assert es2.best is None and es2.best_epoch is None and tr2.stop_training
+    es2.on_train_end(tr2.history)  # no best weights: nothing restored, no error
+    assert tr2.model.w[0] == 0
     with pytest.raises(ValueError, match="needs validation data"):
         EarlyStopping(monitor="val_accuracy").on_train_begin(tr)
 
@@ -544,6 +592,68 @@ def test_nan_loss_stops_with_clear_error_and_keeps_checkpoint(tmp_path, data):
     assert ck["epoch"] == 2
     assert all(np.isfinite(a).all() for a in ck["model"].values())
     assert len(ck["iteration_loss"]) == 20
+
+
+def test_weights_overflowing_with_a_finite_loss_stop_before_the_checkpoint(tmp_path, data):
+    # poisoned after update 20 = the last of epoch 2 (10 per epoch): every loss of epoch 2
+    # was finite, but its weights are not; epoch 2 must not be evaluated or checkpointed
+    x, t = data
+    es = EarlyStopping(monitor="loss", patience=5)
+    with pytest.raises(TrainingDivergedError) as err:
+        Trainer(mlp(), O.SGD(0.5), verbose=0).fit(
+            x, t, epochs=5, batch_size=30, checkpoint_dir=tmp_path, callbacks=[Poison(20)],
+            early_stopping=es)
+    msg = str(err.value)
+    assert "weights became NaN or infinite by the end of epoch 2" in msg
+    assert "update 20 overall" in msg and "smaller learning rate" in msg
+    assert "checkpoint (epoch 1) is intact" in msg
+    assert (err.value.epoch, err.value.iteration, err.value.loss) == (2, 10, None)
+    ck = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert ck["epoch"] == 1 and len(ck["iteration_loss"]) == 10
+    assert all(np.isfinite(a).all() for a in ck["model"].values())
+    assert es.best_epoch == 1  # the callbacks never saw epoch 2
+
+
+def test_batch_mode_overflow_in_the_first_update_leaves_no_checkpoint(tmp_path):
+    # unscaled inputs and a huge rate: the first loss (~1e19) is finite, the update it makes
+    # (~1e39) is not representable in float32; batch mode has one update per epoch
+    x = np.full((20, 1), 1e10, np.float32)
+    t = np.zeros((20, 1), np.float32)
+    model = mlp((1, 1), task="regression", activation="identity")
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
+        Trainer(model, O.SGD(1e20), verbose=0).fit(x, t, epochs=3, batch_size=None,
+                                                   checkpoint_dir=tmp_path)
+    assert err.value.epoch == 1 and err.value.iteration == 1 and err.value.loss is None
+    assert not os.path.exists(tmp_path / CHECKPOINT_NAME)
+
+
+def test_resume_into_another_model_or_optimizer_names_the_checkpoint(tmp_path, data):
+    x, t = data
+    Trainer(mlp(), O.Adam(0.01), verbose=0).fit(x, t, epochs=1, batch_size=30,
+                                                checkpoint_dir=tmp_path)
+    ck = tmp_path / CHECKPOINT_NAME
+    for model, opt, why in [(mlp(), O.SGD(0.1), "state was saved by Adam"),
+                            (mlp((2, 20, 3)), O.Adam(0.01), r"Affine1.W has shape \(2, 10\)")]:
+        w0 = weights(model)
+        with pytest.raises(ValueError, match=rf"^fit\(resume=True\): the checkpoint {ck} does "
+                                             rf"not fit this model and optimizer \(.*{why}"):
+            Trainer(model, opt, verbose=0).fit(x, t, epochs=2, batch_size=30,
+                                               checkpoint_dir=tmp_path, resume=True)
+        # nothing was changed: neither the optimizer nor the model
+        assert opt.t == 0 and opt.state_dict()["state"] == {} and opt.lr in (0.1, 0.01)
+        for p, q in zip(model.params, w0, strict=True):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_float_targets_are_converted_once_to_the_models_dtype(data):
+    x, _ = data
+    trainer = Trainer(mlp((2, 1), task="regression", activation="identity"), O.SGD(0.1))
+    for t in (x[:, :1].astype(np.float64), np.arange(300)):  # regression: float64, ints
+        assert trainer._check_data(x, t)[1].dtype == np.float32
+    clf = Trainer(mlp(), O.SGD(0.1))
+    labels = np.zeros(300, np.int64)
+    assert clf._check_data(x, labels)[1] is labels  # class indices stay as they are
+    assert clf._check_data(x, np.eye(3)[labels])[1].dtype == np.float32  # one-hot float64
 
 
 def test_real_divergence_with_too_large_learning_rate():
