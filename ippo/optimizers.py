@@ -310,6 +310,12 @@ class Nesterov(Momentum):
     (Bengio et al. 2012, also PyTorch's ``nesterov=True``) that needs the gradient at W
     only; written with the old velocity v₀ it is W ← W + α²·v₀ − (1 + α)·η·g. Same
     velocity and hyper-parameters as ``Momentum``; only the step differs.
+
+    Note for readers of the course's ``common/optimizer.py``: its Nesterov updates v first
+    and then adds α²·v with the *new* v, i.e. W + α³·v₀ − (1 + α + α²)·η·g, not the formula
+    of the paper it cites (arXiv:1212.0901) given above. ippo follows the paper, so its
+    steps differ from that listing's (from the first step on: −(1 + α)·η·g, not
+    −(1 + α + α²)·η·g).
     """
 
     def _step(self, i, p, g, scale):
