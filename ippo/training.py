@@ -318,6 +318,12 @@ class EarlyStopping(Callback):
                 f"EarlyStopping: monitor={self.monitor!r} needs validation data "
                 f"(pass x_val and t_val to fit)"
             )
+        names = getattr(trainer, "log_names", None)
+        if names is not None and self.monitor not in names:  # a typo fails before training
+            raise ValueError(
+                f"EarlyStopping: monitor={self.monitor!r} is not among the epoch's metrics "
+                f"{names}"
+            )
 
     def on_epoch_end(self, epoch, logs):
         value = logs.get(self.monitor)
@@ -574,9 +580,13 @@ class Trainer:
         # one inference forward of a single sample: checks x's shape and gives the output size
         model = self.model
         was_training = getattr(model, "training", True)
-        out = np.asarray(model.scores(x[:1]))
-        if was_training:
-            model.train()
+        try:
+            out = np.asarray(model.scores(x[:1]))
+        except ValueError as exc:  # the layer's message says what shape it expected
+            raise ValueError(f"fit: {name_x} does not fit the model: {exc}") from None
+        finally:
+            if was_training:
+                model.train()
         self._check_targets(t, out.shape[1:], name_t)
         # float targets (one-hot rows, binary labels, regression values) in the model's
         # dtype once here, not per batch in the loss layer; integer class labels stay
@@ -682,6 +692,9 @@ class Trainer:
             raise ValueError(f"fit: augment must be callable(x_batch, rng), got {augment!r}")
         if resume and checkpoint_dir is None:
             raise ValueError("fit: resume=True needs checkpoint_dir")
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise ValueError(f"fit: callbacks must be a list of callbacks, got {callbacks!r} "
+                             f"(write callbacks=[...])")
         callbacks = list(callbacks or [])
         if early_stopping is not None:
             if isinstance(early_stopping, bool):
@@ -705,9 +718,23 @@ class Trainer:
         iters_per_epoch = -(-n // bs)
         metric = self.metric_name
         params, grads = model.params, model.grads
+        #: the names every epoch's logs will hold (callbacks may check theirs against it)
+        self.log_names = ["epoch", "loss"] + ([metric] if eval_train else [])
+        if self.has_validation:
+            self.log_names += ["val_loss", "val_" + metric]
+        self.log_names += ["time", "samples_per_s", "lr"]
+        if checkpoint_dir is not None:
+            if os.path.exists(checkpoint_dir) and not os.path.isdir(checkpoint_dir):
+                raise ValueError(f"fit: checkpoint_dir {os.fspath(checkpoint_dir)!r} is a file, "
+                                 f"not a folder")
+            os.makedirs(checkpoint_dir, exist_ok=True)  # a folder we cannot make fails now
 
         # ---------------------------------------------------------- state
-        rng = np.random.default_rng(seed)
+        try:
+            rng = np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            raise ValueError(f"fit: seed must be None or a non-negative integer, got "
+                             f"{seed!r}") from None
         self.rng = rng
         self.history = History(metric, iters_per_epoch)
         start_epoch = 0

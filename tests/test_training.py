@@ -87,6 +87,15 @@ def test_same_seed_same_weights_and_user_data_untouched(data):
                                           r"instance"),
         (dict(callbacks=[print]), r"callbacks\[0\] must be an object with any of the hooks"),
         (dict(early_stopping=True), "early_stopping must be an EarlyStopping or an int"),
+        (dict(x_val=np.zeros((5, 3), np.float32), t_val=np.zeros(5, int)),
+         r"^fit: x_val does not fit the model: Affine\(2→10\) layer 1: expected input of "
+         r"shape \(N, 2\)"),
+        (dict(early_stopping=EarlyStopping(monitor="acc")),  # a typo: no epoch is run
+         r"monitor='acc' is not among the epoch's metrics \['epoch', 'loss', 'accuracy', "
+         r"'time'"),
+        (dict(callbacks=EarlyStopping()), r"callbacks must be a list of callbacks"),
+        (dict(seed="a"), "seed must be None or a non-negative integer, got 'a'"),
+        (dict(checkpoint_dir=__file__), "test_training.py' is a file, not a folder"),
     ],
 )
 def test_bad_input_raises_before_any_update(data, kwargs, match):
