@@ -280,6 +280,37 @@ def test_errors_are_clear():
     assert isinstance(O.get("Adam", lr=0.1), O.Adam)
 
 
+def test_wrong_arguments_get_a_message_not_a_numpy_traceback():
+    w = np.zeros(3, np.float32)
+    cases = [
+        (lambda: O.SGD().update(w, np.ones(3, np.float32)),  # arrays instead of lists
+         r"^SGD.update: params and grads must be lists of arrays, got an array; for a single "
+         r"parameter write update\(\[W\], \[dW\]\)"),
+        (lambda: O.Adam().update([w], [None]),
+         r"^Adam.update: grads\[0\] must be an array, got NoneType \(a parameter that "
+         r"received no gradient\?\)"),
+        (lambda: O.Momentum().update([[0.0, 0.0]], [np.zeros(2)]),
+         r"^Momentum.update: params\[0\] must be an array, got list"),
+        (lambda: O.SGD().update([np.zeros(3, int)], [np.ones(3)]),
+         r"^SGD.update: params\[0\] has dtype int64; parameters must be float arrays"),
+        (lambda: O.SGD(lr=None), r"^SGD: lr must be a positive finite number, got None"),
+        (lambda: O.RMSprop(decay_rate="fast"), r"^RMSprop: decay_rate must be a number in "
+                                               r"\[0, 1\), got 'fast'"),
+        (lambda: O.Adam().load_state_dict([1, 2]), r"expected the dict state_dict\(\) returns"),
+        (lambda: O.Adam().load_state_dict({"state": {"m.x": w, "v.x": w}}),
+         r"unknown state entry 'm.x' \(expected '<slot>.<position>' with slots \('m', 'v'\)"),
+    ]
+    for call, match in cases:
+        with pytest.raises(ValueError, match=match):
+            call()
+    # the fast path (known shapes, new lists each step, as nn.Optimizer passes them) too
+    opt = O.SGD(0.1)
+    opt.update([w], [np.ones(3, np.float32)])
+    with pytest.raises(ValueError, match=r"grads\[0\] must be an array, got NoneType"):
+        opt.update([w], [None])
+    np.testing.assert_allclose(w, -0.1)  # only the good step was applied
+
+
 def test_lr_is_a_plain_attribute():
     p = np.array([1.0])
     opt = O.SGD(lr=0.1)
