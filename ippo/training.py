@@ -512,6 +512,10 @@ class Trainer:
 
         The metric is accuracy for classifiers, R² for regression.
         """
+        if len(x) != len(t):
+            raise ValueError(f"evaluate: x has {len(x)} samples but t has {len(t)}")
+        if len(x) == 0:
+            raise ValueError("evaluate: x is empty (0 samples)")
         model = self.model
         was_training = getattr(model, "training", True)
         model.eval()

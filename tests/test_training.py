@@ -112,6 +112,16 @@ def test_bad_input_raises_before_any_update(data, kwargs, match):
         np.testing.assert_array_equal(p, q)
 
 
+def test_evaluate_refuses_empty_or_mismatched_data(data):
+    x, t = data
+    trainer = Trainer(mlp(), O.SGD(0.1), verbose=0)
+    with pytest.raises(ValueError, match=r"^evaluate: x is empty"):  # was ZeroDivisionError
+        trainer.evaluate(x[:0], t[:0])
+    with pytest.raises(ValueError, match=r"^evaluate: x has 300 samples but t has 10"):
+        trainer.evaluate(x, t[:10], loss=False)
+    assert set(trainer.evaluate(x, t)) == {"loss", "accuracy"}
+
+
 # --------------------------------------------------------------------------- history
 
 
