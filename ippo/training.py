@@ -727,6 +727,11 @@ class Trainer:
         if self.has_validation:
             self.log_names += ["val_loss", "val_" + metric]
         self.log_names += ["time", "samples_per_s", "lr"]
+        try:
+            rng = np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            raise ValueError(f"fit: seed must be None or a non-negative integer, got "
+                             f"{seed!r}") from None
         if checkpoint_dir is not None:
             if os.path.exists(checkpoint_dir) and not os.path.isdir(checkpoint_dir):
                 raise ValueError(f"fit: checkpoint_dir {os.fspath(checkpoint_dir)!r} is a file, "
@@ -734,11 +739,6 @@ class Trainer:
             os.makedirs(checkpoint_dir, exist_ok=True)  # a folder we cannot make fails now
 
         # ---------------------------------------------------------- state
-        try:
-            rng = np.random.default_rng(seed)
-        except (TypeError, ValueError):
-            raise ValueError(f"fit: seed must be None or a non-negative integer, got "
-                             f"{seed!r}") from None
         self.rng = rng
         self.history = History(metric, iters_per_epoch)
         start_epoch = 0
