@@ -48,6 +48,7 @@ import math
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -666,7 +667,9 @@ class Trainer:
         shuffling (and the generator passed to ``augment``). ``early_stopping``: an
         ``EarlyStopping`` or an int patience (monitoring ``val_loss`` when validation data is
         given). ``checkpoint_dir``: save ``checkpoint.npz`` there after every epoch;
-        ``resume=True`` continues from it (starting fresh if there is none).
+        ``resume=True`` continues from it (starting fresh if there is none) with all it
+        holds, the optimizer's hyper-parameters included: a warning names any that differ
+        from those of the optimizer passed in.
         ``checkpoint_every=k`` saves only every k-th epoch (and always the last one, or the
         one where training stops): each save is fsynced, ~10 ms. ``eval_train=False`` skips
         the end-of-epoch accuracy pass over the training data (the running loss is still
@@ -952,6 +955,23 @@ class Trainer:
                 f"optimizer ({exc}); resume with the architecture and optimizer of the "
                 f"interrupted run, or resume=False to start over"
             ) from None
+        # the checkpoint's hyper-parameters win (an exact continuation); say so when the
+        # optimizer passed in asked for others, e.g. a smaller lr after a divergence (a
+        # LearningRateScheduler owns lr: its changes are the run's, not the caller's)
+        scheduled = any(isinstance(cb, LearningRateScheduler) for cb in callbacks)
+        changed = [
+            f"{k} {state['optimizer'][k]!r} (this optimizer was made with {v!r})"
+            for k, v in opt_before.items()
+            if k not in ("name", "t", "state") and k in state["optimizer"]
+            and state["optimizer"][k] != v and not (k == "lr" and scheduled)
+        ]
+        if changed:
+            warnings.warn(
+                f"fit(resume=True) continues with the checkpoint's optimizer settings: "
+                f"{', '.join(changed)}. For other settings start over (resume=False), or "
+                f"set them on trainer.optimizer in a callback's on_train_begin.",
+                stacklevel=3,
+            )
         self.rng = _generator_from_state(state["rng"])
         saved = state.get("layer_rngs", {})
         for i, rng in _layer_rngs(self.model):

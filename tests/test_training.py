@@ -713,6 +713,31 @@ def test_resume_into_another_model_or_optimizer_names_the_checkpoint(tmp_path, d
             np.testing.assert_array_equal(p, q)
 
 
+def test_resume_says_when_the_checkpoints_optimizer_settings_replace_the_given_ones(
+        tmp_path, data):
+    x, t = data
+    kw = dict(batch_size=30, checkpoint_dir=tmp_path, seed=0)
+    Trainer(mlp(), O.Momentum(0.5), verbose=0).fit(x, t, epochs=1, **kw)
+    # e.g. after a divergence: a smaller rate, but resume=True continues the saved run
+    opt = O.Momentum(0.1, momentum=0.8)
+    with pytest.warns(UserWarning, match=r"checkpoint's optimizer settings: lr 0.5 \(this "
+                                         r"optimizer was made with 0.1\), momentum 0.9 "
+                                         r"\(this optimizer was made with 0.8\)"):
+        Trainer(mlp(), opt, verbose=0).fit(x, t, epochs=2, resume=True, **kw)
+    assert (opt.lr, opt.momentum) == (0.5, 0.9)
+    # the same settings, or a learning-rate schedule (which owns lr): no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer(mlp(), O.Momentum(0.5), verbose=0).fit(x, t, epochs=3, resume=True, **kw)
+        sched = LearningRateScheduler(lambda epoch, lr: 0.5 / epoch)
+        Trainer(mlp(), O.Momentum(0.5), verbose=0).fit(x, t, epochs=4, resume=True,
+                                                       callbacks=[sched], **kw)
+        Trainer(mlp(), O.Momentum(0.5), verbose=0).fit(x, t, epochs=5, resume=True,
+                                                       callbacks=[sched], **kw)
+
+
 def test_float_targets_are_converted_once_to_the_models_dtype(data):
     x, _ = data
     trainer = Trainer(mlp((2, 1), task="regression", activation="identity"), O.SGD(0.1))
