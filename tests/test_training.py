@@ -189,6 +189,10 @@ def test_history_plot_is_written_atomically(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["curves.png", "plain.txt"]
     h.plot(tmp_path / "curves.svg")  # the format follows the extension
     assert b"<svg" in (tmp_path / "curves.svg").read_bytes()[:1000]
+    missing = tmp_path / "no" / "curves.png"
+    with pytest.raises(FileNotFoundError, match=rf"^cannot write {missing}: the folder "
+                                                rf"{missing.parent} does not exist"):
+        h.plot(missing)
 
 
 def test_history_plot_without_matplotlib_says_how_to_install(monkeypatch):
