@@ -513,6 +513,8 @@ def write_atomically(path, write, suffix=""):
     """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):  # else the rename's error would name the temporary file
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name")
     if not os.path.isdir(directory):  # else mkstemp's error would name the temporary file
         raise FileNotFoundError(f"cannot write {path}: the folder {directory} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)

@@ -193,6 +193,9 @@ def test_history_plot_is_written_atomically(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match=rf"^cannot write {missing}: the folder "
                                                 rf"{missing.parent} does not exist"):
         h.plot(missing)
+    (tmp_path / "d.png").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"d\.png: it is a folder; give a file name"):
+        h.plot(tmp_path / "d.png")
 
 
 def test_history_plot_without_matplotlib_says_how_to_install(monkeypatch):
