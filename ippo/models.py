@@ -526,23 +526,37 @@ def save_npz(path, arrays, meta, *, json_default=None, allow_nan=False):
         raise ValueError(f"save: the description (and extra) must be JSON-able: {exc}") from None
     if META_KEY in arrays:
         raise ValueError(f"save: {META_KEY!r} is reserved")
+    payload = {META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
+    return write_atomically(path, lambda f: np.savez(f, **payload, **arrays), suffix=".npz")
+
+
+def write_atomically(path, write, suffix=""):
+    """Create or replace the file ``path`` atomically: ``write(f)`` fills a binary file.
+
+    ``write`` gets a temporary file opened for binary writing in the same directory; when it
+    returns, the file is flushed, fsynced and renamed over ``path`` (``os.replace``), then
+    the folder is fsynced where the platform allows, so a crash at any moment leaves either
+    the old file or the complete new one, never half a file. If ``write`` raises, the
+    temporary file is removed and ``path`` is untouched. The file gets a normal file's
+    permissions (``0o666`` less the umask), not the temporary file's private ``0o600``.
+    Used by ``save_npz`` (models, checkpoints) and ``training.History.plot``.
+    """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"save: {path} is a folder; give a file name such as "
-                                f"{os.path.join(path, 'model.npz')}")
-    if not os.path.isdir(directory):
-        raise FileNotFoundError(f"save: the folder {directory} does not exist (create it "
-                                f"first, e.g. os.makedirs)")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    if os.path.isdir(path):  # else the rename's error would name the temporary file
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name such "
+                                f"as {os.path.join(path, 'name' + suffix)}")
+    if not os.path.isdir(directory):  # else mkstemp's error would name the temporary file
+        raise FileNotFoundError(f"cannot write {path}: the folder {directory} does not exist "
+                                f"(create it first, e.g. os.makedirs)")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
         try:  # mkstemp makes the file private (0600); give it a normal file's permissions
             os.chmod(tmp, 0o666 & ~_UMASK)
         except OSError:
             pass
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)},
-                     **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -645,4 +659,5 @@ def load(path):
     return model
 
 
-__all__ = ["Sequential", "MLP", "load", "save_npz", "read_npz", "TASKS", "MODELS"]
+__all__ = ["Sequential", "MLP", "load", "save_npz", "read_npz", "write_atomically", "TASKS",
+           "MODELS"]
