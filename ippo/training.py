@@ -13,7 +13,9 @@ What ``fit`` adds around it:
 
 - **Modes.** ``batch_size=None`` is batch gradient descent (all N samples each step, one
   update per epoch), ``batch_size=1`` online SGD (N updates per epoch), anything else
-  mini-batch (⌈N / batch_size⌉ updates per epoch; the last batch may be smaller).
+  mini-batch (⌈N / batch_size⌉ updates per epoch; the last batch may be smaller). A model
+  with batch normalization needs batches of 2 or more: online learning is refused, and a
+  last batch of one sample is left out of that epoch (a different one each shuffled epoch).
 - **History.** Per-iteration loss; per epoch the running training loss (mean over the
   epoch's batches), the training accuracy (evaluated after the epoch in inference mode;
   R² for a regression model), and with ``x_val``/``t_val`` the validation loss and
@@ -53,6 +55,7 @@ import warnings
 import numpy as np
 
 from ippo import metrics as _metrics
+from ippo.layers import BatchNormalization
 from ippo.models import read_npz, save_npz, write_atomically
 from ippo.progress import make_progress
 
@@ -690,6 +693,17 @@ class Trainer:
                     f"fit: batch_size={bs} is larger than the data ({n} samples); use "
                     f"batch_size=None for batch gradient descent over all samples"
                 )
+        # batch normalization learns from the batch's variance: a batch of one sample has
+        # none (its output is β and no gradient reaches the layers below it)
+        n_train = n  # the samples trained on per epoch
+        if _has_batch_norm(model):
+            if bs == 1:
+                raise ValueError(
+                    f"fit: batch_size={bs} cannot train a model with batch normalization: a "
+                    f"batch of one sample has no variance; use batch_size=2 or more"
+                )
+            if n % bs == 1:  # leave out the lone last sample (another one each shuffled epoch)
+                n_train = n - 1
         if (x_val is None) != (t_val is None):
             raise ValueError("fit: give both x_val and t_val, or neither")
         self.has_validation = x_val is not None
@@ -722,7 +736,7 @@ class Trainer:
                 )
         for cb in callbacks:
             cb.trainer = self
-        iters_per_epoch = -(-n // bs)
+        iters_per_epoch = -(-n_train // bs)
         metric = self.metric_name
         params, grads = model.params, model.grads
         #: the names every epoch's logs will hold (callbacks may check theirs against it)
@@ -790,10 +804,10 @@ class Trainer:
                         cb.on_epoch_begin(epoch)
                 order = rng.permutation(n) if shuffle else None
                 if progress is not None:
-                    progress.start_epoch(epoch, n)
+                    progress.start_epoch(epoch, n_train)
                 loss_sum = 0.0
-                for start in range(0, n, bs):
-                    stop = min(start + bs, n)
+                for start in range(0, n_train, bs):
+                    stop = min(start + bs, n_train)
                     k = stop - start
                     if xbuf is not None:
                         xb, tb = xbuf[:k], tbuf[:k]
@@ -831,7 +845,7 @@ class Trainer:
                 if not all(np.isfinite(p).all() for p in params):
                     raise self._diverged(None, epoch, iteration - 1, iters_per_epoch, ckpt_path)
                 train_time = time.perf_counter() - t0
-                logs = {"epoch": epoch, "loss": loss_sum / n}
+                logs = {"epoch": epoch, "loss": loss_sum / n_train}
                 if eval_train:
                     logs[metric] = self.evaluate(x, t, loss=False)[metric]
                 if self.has_validation:
@@ -839,7 +853,7 @@ class Trainer:
                     logs["val_loss"] = val["loss"]
                     logs["val_" + metric] = val[metric]
                 logs["time"] = time.perf_counter() - t0
-                logs["samples_per_s"] = n / train_time if train_time > 0 else None
+                logs["samples_per_s"] = n_train / train_time if train_time > 0 else None
                 logs["lr"] = getattr(optimizer, "lr", None)
                 history.append_epoch(logs)
                 self.epoch = epoch
@@ -1008,6 +1022,11 @@ def _generator_from_state(state):
     rng = np.random.Generator(bit_gen())
     rng.bit_generator.state = state
     return rng
+
+
+def _has_batch_norm(model):
+    """Whether ``model`` (a Sequential or anything with ``layers``) has a batch-norm layer."""
+    return any(isinstance(layer, BatchNormalization) for layer in getattr(model, "layers", ()))
 
 
 def _overrides(cb, name):

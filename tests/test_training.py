@@ -848,3 +848,29 @@ def test_ctrl_c_message_names_the_checkpoint(tmp_path, data):
     text = out.getvalue()
     assert text.count("\nepoch ") + text.startswith("epoch ") == 3
     assert "holds epoch 2: fit(..., resume=True) continues from it" in text
+
+
+def test_batch_norm_never_trains_on_a_batch_of_one(data):
+    import warnings
+
+    x, t = data  # 300 samples: batch 299 would leave one sample alone
+    model = mlp((2, 8, 3), activation="relu", batchnorm=True)
+    with pytest.raises(ValueError, match=r"batch_size=1 cannot train a model with batch "
+                                         r"normalization.*use batch_size=2 or more"):
+        Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=1, batch_size=1)
+    seen = []
+
+    class Sizes(Callback):
+        def on_batch_end(self, iteration, loss):
+            seen.append(len(self.trainer.model.layers[0].x))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # BatchNormalization warns about a batch of one
+        h = Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=2, batch_size=299,
+                                                      callbacks=[Sizes()], seed=0)
+    assert seen == [299, 299] and h.iterations_per_epoch == 1
+    # without batch normalization every sample is used
+    seen.clear()
+    Trainer(mlp((2, 8, 3)), O.SGD(0.1), verbose=0).fit(x, t, epochs=1, batch_size=299,
+                                                       callbacks=[Sizes()])
+    assert seen == [299, 1]
