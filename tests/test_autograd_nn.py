@@ -325,8 +325,22 @@ def test_batch_normalization_gradients():
 
         num = numerical_gradient(loss, a)
         np.testing.assert_allclose(ts[i].grad.data, num, rtol=1e-6, atol=1e-8)
-    with pytest.raises(NotImplementedError, match="not supported"):
-        f(*ts).backward(create_graph=True)
+    # create_graph=True: the backward pass recorded, differentiated again (vs numerical)
+    for i, a in enumerate((x, g)):
+        wa = np.random.default_rng(6 + i).standard_normal(a.shape)
+
+        def gradient_sum(v, graph, i=i, wa=wa):
+            args = [Tensor(u, requires_grad=j == i) for j, u in enumerate((x, g, b))]
+            args[i] = Tensor(v, requires_grad=True)
+            (ag.batch_norm(*args)[0] ** 3 * Tensor(w)).sum().backward(create_graph=graph)
+            return args[i], (args[i].grad * Tensor(wa)).sum()
+
+        t, s = gradient_sum(a, True)
+        assert s.creator is not None
+        t.zero_grad()
+        s.backward()
+        num = numerical_gradient(lambda v: gradient_sum(v, False)[1].item(), a)
+        np.testing.assert_allclose(t.grad.data, num, rtol=1e-6, atol=1e-8)
     bn = nn.BatchNormalization(3, dtype=np.float64)
     bn(x)
     np.testing.assert_allclose(bn.running_mean, 0.1 * x.mean(axis=0))

@@ -900,17 +900,21 @@ def dropout(x, p=0.5, training=True, rng=None):
 
 class BatchNorm(Function):
     """y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε) over the batch (``functions.batch_norm_forward``)
-    →  ``functions.batch_norm_backward`` gives ∂L/∂x, ∂L/∂γ, ∂L/∂β."""
+    →  ``functions.batch_norm_backward`` gives ∂L/∂x, ∂L/∂γ, ∂L/∂β.
 
-    __slots__ = ("xhat", "inv_std")
+    With ``create_graph=True`` x̂ and 1/√(σ² + ε) depend on x through the graph: the
+    backward pass recomputes them with ``functions.batch_norm_forward`` on the tensors
+    (recorded) and runs ``functions.batch_norm_backward`` on tensors too."""
+
+    __slots__ = ("xhat", "inv_std", "eps")
 
     def backward(self, gy, y, xs):
         if isinstance(gy, Tensor):
-            raise NotImplementedError(
-                "batch_norm: create_graph=True (higher-order derivatives) through batch "
-                "normalization is not supported"
-            )
-        dx, dgamma, dbeta = F.batch_norm_backward(gy, self.xhat, self.inv_std, xs[1])
+            x, gamma, beta = xs
+            _, xhat, inv_std, _, _ = F.batch_norm_forward(x, gamma, beta, self.eps)
+        else:
+            xhat, inv_std = self.xhat, self.inv_std
+        dx, dgamma, dbeta = F.batch_norm_backward(gy, xhat, inv_std, xs[1])
         needs = self.needs
         return (dx if needs[0] else None, dgamma if needs[1] else None, dbeta if needs[2] else None)
 
@@ -929,7 +933,7 @@ def batch_norm(x, gamma, beta, eps=1e-5):
         )
     y, xhat, inv_std, mean, var = F.batch_norm_forward(x.data, gamma.data, beta.data, eps)
     fn = BatchNorm()
-    fn.xhat, fn.inv_std = xhat, inv_std
+    fn.xhat, fn.inv_std, fn.eps = xhat, inv_std, eps
     return _record(fn, y, (x, gamma, beta)), mean, var
 
 
