@@ -116,6 +116,40 @@ def test_matmul_batched_broadcast(batch, n, k, m):
     check_grad(lambda a, b: a @ b, arrays(ba + (n, k), seed=4), arrays(bb + (k, m), seed=5))
 
 
+@SETTINGS
+@given(shapes=broadcast_pairs)
+def test_pow_with_tensor_and_array_exponents(shapes):
+    """x ** c with a tensor (or array) c: differentiated in both x and c, broadcast."""
+    sa, sb = shapes.input_shapes
+    a = arrays(sa, 0.5, 2.0, seed=22)
+    b = arrays(sb, -1.5, 2.5, seed=23)
+    check_grad(lambda x, c: x**c, a, b)
+    check_grad(lambda x: x ** Tensor(b), a)  # a constant tensor exponent
+    check_grad(lambda c: Tensor(a) ** c, b)  # the exponent only
+    check_grad(lambda x: x**b, a)  # a plain array exponent
+    np.testing.assert_allclose((Tensor(a) ** b).data, a**b, rtol=1e-15)
+
+
+def test_pow_exponent_forms_and_second_derivative():
+    c = arrays((3,), 0.5, 2.0, seed=25)
+    check_second(lambda x: (x ** Tensor(c)).sum(), arrays((2, 3), 0.5, 2.0, seed=24))
+    check_second(lambda e: (Tensor(arrays((2, 3), 0.5, 2.0, seed=24)) ** e).sum(), c)
+    check_second(lambda e: (3.0**e).sum(), c)
+    # a negative base with integer exponents is computed as NumPy does (no log of it)
+    e = Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    y = (-2.0) ** e
+    np.testing.assert_array_equal(y.data, [4.0, -8.0])
+    x = Tensor(np.array([-2.0, -1.5]), requires_grad=True)
+    (x ** np.array([2.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2 * -2.0, 3 * 1.5**2])
+    x32 = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    assert (x32 ** np.array([1.0, 2.0, 3.0])).dtype == np.float32
+    assert (np.float64(2.0) ** x32).dtype == np.float32
+    with pytest.raises(ValueError, match="pow: the exponent must be a number, an array or a "
+                       "Tensor, got 'x'"):
+        x32 ** "x"
+
+
 def test_matmul_vectors():
     check_grad(lambda a, b: a @ b, arrays((3,)), arrays((3, 2), seed=1))
     check_grad(lambda a, b: a @ b, arrays((2, 3)), arrays((3,), seed=1))
@@ -139,6 +173,48 @@ def test_matmul_vectors():
 def test_matmul_shape_error_is_clear():
     with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\)"):
         Tensor(np.ones((2, 3))) @ Tensor(np.ones((2, 3)))
+
+
+_X = Tensor(np.ones((2, 3)), requires_grad=True)
+SHAPE_ERRORS = [
+    (lambda: _X + Tensor(np.ones(4)), ValueError, r"add: shapes \(2, 3\) and \(4,\) cannot be "
+     "broadcast together"),
+    (lambda: np.ones((3, 2)) - _X, ValueError, r"sub: shapes \(3, 2\) and \(2, 3\)"),
+    (lambda: _X * np.ones((3, 2)), ValueError, r"mul: shapes \(2, 3\) and \(3, 2\)"),
+    (lambda: _X / [1.0, 2.0], ValueError, r"div: shapes \(2, 3\) and \(2,\)"),
+    (lambda: _X ** np.ones(2), ValueError, r"pow: shapes \(2, 3\) and \(2,\)"),
+    (lambda: ag.broadcast_to(_X, (4, 4)), ValueError,
+     r"broadcast_to: a tensor of shape \(2, 3\) cannot be broadcast to \(4, 4\)"),
+    (lambda: ag.sum_to(_X, (3, 1)), ValueError,
+     r"sum_to: a tensor of shape \(2, 3\) cannot be summed to \(3, 1\)"),
+    (lambda: ag.sum_to(_X, (1, 1, 3)), ValueError, r"sum_to: .* cannot be summed to \(1, 1, 3\)"),
+    (lambda: _X.transpose(0, 0), ValueError,
+     r"transpose: axes \(0, 0\) are not a permutation of the 2 axes"),
+    (lambda: _X.transpose(0, 5), ValueError, r"transpose: axes \(0, 5\)"),
+    (lambda: _X.transpose(1), ValueError, r"transpose: axes \(1,\)"),
+    (lambda: ag.stack([_X, _X], axis=3), ValueError,
+     r"stack: axis 3 is out of range .* \(valid: -3\.\.2\)"),
+    (lambda: _X[5], IndexError, r"getitem: cannot index a tensor of shape \(2, 3\): index 5"),
+    (lambda: _X[Tensor([0, 1])], IndexError, "getitem: index with integers, slices"),
+    (lambda: _X.reshape(4, 4), ValueError, r"reshape: cannot reshape a tensor of shape \(2, 3\)"),
+]
+
+
+@pytest.mark.parametrize("make,error,message", SHAPE_ERRORS)
+def test_shape_errors_name_the_op(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_valid_transpose_stack_and_sum_to_still_work():
+    x = arrays((2, 3, 4))
+    assert ag.transpose(Tensor(x), -1, 0, 1).shape == (4, 2, 3)
+    assert ag.stack([Tensor(x), Tensor(x)], axis=-4).shape == (2, 2, 3, 4)
+    np.testing.assert_allclose(ag.sum_to(Tensor(x), (1, 4)).data, x.sum(axis=(0, 1))[None])
+    # plain arrays take the tensors' dtype in stack, as in concatenate and the arithmetic
+    x32 = Tensor(np.ones((2, 3), dtype=np.float32))
+    assert ag.stack([x32, np.ones((2, 3))]).dtype == np.float32
+    assert ag.concatenate([x32, np.ones((2, 3))]).dtype == np.float32
 
 
 # --------------------------------------------------------------------------- element-wise
@@ -474,6 +550,49 @@ def test_constants_get_no_gradient_and_no_work():
     assert y.creator.needs == (False, True)
     y.sum().backward()
     assert x.grad is None and W.grad is not None
+
+
+def test_explicit_seed_is_not_aliased_by_grad():
+    g = np.array([1.0, 2.0, 3.0])
+    x = Tensor(np.zeros(3), requires_grad=True)
+    x.backward(g)  # the root is a leaf: its grad is the seed itself
+    g[0] = 100.0
+    np.testing.assert_array_equal(x.grad.data, [1.0, 2.0, 3.0])
+    a = Tensor(np.zeros(3), requires_grad=True)
+    g = np.ones(3)
+    (a + 1.0).backward(g, create_graph=True)  # the graph path hands the seed through too
+    g[0] = 100.0
+    np.testing.assert_array_equal(a.grad.data, [1.0, 1.0, 1.0])
+
+
+def test_comparisons_truth_and_len():
+    x = Tensor(np.array([-1.0, 2.0, 0.5]), requires_grad=True)
+    mask = x > 0
+    assert isinstance(mask, np.ndarray) and mask.dtype == bool
+    np.testing.assert_array_equal(mask, [False, True, True])
+    np.testing.assert_array_equal(x <= 0.5, [True, False, True])
+    np.testing.assert_array_equal(x >= Tensor(np.array([0.0, 2.0, 1.0])), [False, True, False])
+    np.testing.assert_array_equal(x < np.array([0.0, 0.0, 1.0]), [True, False, True])
+    x[x > 0].sum().backward()  # a mask from a comparison indexes the tensor
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 1.0])
+    assert x == x and x != Tensor(x.data)  # == is identity: tensors stay usable as dict keys
+    assert bool(Tensor(0.0)) is False and bool(Tensor([2.0])) is True
+    if Tensor(1.0) > 2.0:
+        raise AssertionError("1 > 2")
+    with pytest.raises(ValueError, match=r"truth value of a tensor of shape \(3,\) is ambiguous"):
+        bool(x)
+    assert len(x) == 3
+    with pytest.raises(TypeError, match=r"len\(\) of a 0-d tensor"):
+        len(Tensor(1.0))
+
+
+def test_retain_grad_needs_a_tensor_that_gets_gradients():
+    with pytest.raises(RuntimeError, match="retain_grad: this tensor does not require gradients"):
+        Tensor(1.0).retain_grad()
+    with no_grad():
+        y = Tensor(1.0, requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match="retain_grad"):
+        y.retain_grad()
 
 
 def test_backward_needs_gradient_for_non_scalar():

@@ -230,6 +230,26 @@ def test_parameters_are_discovered():
     assert all(p.grad is None for p in m.parameters())
 
 
+def test_parameters_in_a_dict_are_discovered():
+    class Heads(nn.Module):
+        def __init__(self):
+            self.heads = {"a": nn.Linear(3, 2, rng=0), "b": nn.Linear(3, 1, bias=False, rng=1)}
+            self.bias = {"shared": nn.Parameter(np.zeros(1, dtype=np.float32))}
+
+        def forward(self, x):
+            return self.heads["a"](x).sum() + (self.heads["b"](x) + self.bias["shared"]).sum()
+
+    m = Heads()
+    assert [n for n, _ in m.named_parameters()] == [
+        "heads.a.W", "heads.a.b", "heads.b.W", "bias.shared"
+    ]
+    m(np.ones((4, 3), dtype=np.float32)).backward()
+    assert m.bias["shared"].grad.item() == 4.0
+    m2 = Heads()
+    m2.load_state_dict(m.state_dict())
+    np.testing.assert_array_equal(m2.heads["b"].W.data, m.heads["b"].W.data)
+
+
 def test_train_eval_switch_dropout():
     m = TwoTowers()
     x = np.ones((50, 3), dtype=np.float32)

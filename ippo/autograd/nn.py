@@ -2,8 +2,8 @@
 
 Here a layer is just a forward computation on tensors: no ``backward`` to write, the graph
 records it. A ``Module`` finds its parameters by itself (every ``Parameter`` or sub-module
-stored as an attribute, or in a list of them), so ``parameters()``, ``zero_grad()``,
-``train()``/``eval()`` and ``state_dict()`` work for any model you write.
+stored as an attribute, or in a list, tuple or dict of them), so ``parameters()``,
+``zero_grad()``, ``train()``/``eval()`` and ``state_dict()`` work for any model you write.
 
 The optimizers are the ones of ``ippo.optimizers`` (one implementation of each rule):
 ``Optimizer`` hands them the parameters' arrays and gradients. A training step::
@@ -66,7 +66,8 @@ class Module:
 
     Subclasses set parameters and sub-modules as attributes in ``__init__`` and implement
     ``forward``; calling the module calls ``forward``. Parameters are discovered by walking
-    the attributes (in the order they were set), so nothing needs registering.
+    the attributes (in the order they were set; inside a list, tuple or dict too), so
+    nothing needs registering. Attributes whose names start with ``_`` are skipped.
     """
 
     training = True
@@ -86,10 +87,11 @@ class Module:
                 continue
             if isinstance(value, (Parameter, Module)):
                 yield name, value
-            elif isinstance(value, (list, tuple)):
-                for i, v in enumerate(value):
+            elif isinstance(value, (list, tuple, dict)):
+                items = value.items() if isinstance(value, dict) else enumerate(value)
+                for key, v in items:
                     if isinstance(v, (Parameter, Module)):
-                        yield f"{name}.{i}", v
+                        yield f"{name}.{key}", v
 
     def named_parameters(self, prefix=""):
         """``(name, Parameter)`` pairs in attribute order, depth first: ``"W"``, ``"fc1.W"``,

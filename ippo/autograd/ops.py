@@ -82,6 +82,14 @@ def _pair(a, b):
     return a, b
 
 
+def _shapes_error(op, a, b):
+    """The ValueError for operands whose shapes do not broadcast, naming the op."""
+    return ValueError(
+        f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together (aligned from "
+        "the last axis, each pair of lengths must be equal or one of them 1)"
+    )
+
+
 def _axes_tuple(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
@@ -175,28 +183,61 @@ class Pow(Function):
         return (gy * c * x ** (c - 1),)
 
 
+class Power(Function):
+    """y = aᵇ with a tensor (or array) exponent  →  ∂L/∂a = gy · b · aᵇ⁻¹,
+    ∂L/∂b = gy · y · log a (each summed to its input's shape)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        a, b = xs
+        ga = gb = None
+        if self.needs[0]:
+            ga = _sum_to(gy * b * a ** (b - 1), a.shape)
+        if self.needs[1]:
+            log_a = log(a) if isinstance(a, Tensor) else xp.log(a)
+            gb = _sum_to(gy * y * log_a, b.shape)
+        return ga, gb
+
+
 def add(a, b):
     """a + b, with NumPy broadcasting."""
     a, b = _pair(a, b)
-    return _record(Add(), a.data + b.data, (a, b))
+    try:
+        data = a.data + b.data
+    except ValueError:
+        raise _shapes_error("add", a, b) from None
+    return _record(Add(), data, (a, b))
 
 
 def sub(a, b):
     """a − b, with NumPy broadcasting."""
     a, b = _pair(a, b)
-    return _record(Sub(), a.data - b.data, (a, b))
+    try:
+        data = a.data - b.data
+    except ValueError:
+        raise _shapes_error("sub", a, b) from None
+    return _record(Sub(), data, (a, b))
 
 
 def mul(a, b):
     """a · b (element-wise), with NumPy broadcasting."""
     a, b = _pair(a, b)
-    return _record(Mul(), a.data * b.data, (a, b))
+    try:
+        data = a.data * b.data
+    except ValueError:
+        raise _shapes_error("mul", a, b) from None
+    return _record(Mul(), data, (a, b))
 
 
 def div(a, b):
     """a / b (element-wise), with NumPy broadcasting."""
     a, b = _pair(a, b)
-    return _record(Div(), a.data / b.data, (a, b))
+    try:
+        data = a.data / b.data
+    except ValueError:
+        raise _shapes_error("div", a, b) from None
+    return _record(Div(), data, (a, b))
 
 
 def neg(x):
@@ -206,13 +247,20 @@ def neg(x):
 
 
 def pow(x, c):  # noqa: A001 - the operator's name
-    """xᶜ element-wise. ``c`` a constant number; a tensor exponent means exp(c · log x)."""
-    if isinstance(c, Tensor):
-        return exp(mul(c, log(x)))
+    """xᶜ element-wise. ``c`` a constant number (the common case, one node ``Pow``), or a
+    tensor or array of exponents, broadcast with x (``Power``, which also differentiates
+    with respect to the exponent: ∂y/∂c = y · log x). ``2.0 ** x`` is ``pow(2.0, x)``."""
+    if isinstance(c, Tensor) or np.ndim(c) != 0:
+        a, b = _pair(x, c)
+        try:
+            data = a.data**b.data
+        except ValueError:
+            raise _shapes_error("pow", a, b) from None
+        return _record(Power(), data, (a, b))
     x = as_tensor(x)
     c = c.item() if hasattr(c, "item") else c  # a NumPy float64 scalar would promote float32
     if not isinstance(c, (int, float)):
-        raise ValueError(f"pow: the exponent must be a number or a Tensor, got {c!r}")
+        raise ValueError(f"pow: the exponent must be a number, an array or a Tensor, got {c!r}")
     fn = Pow()
     fn.c = c
     return _record(fn, x.data**c, (x,))
@@ -427,7 +475,20 @@ def transpose(x, *axes):
     x = as_tensor(x)
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
         axes = axes[0]
-    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(a % x.ndim for a in axes)
+    n = x.ndim
+    if not axes:
+        axes = tuple(range(n))[::-1]
+    else:
+        given = tuple(axes)
+        valid = len(given) == n and all(
+            isinstance(a, (int, np.integer)) and -n <= a < n for a in given
+        )
+        axes = tuple(int(a) % n for a in given) if valid else ()
+        if not valid or sorted(axes) != list(range(n)):
+            raise ValueError(
+                f"transpose: axes {given} are not a permutation of the {n} axes of a tensor "
+                f"of shape {x.shape}"
+            )
     fn = Transpose()
     fn.inverse = tuple(np.argsort(axes).tolist())
     return _record(fn, x.data.transpose(axes), (x,))
@@ -439,7 +500,13 @@ def broadcast_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    return _record(BroadcastTo(), xp.broadcast_to(x.data, shape), (x,))
+    try:
+        data = xp.broadcast_to(x.data, shape)
+    except ValueError:
+        raise ValueError(
+            f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to {shape}"
+        ) from None
+    return _record(BroadcastTo(), data, (x,))
 
 
 def sum_to(x, shape):
@@ -449,6 +516,12 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
+    lead = x.ndim - len(shape)
+    if lead < 0 or any(n not in (1, x.shape[lead + i]) for i, n in enumerate(shape)):
+        raise ValueError(
+            f"sum_to: a tensor of shape {x.shape} cannot be summed to {shape} (the target "
+            f"shape must broadcast back to {x.shape})"
+        )
     data = x.data.sum(axis=_sum_axes(x.shape, shape), keepdims=True).reshape(shape)
     return _record(SumTo(), data, (x,))
 
@@ -457,14 +530,20 @@ def sum_to(x, shape):
 
 
 def _plain_index(idx):
-    """Tensors inside an index become their arrays; True when the index has no arrays
-    (basic slicing: no element can be picked twice)."""
+    """True when the index has no arrays (basic slicing: no element can be picked twice).
+    A Tensor in an index is refused: tensors hold floats, and a float mask or float
+    positions would pick the wrong elements."""
     parts = idx if isinstance(idx, tuple) else (idx,)
-    parts = tuple(p.data if isinstance(p, Tensor) else p for p in parts)
+    if any(isinstance(p, Tensor) for p in parts):
+        raise IndexError(
+            "getitem: index with integers, slices, or an integer or boolean NumPy array, "
+            "not a Tensor (tensors hold floats): x[ids] with ids = np.array([...]), or "
+            "x[x > 0] for a mask (a comparison gives a boolean array)"
+        )
     basic = all(
         p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts
     )
-    return (parts if isinstance(idx, tuple) else parts[0]), basic
+    return idx, basic
 
 
 class GetItem(Function):
@@ -508,7 +587,11 @@ def getitem(x, idx):
     index, basic = _plain_index(idx)
     fn = GetItem()
     fn.index, fn.basic = index, basic
-    return _record(fn, xp.asarray(x.data[index]), (x,))
+    try:
+        data = xp.asarray(x.data[index])
+    except IndexError as e:
+        raise IndexError(f"getitem: cannot index a tensor of shape {x.shape}: {e}") from None
+    return _record(fn, data, (x,))
 
 
 class Concatenate(Function):
@@ -529,15 +612,22 @@ class Concatenate(Function):
         return out
 
 
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis."""
+def _tensor_list(op, tensors):
+    """The operands of ``concatenate``/``stack`` as tensors; plain arrays take the dtype of
+    the first tensor among them (as in the arithmetic)."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("concatenate: need at least one tensor")
+        raise ValueError(f"{op}: need at least one tensor")
     like = next((t for t in tensors if isinstance(t, Tensor)), None)
-    ts = [
-        t if isinstance(t, Tensor) else _const(t, like) if like else as_tensor(t) for t in tensors
+    return [
+        t if isinstance(t, Tensor) else _const(t, like) if like is not None else as_tensor(t)
+        for t in tensors
     ]
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis."""
+    ts = _tensor_list("concatenate", tensors)
     axis = _axes_tuple(axis, ts[0].ndim)[0]
     try:
         data = xp.concatenate([t.data for t in ts], axis=axis)
@@ -558,15 +648,18 @@ def concatenate(tensors, axis=0):
 
 def stack(tensors, axis=0):
     """Join tensors of the same shape along a new axis."""
-    ts = [as_tensor(t) for t in tensors]
-    if not ts:
-        raise ValueError("stack: need at least one tensor")
+    ts = _tensor_list("stack", tensors)
     shape = ts[0].shape
     for t in ts:
         if t.shape != shape:
             raise ValueError(
                 f"stack: all tensors must have the same shape, got {[t.shape for t in ts]}"
             )
+    if not -len(shape) - 1 <= axis <= len(shape):
+        raise ValueError(
+            f"stack: axis {axis} is out of range for stacking tensors of shape {shape} "
+            f"(valid: {-len(shape) - 1}..{len(shape)})"
+        )
     axis = axis % (len(shape) + 1)
     new = shape[:axis] + (1,) + shape[axis:]
     return concatenate([reshape(t, new) for t in ts], axis=axis)
@@ -969,7 +1062,7 @@ def _install():
     T.__neg__ = lambda a: neg(a)
     T.__pos__ = lambda a: a
     T.__pow__ = lambda a, c: pow(a, c)
-    T.__rpow__ = lambda a, base: exp(mul(a, _const(np.log(base), a)))
+    T.__rpow__ = lambda a, base: pow(base, a)
     T.__matmul__ = lambda a, b: matmul(a, b)
     T.__rmatmul__ = lambda a, b: matmul(b, a)
     T.__getitem__ = lambda a, idx: getitem(a, idx)

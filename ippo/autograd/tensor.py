@@ -150,7 +150,33 @@ class Tensor:
         return self.data.size
 
     def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor (a scalar): it has no first axis")
         return len(self.data)
+
+    def __bool__(self):
+        """The truth of a one-element tensor (``if loss > 0`` reads ``loss.item() > 0``); an
+        error for several elements, as NumPy gives."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.data.shape} is ambiguous: use "
+                "(t > 0).any() or (t > 0).all()"
+            )
+        return bool(self.data)
+
+    # Comparisons give a boolean NumPy array: a mask, not differentiable, nothing recorded
+    # (x[x > 0] picks with it). == stays identity, so tensors can be dict keys and set members.
+    def __lt__(self, other):
+        return self.data < _data(other)
+
+    def __le__(self, other):
+        return self.data <= _data(other)
+
+    def __gt__(self, other):
+        return self.data > _data(other)
+
+    def __ge__(self, other):
+        return self.data >= _data(other)
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(tensor)`` gives the values (the same array unless a dtype is asked)."""
@@ -189,7 +215,13 @@ class Tensor:
 
     def retain_grad(self):
         """Keep this intermediate tensor's gradient in ``.grad`` after ``backward`` (leaves
-        always keep theirs). Useful to inspect the textbook's intermediate derivatives."""
+        always keep theirs). Useful to inspect the textbook's intermediate derivatives.
+        Like a leaf's, the kept gradient accumulates over ``backward`` calls."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "retain_grad: this tensor does not require gradients, so it never gets one "
+                "(make an input requires_grad=True, outside no_grad())"
+            )
         self._retain = True
         return self
 
@@ -236,11 +268,18 @@ class Tensor:
                     f"backward: grad has shape {seed.shape} but the tensor has shape "
                     f"{self.data.shape}"
                 )
+            if seed is _data(grad):  # the caller's own array: a .grad must not alias it
+                seed = seed.copy()
         if create_graph:
             with enable_grad():
                 _run_backward(self, Tensor(seed), True, retain_graph)
         else:
             _run_backward(self, seed, False, retain_graph)
+
+
+def _data(x):
+    """The array of a tensor, anything else as it is."""
+    return x.data if isinstance(x, Tensor) else x
 
 
 def as_tensor(x, dtype=None):
