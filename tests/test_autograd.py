@@ -223,12 +223,14 @@ def test_valid_transpose_stack_and_sum_to_still_work():
 @SETTINGS
 @given(
     shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
-    op=st.sampled_from(["exp", "log", "sqrt", "relu", "sigmoid", "tanh", "softmax", "log_softmax"]),
+    op=st.sampled_from(
+        ["exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+    ),
 )
 def test_unary_ops(shape, op):
     if op in ("log", "sqrt"):
         x = arrays(shape, 0.3, 3.0, seed=6)
-    elif op == "relu":
+    elif op in ("relu", "abs"):
         x = away_from_zero(shape, seed=6)
     else:
         x = arrays(shape, -3.0, 3.0, seed=6)
@@ -270,6 +272,31 @@ def test_second_derivative_of_arithmetic_matmul_and_shapes():
         lambda t: ag.broadcast_to(t, (2, 3, 4)).sum_to((3, 1)).exp().sum(), arrays((3, 4), seed=15)
     )
     check_second(lambda t: (t.relu() * t).sum(), away_from_zero((3, 4), seed=16))
+
+
+def test_abs_and_argmax():
+    x = away_from_zero((3, 4), seed=26)
+    check_second(lambda t: (abs(t) * t * t).sum(), x)  # |x|·x²: second derivative 6|x|
+    t = Tensor(x.astype(np.float32), requires_grad=True)
+    y = abs(t)
+    assert type(y.creator).__name__ == "Abs" and y.dtype == np.float32
+    np.testing.assert_array_equal(t.abs().data, np.abs(t.data))
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad.data, np.sign(x))
+    np.testing.assert_array_equal(t.argmax(axis=1), x.argmax(axis=1))
+    np.testing.assert_array_equal(t.argmin(axis=0), x.argmin(axis=0))
+    assert t.argmax() == x.argmax()
+
+
+def test_augmented_assignment_records_instead_of_changing_in_place():
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = x * 2.0
+    h = y
+    y += 1.0  # a new node; h (and the graph behind it) keep their values
+    assert y is not h and type(y.creator).__name__ == "Add"
+    np.testing.assert_array_equal(h.data, [2.0, 2.0, 2.0])
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [12.0, 12.0, 12.0])  # d(2x+1)²/dx = 4(2x+1)
 
 
 def test_second_derivative_of_losses():

@@ -423,19 +423,10 @@ class BatchNormalization(Module):
             return y
         parts = (x, self.gamma, self.beta)
         if not (is_grad_enabled() and any(p.requires_grad for p in parts)):
-            return Tensor(
-                F.batch_norm_inference(
-                    x.data,
-                    self.gamma.data,
-                    self.beta.data,
-                    self.running_mean,
-                    self.running_var,
-                    self.eps,
-                )
-            )
-        # the same formula as functions.batch_norm_inference, recorded: an affine map of x
-        scale = self.gamma / ops.sqrt(Tensor(self.running_var) + self.eps)
-        return (x - Tensor(self.running_mean)) * scale + self.beta
+            parts = tuple(p.data for p in parts)  # nothing to record: plain arrays
+        # functions.batch_norm_inference on tensors (recorded: an affine map of x) or arrays
+        y = F.batch_norm_inference(*parts, self.running_mean, self.running_var, self.eps)
+        return y if isinstance(y, Tensor) else Tensor(y)
 
     def extra_repr(self):
         return str(self.size)

@@ -23,7 +23,7 @@ __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "matmul", "linear",
     "sum", "mean", "max", "min", "reshape", "transpose", "broadcast_to", "sum_to",
     "getitem", "concatenate", "stack",
-    "exp", "log", "sqrt", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
+    "exp", "log", "sqrt", "abs", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
     "log_softmax", "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy",
     "mse", "l2_penalty", "dropout", "batch_norm", "embedding",
 ]  # fmt: skip
@@ -695,14 +695,26 @@ class Sqrt(Function):
         return (gy / (y * 2),)
 
 
+class Abs(Function):
+    """y = |x|  →  ∂L/∂x = gy · sign(x) (taken as 0 at x = 0); the sign is a constant of
+    the graph."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            return (gy * _const(xp.sign(xs[0].data), gy),)
+        return (gy * xp.sign(xs[0]),)
+
+
 class ReLU(Function):
     """y = max(0, x)  →  ``functions.relu_backward``: gy where y > 0, else 0."""
 
     __slots__ = ()
 
     def backward(self, gy, y, xs):
-        if isinstance(gy, Tensor):  # the mask is a constant of the graph
-            return (gy * _const(y.data > 0, gy),)
+        if isinstance(gy, Tensor):  # the derivative (a 0/1 mask) is a constant of the graph
+            return (gy * _const(F.relu_grad(y.data), gy),)
         return (F.relu_backward(gy, y),)
 
 
@@ -712,9 +724,8 @@ class LeakyReLU(Function):
     __slots__ = ("alpha",)
 
     def backward(self, gy, y, xs):
-        if isinstance(gy, Tensor):
-            slope = xp.where(xs[0].data > 0, 1.0, self.alpha)
-            return (gy * _const(slope, gy),)
+        if isinstance(gy, Tensor):  # the slope (1 or α) is a constant of the graph
+            return (gy * _const(F.leaky_relu_grad(xs[0].data, self.alpha), gy),)
         return (F.leaky_relu_backward(gy, xs[0], self.alpha),)
 
 
@@ -774,6 +785,11 @@ def log(x):
 def sqrt(x):
     """Square root element-wise."""
     return _unary(Sqrt, x, xp.sqrt)
+
+
+def abs(x):  # noqa: A001 - the builtin's name, as abs(tensor) calls it
+    """|x| element-wise (``abs(x)`` works too): the L1 norm is ``abs(w).sum()``."""
+    return _unary(Abs, x, xp.abs)
 
 
 def relu(x):
@@ -1061,6 +1077,7 @@ def _install():
     T.__rtruediv__ = lambda a, b: div(b, a)
     T.__neg__ = lambda a: neg(a)
     T.__pos__ = lambda a: a
+    T.__abs__ = lambda a: abs(a)
     T.__pow__ = lambda a, c: pow(a, c)
     T.__rpow__ = lambda a, base: pow(base, a)
     T.__matmul__ = lambda a, b: matmul(a, b)
@@ -1076,6 +1093,7 @@ def _install():
     T.exp = exp
     T.log = log
     T.sqrt = sqrt
+    T.abs = abs
     T.relu = relu
     T.sigmoid = sigmoid
     T.tanh = tanh

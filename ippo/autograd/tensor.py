@@ -110,6 +110,11 @@ class Tensor:
         when any of its inputs does (and recording is on: see ``no_grad``).
     creator : Function or None
         The operation that produced this tensor (None for a leaf).
+
+    In-place changes: the graph keeps the arrays an operation used, not copies. Change
+    ``x.data`` in place (``x.data[...] = 0``, an optimizer step) only after ``backward()``,
+    or the backward pass computes with the new values. ``x += 1`` on a Tensor is not in
+    place: it records ``x + 1`` and rebinds the name, as define-by-run should.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_retain")
@@ -189,6 +194,15 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python float."""
         return self.data.item()
+
+    def argmax(self, axis=None):
+        """Positions of the maxima along ``axis`` (an integer array: not differentiable,
+        nothing recorded), e.g. the predicted classes ``logits.argmax(axis=-1)``."""
+        return self.data.argmax(axis=axis)
+
+    def argmin(self, axis=None):
+        """Positions of the minima along ``axis`` (an integer array, nothing recorded)."""
+        return self.data.argmin(axis=axis)
 
     def __float__(self):
         return float(self.data)
