@@ -755,6 +755,41 @@ def test_user_defined_function():
     assert x.grad.item() == 12.0
 
 
+def test_user_defined_function_mistakes_get_clear_errors():
+    class Double(ag.Function):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, gy, y, xs):
+            return 2 * gy  # one input: the gradient alone is accepted
+
+    class Wrong(ag.Function):
+        def forward(self, x, w):
+            return x * w
+
+        def backward(self, gy, y, xs):
+            return (gy.sum(axis=0), None, None)
+
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    Double()(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 2.0))
+    f = Double()
+    f(x)
+    with pytest.raises(RuntimeError, match="Double: this instance is already a node"):
+        f(x)
+    w = Tensor(np.ones(3))
+    with pytest.raises(ValueError, match="Wrong.backward returned 3 gradients for 2 inputs"):
+        Wrong()(x, w).sum().backward()
+
+    class WrongShape(Wrong):
+        def backward(self, gy, y, xs):
+            return (gy.sum(axis=0), None)
+
+    with pytest.raises(ValueError, match=r"WrongShape.backward returned a gradient of shape "
+                       r"\(3,\) for an input of shape \(2, 3\)"):
+        WrongShape()(x, w).sum().backward()
+
+
 # ------------------------------------------------------------------ loss input checks
 
 

@@ -320,8 +320,9 @@ class Function:
     """One recorded operation: its inputs and how to differentiate it.
 
     Subclasses implement ``backward(gy, y, xs)``: given ∂L/∂y (``gy``), the output ``y``
-    and the inputs ``xs``, return one gradient per input (None for an input that needs
-    none; ``self.needs[i]`` says which do). On the fast path these are arrays, with
+    and the inputs ``xs``, return one gradient per input, of that input's shape (None for
+    an input that needs none; ``self.needs[i]`` says which do; a one-input op may return
+    the gradient alone). On the fast path these are arrays, with
     ``create_graph=True`` they are tensors; formulas written with arithmetic operators work
     for both. Anything else the backward pass needs (a mask, the softmax output, targets)
     the forward pass saves as attributes.
@@ -343,6 +344,11 @@ class Function:
 
         Use a new instance for every call: the instance is the graph node.
         """
+        if hasattr(self, "needs"):
+            raise RuntimeError(
+                f"{self.name}: this instance is already a node of a graph; make a new one for "
+                f"every call ({self.name}()(x), not f = {self.name}(); f(x); f(y))"
+            )
         ts = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         data = xp.asarray(self.forward(*[t.data for t in ts]))
         return _record(self, data, ts)
@@ -467,9 +473,21 @@ def _run_backward(root, seed, graph, retain_graph):
             gxs = fn.backward(g, t, inputs)
         else:
             gxs = fn.backward(g, t.data, [x.data for x in inputs])
+        if not isinstance(gxs, (tuple, list)):
+            gxs = (gxs,)  # a one-input op may return its gradient as it is
+        if len(gxs) != len(inputs):
+            raise ValueError(
+                f"{fn.name}.backward returned {len(gxs)} gradients for {len(inputs)} inputs "
+                "(one per input, None where none is needed)"
+            )
         for x, gx in zip(inputs, gxs, strict=True):
             if gx is None or not x.requires_grad:
                 continue
+            if gx.shape != x.data.shape:
+                raise ValueError(
+                    f"{fn.name}.backward returned a gradient of shape {gx.shape} for an input "
+                    f"of shape {x.data.shape}"
+                )
             if x.creator is None:
                 _accumulate_leaf(x, gx, g, graph)
             else:
