@@ -432,8 +432,8 @@ def softmax_cross_entropy_backward_kernel(y, t, is_index, out=None):
     from the true class of each sample. ``out`` may name an array to write into.
     """
     n = _n_samples(y)
-    if not is_index:
-        dx = xp.subtract(y, t, out=out)
+    if not is_index:  # (y − t without out=: ippo.autograd runs this on tensors too)
+        dx = y - t if out is None else xp.subtract(y, t, out=out)
     else:
         if out is None:
             dx = y.copy()

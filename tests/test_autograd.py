@@ -305,6 +305,9 @@ def test_second_derivative_of_losses():
     onehot = np.eye(3)[[1, 1, 0]]
     check_second(lambda x: ag.cross_entropy(x, t_idx), arrays((3, 3), seed=17))
     check_second(lambda x: ag.cross_entropy(x, onehot) * 3.0, arrays((3, 3), seed=18))
+    t_seq = np.array([[0, 2], [1, 1]])  # a batch of sequences: (N, T, C) logits, N·T samples
+    check_grad(lambda x: ag.cross_entropy(x, t_seq), arrays((2, 2, 3), seed=27))
+    check_second(lambda x: ag.cross_entropy(x, t_seq), arrays((2, 2, 3), seed=27))
     check_second(
         lambda x: ag.sigmoid_binary_cross_entropy(x, [[1.0], [0.0], [1.0]]), arrays((3, 1), seed=19)
     )
@@ -673,6 +676,8 @@ def test_float32_second_derivatives_stay_float32():
         + ag.mse(x.sigmoid(), np.zeros((2, 2)))
         + (x.softmax() * x.log_softmax()).sum()
         + (x**3).mean() * np.float64(0.5)
+        + (ag.batch_norm(x, np.ones(2), np.zeros(2))[0] ** 3).sum()
+        + (abs(x) ** np.array([2.0, 3.0])).sum()
     )
     y.backward(create_graph=True)
     g = (x.grad * x.grad).sum() + (W.grad**2).sum()

@@ -838,15 +838,6 @@ def _targets(t):
     return t.data if isinstance(t, Tensor) else xp.asarray(t)
 
 
-def _n_samples(y_shape):
-    if len(y_shape) <= 1:
-        return 1
-    n = 1
-    for s in y_shape[:-1]:
-        n *= s
-    return n
-
-
 class SoftmaxCrossEntropy(Function):
     """L = cross-entropy of softmax(x) and t, fused (``functions.softmax_cross_entropy_forward``)
     →  ∂L/∂x = (softmax(x) − t) / N (``functions.softmax_cross_entropy_backward``)."""
@@ -855,13 +846,13 @@ class SoftmaxCrossEntropy(Function):
 
     def backward(self, gy, y, xs):
         if isinstance(gy, Tensor):
-            # The same (y − t) / N, with the softmax recorded so it can be differentiated.
-            (x,) = xs
-            p = softmax(x)
+            # The same (y − t) / N, with the softmax recorded so it can be differentiated
+            # (class indices as one-hot rows: the kernel's tensor-friendly branch).
+            p = softmax(xs[0])
             t = self.t
             if t.shape != p.shape:
                 t = xp.eye(p.shape[-1], dtype=p.dtype)[t]
-            return ((p - _const(t, p)) * (gy / _n_samples(p.shape)),)
+            return (F.softmax_cross_entropy_backward_kernel(p, t, False) * gy,)
         gx = F.softmax_cross_entropy_backward(self.p, self.t)
         if gy != 1:
             gx *= gy
