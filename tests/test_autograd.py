@@ -589,6 +589,25 @@ def test_no_grad_records_nothing():
         y.sum().backward()
 
 
+def test_no_grad_as_decorator_and_enable_grad_inside():
+    W = Tensor(np.ones((2, 2)), requires_grad=True)
+
+    @no_grad()
+    def predict(x):
+        return x @ W
+
+    assert predict(np.ones((1, 2))).creator is None
+    with no_grad():
+        with ag.enable_grad():
+            y = W * 2.0
+        z = W * 2.0
+    assert y.requires_grad and not z.requires_grad
+    with pytest.raises(RuntimeError, match="boom"):  # an error inside restores recording
+        with no_grad():
+            raise RuntimeError("boom")
+    assert ag.is_grad_enabled()
+
+
 def test_constants_get_no_gradient_and_no_work():
     x = Tensor(np.ones((3, 2)))  # a constant input (like a batch of data)
     W = Tensor(np.ones((2, 2)), requires_grad=True)
@@ -721,6 +740,19 @@ def test_to_dot_writes_the_graph():
     y.backward()
     with pytest.raises(ValueError, match="released"):
         to_dot(y)
+
+
+def test_to_dot_verbose_several_outputs_and_quotes():
+    w = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True, name='w "in"')
+    s = (w * 2.0).sum()
+    text = to_dot([s, w], verbose=True)
+    assert 'label="w \\"in\\"\\n2×3 float32", color=orange' in text
+    assert 'label="12 (float32)"' in text  # a one-element result shows its value
+    assert 'label="2 (float32)", color=lightgrey' in text  # the constant 2.0, in grey
+    assert text.count("->") == 3 + 2 and text.count('label="Sum"') == 1
+    assert 'label="w \\"in\\""' in to_dot(s)  # not verbose: a named tensor shows its name
+    with pytest.raises(ValueError, match="to_dot: expected a Tensor, got ndarray"):
+        to_dot(np.ones(2))
 
 
 def test_leaky_relu_l2_penalty_identity():

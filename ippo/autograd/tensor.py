@@ -55,6 +55,8 @@ def no_grad():
 
         with no_grad():
             scores = model(x)
+
+    It also decorates a function: ``@no_grad()`` above ``def predict(x): ...``.
     """
     previous = _GradMode.enabled
     _GradMode.enabled = False
