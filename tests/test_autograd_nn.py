@@ -286,6 +286,15 @@ def test_sequential_rejects_non_modules():
         nn.Sequential(nn.ReLU(), "relu")
 
 
+def test_sequential_slice_is_a_sequential_of_the_same_modules():
+    seq = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Linear(4, 2, rng=1))
+    head = seq[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is seq[0]
+    x = np.ones((5, 3), dtype=np.float32)
+    np.testing.assert_array_equal(seq[2](head(x)).data, seq(x).data)
+    assert [type(m).__name__ for m in seq] == ["Linear", "Tanh", "Linear"]
+
+
 def test_inference_records_no_graph():
     m = nn.MLP([3, 4, 2], seed=0)
     s = m.scores(np.ones((2, 3)))

@@ -266,6 +266,10 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, i):
+        """The i-th module; a slice gives a ``Sequential`` of those modules (shared, not
+        copied): ``model[:2](x)`` runs the first two."""
+        if isinstance(i, slice):
+            return Sequential(*self.layers[i])
         return self.layers[i]
 
     def __len__(self):
