@@ -82,14 +82,6 @@ def _pair(a, b):
     return a, b
 
 
-def _shapes_error(op, a, b):
-    """The ValueError for operands whose shapes do not broadcast, naming the op."""
-    return ValueError(
-        f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together (aligned from "
-        "the last axis, each pair of lengths must be equal or one of them 1)"
-    )
-
-
 def _axes_tuple(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
@@ -200,44 +192,38 @@ class Power(Function):
         return ga, gb
 
 
-def add(a, b):
-    """a + b, with NumPy broadcasting."""
+def _binary(cls, op, ufunc, a, b):
+    """Record ``cls`` for ufunc(a, b) (NumPy broadcasting); shapes that do not broadcast
+    give an error naming ``op``."""
     a, b = _pair(a, b)
     try:
-        data = a.data + b.data
+        data = ufunc(a.data, b.data)
     except ValueError:
-        raise _shapes_error("add", a, b) from None
-    return _record(Add(), data, (a, b))
+        raise ValueError(
+            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together (aligned "
+            "from the last axis, each pair of lengths must be equal or one of them 1)"
+        ) from None
+    return _record(cls(), data, (a, b))
+
+
+def add(a, b):
+    """a + b, with NumPy broadcasting."""
+    return _binary(Add, "add", xp.add, a, b)
 
 
 def sub(a, b):
     """a − b, with NumPy broadcasting."""
-    a, b = _pair(a, b)
-    try:
-        data = a.data - b.data
-    except ValueError:
-        raise _shapes_error("sub", a, b) from None
-    return _record(Sub(), data, (a, b))
+    return _binary(Sub, "sub", xp.subtract, a, b)
 
 
 def mul(a, b):
     """a · b (element-wise), with NumPy broadcasting."""
-    a, b = _pair(a, b)
-    try:
-        data = a.data * b.data
-    except ValueError:
-        raise _shapes_error("mul", a, b) from None
-    return _record(Mul(), data, (a, b))
+    return _binary(Mul, "mul", xp.multiply, a, b)
 
 
 def div(a, b):
     """a / b (element-wise), with NumPy broadcasting."""
-    a, b = _pair(a, b)
-    try:
-        data = a.data / b.data
-    except ValueError:
-        raise _shapes_error("div", a, b) from None
-    return _record(Div(), data, (a, b))
+    return _binary(Div, "div", xp.divide, a, b)
 
 
 def neg(x):
@@ -251,12 +237,7 @@ def pow(x, c):  # noqa: A001 - the operator's name
     tensor or array of exponents, broadcast with x (``Power``, which also differentiates
     with respect to the exponent: ∂y/∂c = y · log x). ``2.0 ** x`` is ``pow(2.0, x)``."""
     if isinstance(c, Tensor) or np.ndim(c) != 0:
-        a, b = _pair(x, c)
-        try:
-            data = a.data**b.data
-        except ValueError:
-            raise _shapes_error("pow", a, b) from None
-        return _record(Power(), data, (a, b))
+        return _binary(Power, "pow", xp.power, x, c)
     x = as_tensor(x)
     c = c.item() if hasattr(c, "item") else c  # a NumPy float64 scalar would promote float32
     if not isinstance(c, (int, float)):

@@ -162,8 +162,8 @@ class Tensor:
         return len(self.data)
 
     def __bool__(self):
-        """The truth of a one-element tensor (``if loss > 0`` reads ``loss.item() > 0``); an
-        error for several elements, as NumPy gives."""
+        """The truth of a one-element tensor (``if t:`` is ``if t.item():``); an error for
+        several elements, as NumPy gives (a 0-d tensor used to raise from ``len()``)."""
         if self.data.size != 1:
             raise ValueError(
                 f"the truth value of a tensor of shape {self.data.shape} is ambiguous: use "
