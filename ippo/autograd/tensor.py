@@ -308,14 +308,7 @@ def as_tensor(x, dtype=None):
 def _const(value, like):
     """A constant tensor holding ``value`` in the dtype of tensor ``like`` (so that a
     Python or NumPy float64 scalar never promotes a float32 graph)."""
-    t = Tensor.__new__(Tensor)
-    t.data = xp.asarray(value, dtype=like.data.dtype)
-    t.grad = None
-    t.requires_grad = False
-    t.creator = None
-    t.name = None
-    t._retain = False
-    return t
+    return _wrap(xp.asarray(value, dtype=like.data.dtype))
 
 
 class Function:
@@ -442,6 +435,7 @@ def _accumulate_leaf(x, gx, g, graph):
 
 
 def _wrap(arr):
+    """A constant leaf tensor holding ``arr`` itself (no conversion, no copy)."""
     t = Tensor.__new__(Tensor)
     t.data = arr
     t.grad = None
