@@ -273,6 +273,12 @@ def test_second_derivative_of_arithmetic_matmul_and_shapes():
         lambda t: ag.broadcast_to(t, (2, 3, 4)).sum_to((3, 1)).exp().sum(), arrays((3, 4), seed=15)
     )
     check_second(lambda t: (t.relu() * t).sum(), away_from_zero((3, 4), seed=16))
+    check_second(lambda t: ((-t) ** 3).min(axis=1).sum(), arrays((3, 4), seed=34))
+    check_second(lambda t: (ag.stack([t, t * t], axis=1) ** 2).mean(), arrays((3, 4), seed=35))
+    ids = np.array([[0, 2, 2], [1, 0, 3]])
+    check_second(lambda w: (ag.embedding(w, ids) ** 3).sum(), arrays((4, 2), seed=36))
+    V = Tensor(arrays((2, 4, 3), seed=37))
+    check_second(lambda t: ((t @ V) ** 3).sum(), arrays((2, 3, 4), seed=38))  # batched
 
 
 def test_abs_and_argmax():
