@@ -399,6 +399,47 @@ def test_concatenate_and_stack():
     assert ag.stack([Tensor(a), Tensor(a)], axis=2).shape == (2, 3, 2)
 
 
+@SETTINGS
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+    data=st.data(),
+)
+def test_shape_ops_on_random_shapes(shape, data):
+    """concatenate, stack and slicing/integer indexing on hypothesis-drawn shapes."""
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    other = list(shape)
+    other[axis] = data.draw(st.integers(1, 3))
+    a, b = arrays(shape, seed=50), arrays(tuple(other), seed=51)
+    check_grad(lambda x, y: ag.concatenate([x, y], axis=axis), a, b)
+    check_grad(lambda x, y: ag.stack([x, y * y], axis=axis), a, a + 0.5)
+    n = shape[0]
+    start = data.draw(st.integers(0, n - 1))
+    step = data.draw(st.sampled_from([1, 2, -1]))
+    check_grad(lambda x: x[start::step], a)
+    ids = np.asarray(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=6)))
+    check_grad(lambda x: x[ids], a)  # repeated and negative indices add up
+
+
+@SETTINGS
+@given(n=st.integers(1, 5), d=st.integers(1, 4), k=st.integers(2, 4), data=st.data())
+def test_layer_ops_and_losses_on_random_shapes(n, d, k, data):
+    """linear, embedding, batch_norm and the losses on hypothesis-drawn sizes."""
+    x, W, b = arrays((n, d), seed=52), arrays((d, k), seed=53), arrays((k,), seed=54)
+    check_grad(lambda u, v, c: ag.linear(u, v, c), x, W, b)
+    ids = np.asarray(data.draw(st.lists(st.integers(0, d - 1), min_size=1, max_size=6)))
+    check_grad(lambda v: ag.embedding(v, ids), W)
+    t = np.asarray(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    s = arrays((n, k), -3, 3, seed=55)
+    check_grad(lambda z: ag.cross_entropy(z, t), s)
+    check_grad(lambda z: ag.cross_entropy(z, np.eye(k)[t]), s)
+    check_grad(lambda z: ag.sigmoid_binary_cross_entropy(z, (t % 2)[:, None]), s[:, :1])
+    check_grad(lambda z, y: ag.mse(z, y), s, arrays((n, k), seed=56))
+    if n > 2:  # with two samples x̂ = ±1 whatever x is: a gradient of ~0, no test
+        g = arrays((d,), 0.5, 2.0, seed=57)
+        w = arrays((n, d), seed=58)
+        check_grad(lambda u, v, c: ag.batch_norm(u, v, c)[0] * Tensor(w), x, g, b[:1] + g)
+
+
 # --------------------------------------------------------------------------- losses
 
 
