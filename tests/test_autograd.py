@@ -798,6 +798,8 @@ def test_to_dot_verbose_several_outputs_and_quotes():
     assert 'label="2 (float32)", color=lightgrey' in text  # the constant 2.0, in grey
     assert text.count("->") == 3 + 2 and text.count('label="Sum"') == 1
     assert 'label="w \\"in\\""' in to_dot(s)  # not verbose: a named tensor shows its name
+    back = Tensor(1.0, requires_grad=True, name="C:\\x")  # a backslash is escaped too
+    assert 'label="C:\\\\x"' in to_dot(back * 2.0)
     with pytest.raises(ValueError, match="to_dot: expected a Tensor, got ndarray"):
         to_dot(np.ones(2))
 
