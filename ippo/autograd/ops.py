@@ -236,7 +236,7 @@ def pow(x, c):  # noqa: A001 - the operator's name
     """xᶜ element-wise. ``c`` a constant number (the common case, one node ``Pow``), or a
     tensor or array of exponents, broadcast with x (``Power``, which also differentiates
     with respect to the exponent: ∂y/∂c = y · log x). ``2.0 ** x`` is ``pow(2.0, x)``."""
-    if isinstance(c, Tensor) or np.ndim(c) != 0:
+    if isinstance(c, Tensor) or xp.ndim(c) != 0:
         return _binary(Power, "pow", xp.power, x, c)
     x = as_tensor(x)
     c = c.item() if hasattr(c, "item") else c  # a NumPy float64 scalar would promote float32
