@@ -82,21 +82,25 @@ def _pair(a, b):
     return a, b
 
 
-def _axes_tuple(axis, ndim):
+def _axes_tuple(axis, ndim, op):
+    """``axis`` (None, an int or several) as a tuple of non-negative axes; an axis out of
+    range or named twice is an error naming ``op``."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int):
+    if isinstance(axis, (int, np.integer)):
         axis = (axis,)
     out = []
     for a in axis:
         if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} axes")
-        out.append(a % ndim)
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} axes")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {tuple(axis)} names the same axis twice")
     return tuple(out)
 
 
 def _keepdims_shape(shape, axis):
-    axes = _axes_tuple(axis, len(shape))
+    axes = _axes_tuple(axis, len(shape), "sum")
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
@@ -362,14 +366,14 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001
     x = as_tensor(x)
     fn = Sum()
     fn.kshape = _keepdims_shape(x.shape, axis)
-    data = x.data.sum(axis=_axes_tuple(axis, x.ndim), keepdims=keepdims)
+    data = x.data.sum(axis=_axes_tuple(axis, x.ndim, "sum"), keepdims=keepdims)
     return _record(fn, xp.asarray(data), (x,))
 
 
 def mean(x, axis=None, keepdims=False):
     """Mean of x over ``axis`` (all axes by default): Σ x / (number of summed elements)."""
     x = as_tensor(x)
-    axes = _axes_tuple(axis, x.ndim)
+    axes = _axes_tuple(axis, x.ndim, "mean")
     n = 1
     for a in axes:
         n *= x.shape[a]
@@ -379,7 +383,7 @@ def mean(x, axis=None, keepdims=False):
 def max(x, axis=None, keepdims=False):  # noqa: A001
     """Maximum of x over ``axis`` (all axes by default)."""
     x = as_tensor(x)
-    axes = _axes_tuple(axis, x.ndim)
+    axes = _axes_tuple(axis, x.ndim, "max")
     yk = x.data.max(axis=axes, keepdims=True)
     fn = Max()
     fn.kshape = yk.shape
@@ -391,6 +395,8 @@ def max(x, axis=None, keepdims=False):  # noqa: A001
 
 def min(x, axis=None, keepdims=False):  # noqa: A001
     """Minimum of x over ``axis``: −max(−x)."""
+    x = as_tensor(x)
+    _axes_tuple(axis, x.ndim, "min")  # errors name min, not the max it is computed with
     return neg(max(neg(x), axis, keepdims))
 
 
@@ -609,7 +615,7 @@ def _tensor_list(op, tensors):
 def concatenate(tensors, axis=0):
     """Join tensors along an existing axis."""
     ts = _tensor_list("concatenate", tensors)
-    axis = _axes_tuple(axis, ts[0].ndim)[0]
+    axis = _axes_tuple(axis, ts[0].ndim, "concatenate")[0]
     try:
         data = xp.concatenate([t.data for t in ts], axis=axis)
     except ValueError as e:
