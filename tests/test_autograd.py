@@ -198,6 +198,8 @@ SHAPE_ERRORS = [
     (lambda: _X[5], IndexError, r"getitem: cannot index a tensor of shape \(2, 3\): index 5"),
     (lambda: _X[Tensor([0, 1])], IndexError, "getitem: index with integers, slices"),
     (lambda: _X.reshape(4, 4), ValueError, r"reshape: cannot reshape a tensor of shape \(2, 3\)"),
+    (lambda: ag.linear(_X, np.ones((2, 4))), ValueError,
+     r"linear: x has shape \(2, 3\) and W \(2, 4\): the last axis of x \(3\) must equal"),
     (lambda: _X.sum(axis=2), ValueError, "sum: axis 2 is out of range for a tensor with 2 axes"),
     (lambda: _X.mean(axis=(0, -2)), ValueError, r"mean: axis \(0, -2\) names the same axis"),
     (lambda: _X.max(axis=-3), ValueError, "max: axis -3 is out of range"),

@@ -327,6 +327,11 @@ def linear(x, W, b=None):
         and (b is None or (b.shape == W.shape[1:] and b.dtype == W.dtype))
     )
     if not fused:  # general shapes or mixed dtypes: the two separate ops
+        if x.ndim >= 1 and W.ndim == 2 and x.shape[-1] != W.shape[0]:
+            raise ValueError(
+                f"linear: x has shape {x.shape} and W {W.shape}: the last axis of x "
+                f"({x.shape[-1]}) must equal the first of W ({W.shape[0]})"
+            )
         y = matmul(x, W)
         return y if b is None else add(y, b)
     data = xp.dot(x.data, W.data)
