@@ -594,6 +594,22 @@ def test_graph_release_frees_intermediates():
     assert fn.inputs is None and h.creator.inputs is None
 
 
+def test_graph_release_covers_branches_that_get_no_gradient():
+    class FirstOnly(ag.Function):  # passes no gradient to its second input
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, gy, y, xs):
+            return gy, None
+
+    x = Tensor(np.ones(3), requires_grad=True)
+    side = x * 3.0  # reaches the loss only through FirstOnly's second input
+    y = FirstOnly()(x * 2.0, side).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+    assert side.creator.inputs is None  # released although no gradient went through it
+
+
 def test_second_derivative_and_newton():
     """y = x⁴ − 2x²: y'' = 12x² − 4 = 44 at x = 2; Newton's method finds the minimum x = 1."""
     x = Tensor(2.0, requires_grad=True, dtype=np.float64)

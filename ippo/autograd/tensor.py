@@ -454,7 +454,10 @@ def _run_backward(root, seed, graph, retain_graph):
     grads = {id(root): seed}
     for t in order:
         g = grads.pop(id(t), None)
-        if g is None:
+        if g is None:  # no gradient reached it (an op returned None): nothing to pass on
+            if not retain_graph:
+                t.creator.inputs = None
+                _release(t.creator)
             continue
         if t._retain:
             if graph:
