@@ -457,8 +457,8 @@ def softmax_cross_entropy_backward_kernel(y, t, is_index, out=None):
     from the true class of each sample. ``out`` may name an array to write into.
     """
     n = _n_samples(y)
-    if not is_index:
-        dx = xp.subtract(y, t, out=out)
+    if not is_index:  # (y − t without out=: ippo.autograd runs this on tensors too)
+        dx = y - t if out is None else xp.subtract(y, t, out=out)
     else:
         if out is None:
             dx = y.copy()
@@ -514,11 +514,14 @@ def batch_norm_forward(x, gamma, beta, eps=1e-5):
     μ = mean(x), σ² = mean((x − μ)²), x̂ = (x − μ) / √(σ² + ε), y = γ·x̂ + β.
     Returns ``(y, xhat, inv_std, mean, var)``; ``xhat`` and ``inv_std`` = 1/√(σ² + ε) are what
     ``batch_norm_backward`` needs, ``mean`` and ``var`` feed the running averages.
+    Written with operators and methods only, so that ``ippo.autograd`` can run the same
+    formula on tensors (to differentiate batch normalization twice); ``** 0.5`` is NumPy's
+    ``sqrt``.
     """
     mean = x.mean(axis=0)
     xhat = x - mean
-    var = xp.mean(xhat * xhat, axis=0)
-    inv_std = 1.0 / xp.sqrt(var + eps)
+    var = (xhat * xhat).mean(axis=0)
+    inv_std = 1.0 / (var + eps) ** 0.5
     xhat *= inv_std
     y = xhat * gamma
     y += beta
@@ -540,10 +543,12 @@ def batch_norm_backward(dout, xhat, inv_std, gamma, dgamma=None, dbeta=None):
     dβ = Σ dy, dγ = Σ dy·x̂ (sums over the batch), and
     dx = γ/(N·√(σ² + ε)) · (N·dy − dβ − x̂·dγ).
     ``dgamma`` / ``dbeta`` may name arrays to write into (a layer's grads, in place).
+    Without them it works on ``ippo.autograd`` tensors too (``create_graph=True``).
     """
     n = dout.shape[0]
-    dbeta = xp.sum(dout, axis=0, out=dbeta)
-    dgamma = xp.sum(dout * xhat, axis=0, out=dgamma)
+    dbeta = dout.sum(axis=0) if dbeta is None else xp.sum(dout, axis=0, out=dbeta)
+    dy_xhat = dout * xhat
+    dgamma = dy_xhat.sum(axis=0) if dgamma is None else xp.sum(dy_xhat, axis=0, out=dgamma)
     dx = dout * n
     dx -= dbeta
     dx -= xhat * dgamma
