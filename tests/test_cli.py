@@ -94,7 +94,7 @@ def test_predict_npy_and_csv_output(digits_run, tmp_path, capsys):
     # an NA cell in the first line is a missing value, not a header
     (tmp_path / "na.csv").write_text(",".join(["NA"] + ["0"] * 63) + "\n")
     rc, _, err = run_cli(["predict", digits_run, tmp_path / "na.csv"], capsys)
-    assert rc == 1 and "na.csv: missing values (NaN)" in err
+    assert rc == 1 and "na.csv: line 1, 'column 1': missing value; fill in" in err
 
 
 def test_config_file_and_flag_precedence(tmp_path, capsys):
@@ -219,6 +219,16 @@ def files(tmp_path_factory, digits_run):
     (d / "header.csv").write_text("a,b,c\n")
     (d / "afile").write_text("")
     (d / "zeros.csv").write_text(",".join(["0"] * 64) + "\n")
+    np.save(d / "scalar.npy", np.float32(1.0))
+    np.save(d / "none.npy", np.zeros((0, 64), np.float32))
+    nan = np.zeros((3, 64), np.float32)
+    nan[2, 5] = np.nan
+    np.save(d / "nan.npy", nan)
+    np.save(d / "huge.npy", np.full((1, 64), 1e300))
+    (d / "elf.npy").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(40))
+    (d / "latin1.csv").write_bytes("a,b,y\n1,2,caf\xe9\n".encode("latin-1"))
+    (d / "inf.csv").write_text("a,b,y\n1,2,0\n3,inf,1\n")
+    (d / "huge.csv").write_text(",".join(["1e300"] + ["0"] * 63) + "\n")
     return d
 
 
@@ -259,6 +269,21 @@ ERRORS = [
     (["predict", "{run}", "{d}/wide.npy"], "has 5 features per sample but the model expects 64"),
     (["predict", "{run}", "{d}/text.npy"], "numeric"),
     (["predict", "{run}", "{d}/bad.toml"], "unsupported input type"),
+    # samples a model cannot use: no traceback, and no silent NaN predictions
+    (["predict", "{run}", "{d}/scalar.npy"], "scalar.npy: holds a single number"),
+    (["predict", "{run}", "{d}/none.npy"], "none.npy: no samples to predict"),
+    (["predict", "{run}", "{d}/nan.npy"], "nan.npy: sample 2 (0-based), feature 5: nan is not "
+                                         "a finite number"),
+    (["predict", "{run}", "{d}/huge.npy"], "feature 0: 1e+300 is beyond the float32 range"),
+    (["predict", "{run}", "{d}/elf.npy"], "elf.npy: not a .npy file"),
+    (["predict", "{run}", "{d}/huge.csv"], "huge.csv: line 1, 'column 1': '1e300' is beyond "
+                                          "the float32 range"),
+    (["predict", "{run}", "{d}/latin1.csv"], "latin1.csv: not a UTF-8 text file"),
+    (["predict", "{run}", "{d}"], "is a folder; give a .csv or .npy file"),
+    (["train", "--dataset", "csv:{d}/latin1.csv"], "latin1.csv: not a UTF-8 text file"),
+    (["train", "--dataset", "csv:{d}/inf.csv"], "line 3, column 'b': 'inf' is not a finite "
+                                               "number"),
+    (["train", "--dataset", "csv:{d}"], "is a folder, not a CSV file"),
 ]
 
 

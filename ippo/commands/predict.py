@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from ippo.commands import _common as C
-from ippo.datasets.tabular import parse_cell, read_rows
+from ippo.datasets.tabular import FLOAT32_MAX, parse_cell, read_rows
 
 
 def add_parser(subparsers):
@@ -34,26 +34,41 @@ def add_parser(subparsers):
 def read_inputs(path, extra, width):
     """Samples from a .npy or .csv file as a float32 (N, D) array."""
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise OSError(f"{path} is a folder; give a .csv or .npy file of samples")
     if not os.path.isfile(path):
         raise OSError(f"no such input file: {path}")
     low = path.lower()
     if low.endswith(".npy"):
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if magic != b"\x93NUMPY":  # np.load would try it as a pickle and say so
+            raise ValueError(f"{path}: not a .npy file (save arrays with numpy.save)")
         try:
             x = np.load(path, allow_pickle=False)
         except ValueError as exc:
             raise ValueError(f"{path}: not a numeric .npy array ({exc})") from None
         if x.dtype.kind not in "biuf":
             raise ValueError(f"{path}: expected a numeric array, got dtype {x.dtype}")
+        if x.ndim == 0:
+            raise ValueError(f"{path}: holds a single number; expected samples (N, "
+                             f"{width}) or one sample ({width},)")
         if x.ndim == 1:
             x = x[None] if x.size == width else x[:, None]
-        return x.reshape(len(x), -1).astype(np.float32)
+        if len(x) == 0:
+            raise ValueError(f"{path}: no samples to predict (shape {x.shape})")
+        return _finite(x.reshape(len(x), -1), path)
     if low.endswith((".csv", ".tsv", ".txt")):
         header, rows = read_rows(path, who=None)  # as ippo train's csv:PATH reads it
         cols = None
         feats = extra.get("feature_names")
         if header and feats and all(f in header for f in feats):
             cols = [header.index(f) for f in feats]
-        x = np.empty((len(rows), len(cols) if cols else len(rows[0][1])), np.float32)
+        x = np.empty((len(rows), len(cols) if cols else len(rows[0][1])))
+
+        def column(j):  # the name of feature j's column, as the file's header spells it
+            return header[cols[j] if cols else j] if header else f"column {j + 1}"
+
         for r, (line, row) in enumerate(rows):
             vals = [row[j] for j in cols] if cols else row
             if len(vals) != x.shape[1]:
@@ -62,14 +77,27 @@ def read_inputs(path, extra, width):
             for j, c in enumerate(vals):
                 try:
                     x[r, j] = parse_cell(c)
-                except ValueError:
-                    col = header[cols[j] if cols else j] if header else f"column {j + 1}"
-                    raise ValueError(f"{path}: line {line}, {col!r}: cannot read "
-                                     f"{c.strip()!r} as a number") from None
+                except ValueError as exc:
+                    raise ValueError(f"{path}: line {line}, {column(j)!r}: {exc}") from None
         if np.isnan(x).any():
-            raise ValueError(f"{path}: missing values (NaN); fill them in first")
-        return x
+            r, j = np.argwhere(np.isnan(x))[0]
+            raise ValueError(f"{path}: line {rows[r][0]}, {column(j)!r}: missing value; fill "
+                             f"in missing values first")
+        return _finite(x, path)
     raise ValueError(f"{path}: unsupported input type; use a .csv or .npy file")
+
+
+def _finite(x, path):
+    """``x`` (N, D) as float32 when every value is finite and within float32's range, else
+    ValueError naming the first bad value (NaN or inf would give NaN predictions)."""
+    bad = ~(np.abs(x) <= FLOAT32_MAX)  # NaN, inf, or beyond float32
+    if bad.any():
+        r, j = np.argwhere(bad)[0]
+        v = float(x[r, j])
+        why = ("is not a finite number" if not np.isfinite(v) else
+               f"is beyond the float32 range (±{FLOAT32_MAX:.3g})")
+        raise ValueError(f"{path}: sample {r} (0-based), feature {j}: {v:g} {why}")
+    return x.astype(np.float32)
 
 
 def run(args):

@@ -14,24 +14,39 @@ from ippo.preprocessing import one_hot as _one_hot
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 
 
+#: The largest float32: a cell beyond it would become inf in the float32 arrays ippo uses.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def parse_cell(cell):
-    """One CSV cell as a float: NaN for a missing value (empty, NA, N/A, ?, ...);
-    ValueError for text."""
+    """One CSV cell as a float: NaN for a missing value (empty, NA, N/A, ?, ...).
+
+    ValueError (its message says which) for text, and for a number that is infinite ('inf',
+    '1e999') or beyond the float32 range (±3.4e38).
+    """
     s = cell.strip()
     if s.lower() in MISSING:
         return math.nan
-    return float(s)  # raises ValueError for text
+    try:
+        v = float(s)
+    except ValueError:
+        raise ValueError(f"cannot read {s!r} as a number") from None
+    if math.isinf(v):
+        raise ValueError(f"{s!r} is not a finite number")
+    if abs(v) > FLOAT32_MAX:
+        raise ValueError(f"{s!r} is beyond the float32 range (±{FLOAT32_MAX:.3g})")
+    return v
 
 
 def _looks_numeric(row):
-    ok = 0
     for c in row:
-        try:
-            parse_cell(c)
-            ok += 1
-        except ValueError:
-            pass
-    return ok == len(row)
+        s = c.strip()
+        if s.lower() not in MISSING:
+            try:
+                float(s)  # 'inf' counts as a number here (and is refused later)
+            except ValueError:
+                return False
+    return True
 
 
 def read_rows(path, delimiter=None, header="auto", who="load_csv"):
@@ -44,13 +59,19 @@ def read_rows(path, delimiter=None, header="auto", who="load_csv"):
     """
     path = os.fspath(path)
     where = f"{who}: " if who else ""
+    if os.path.isdir(path):
+        raise OSError(f"{where}{path} is a folder, not a CSV file")
     if not os.path.isfile(path):
         raise OSError(f"{where}no such file: {path}")
     if delimiter is None:
         delimiter = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter), start=1)
-                if r and any(c.strip() for c in r)]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter), start=1)
+                    if r and any(c.strip() for c in r)]
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where}{path}: not a UTF-8 text file ({exc.reason}: byte "
+                         f"0x{exc.object[exc.start]:02x}); save it as CSV in UTF-8") from None
     if not rows:
         raise ValueError(f"{where}{path} is empty")
     if header == "auto":
@@ -115,9 +136,9 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
         for k, j in enumerate(feat_cols):
             try:
                 x[r, k] = parse_cell(row[j])
-            except ValueError:
-                raise ValueError(f"load_csv: {path}: line {line}, column {names[j]!r}: "
-                                 f"cannot read {row[j].strip()!r} as a number") from None
+            except ValueError as exc:
+                raise ValueError(f"load_csv: {path}: line {line}, column {names[j]!r}: {exc}"
+                                 ) from None
         t_raw.append(row[tcol].strip())
     t_raw = np.array(t_raw, dtype=object)
     keep = np.array([c.lower() not in MISSING for c in t_raw])
