@@ -39,7 +39,9 @@ def build_parser():
 def main(argv=None):
     """Run the command line; returns the exit code."""
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
     args = parser.parse_args(argv)
+    args.argv = argv  # what `ippo train` records in command.txt
     if not hasattr(args, "func"):
         parser.print_help()
         return 0

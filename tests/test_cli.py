@@ -180,6 +180,45 @@ def test_resume_continues_a_run(tmp_path, capsys):
                           f"(truncated")
 
 
+def test_resume_refuses_changes_that_make_another_run(tmp_path, capsys):
+    run = tmp_path / "r"
+    assert run_cli(["train", "-q", "--dataset", "iris", "--epochs", "2", "--out", run],
+                   capsys)[0] == 0
+    config = (run / "config.toml").read_text()
+    for argv, message in [
+        (["--dataset", "digits"], "--dataset cannot change when resuming (the run in "
+                                  f"{run} used 'iris', got 'digits')"),
+        (["--hidden", "8"], "--hidden cannot change when resuming (the run in "
+                            f"{run} used [16], got [8])"),
+        (["--lr", "0.1"], "--lr cannot change when resuming (the run in "
+                          f"{run} used the default, got 0.1)"),
+        (["--out", tmp_path / "elsewhere"], f"a resumed run stays in its folder {run}; "
+                                             f"leave out --out"),
+    ]:
+        rc, _, err = run_cli(["train", "-q", "--resume", run, "--epochs", "3", *argv], capsys)
+        assert rc == 1 and err.strip() == f"ippo train: error: --resume: {message}" + (
+            "" if argv[0] == "--out" else "; only --epochs, --threads, --data-dir can, or "
+                                          "start a new run"), err
+    # nothing of the run was touched by the refused attempts
+    assert (run / "config.toml").read_text() == config
+    assert not (tmp_path / "elsewhere").exists()
+    # the same values, or another spelling of the data set, are no change
+    rc, _, err = run_cli(["train", "-q", "--resume", run, "--epochs", "3", "--dataset", "Iris",
+                          "--hidden", "16"], capsys)
+    assert rc == 0, err
+    assert json.loads((run / "history.json").read_text())["epochs"]["epoch"] == [1, 2, 3]
+    commands = (run / "command.txt").read_text().splitlines()
+    assert commands == [f"ippo train -q --dataset iris --epochs 2 --out {run}",
+                        f"ippo train -q --resume {run} --epochs 3 --dataset Iris --hidden 16"]
+    # a run whose checkpoint is gone starts over, and says so
+    import shutil
+
+    shutil.rmtree(run / "checkpoint")
+    rc, _, err = run_cli(["train", "-q", "--resume", run, "--epochs", "1"], capsys)
+    assert rc == 0 and err == f"ippo train: note: {run} has no checkpoint; training from the " \
+                              f"start\n"
+
+
 def test_augment_and_early_stopping_options(tmp_path, capsys):
     rc, out, _ = run_cli(["train", "-q", "--augment", "shift:1,rotate:10", "--epochs", "2",
                           "--out", tmp_path / "a"], capsys)

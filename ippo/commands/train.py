@@ -60,7 +60,10 @@ def resolve_options(args):
             raise OSError(f"--resume: {args.resume} holds no config.toml (not a run folder)")
         base.update(C.read_config(cfg))
         base["out"] = args.resume
-    if getattr(args, "config", None):
+        from_file = C.read_config(args.config) if getattr(args, "config", None) else {}
+        _check_resume_changes(args.resume, base, {**from_file, **given})
+        base.update(from_file)
+    elif getattr(args, "config", None):
         base.update(C.read_config(args.config))
     dataset = given.get("dataset", base.get("dataset", C.OPTIONS["dataset"][1]))
     spec = get_spec(dataset)
@@ -75,6 +78,36 @@ def resolve_options(args):
     if batch_size_set:
         opts["_batch_size_given"] = True
     return opts, spec
+
+
+#: Options a resumed run may change: the rest would make it another run (other data, model,
+#: optimizer or batches), which the checkpoint cannot continue.
+RESUME_CHANGEABLE = ("epochs", "threads", "data_dir")
+
+
+def _check_resume_changes(run_dir, run_config, changes):
+    """ValueError when ``changes`` (from flags or --config) alter an option of the run in
+    ``run_dir`` other than those in ``RESUME_CHANGEABLE``."""
+    from ippo.datasets import get_spec
+
+    for key, value in changes.items():
+        old = run_config.get(key)
+        if key in RESUME_CHANGEABLE or value == old:
+            continue
+        if key == "dataset" and old is not None and get_spec(value).name == old:
+            continue  # "Iris" is "iris"
+        flag = "--" + key.replace("_", "-")
+        if key == "out":
+            raise ValueError(f"--resume: a resumed run stays in its folder {run_dir}; "
+                             f"leave out --out")
+        raise ValueError(f"--resume: {flag} cannot change when resuming (the run in {run_dir} "
+                         f"used {_shown(old)}, got {_shown(value)}); only "
+                         + ", ".join("--" + k.replace("_", "-") for k in RESUME_CHANGEABLE)
+                         + " can, or start a new run")
+
+
+def _shown(value):
+    return "the default" if value is None else repr(value)
 
 
 def _out_dir(out):
@@ -200,7 +233,15 @@ def _run(args, opts, spec):
     C.write_config(os.path.join(out, "config.toml"), config,
                    header=f"ippo train options (ippo train --config this file repeats the run)"
                           f"\ncommand: {command}")
-    C.write_text(os.path.join(out, "command.txt"), command + "\n")
+    earlier = ""
+    if args.resume and os.path.isfile(os.path.join(out, "command.txt")):
+        with open(os.path.join(out, "command.txt"), encoding="utf-8") as f:
+            earlier = f.read()  # a resumed run keeps the commands that made it, one a line
+    C.write_text(os.path.join(out, "command.txt"), earlier + command + "\n")
+    ckpt_dir = os.path.join(out, "checkpoint")
+    if args.resume and not os.path.isfile(os.path.join(ckpt_dir, "checkpoint.npz")):
+        print(f"ippo train: note: {args.resume} has no checkpoint; training from the start",
+              file=sys.stderr)
 
     bs_text = "full batch" if batch_size is None else f"batch {batch_size}"
     lr_text = f"lr={optimizer.lr:g}"
@@ -223,7 +264,7 @@ def _run(args, opts, spec):
     history = trainer.fit(x_train, t_train_fit, epochs=opts["epochs"], batch_size=batch_size,
                           x_val=x_val, t_val=t_val_fit, seed=seed,
                           early_stopping=opts["early_stopping"],
-                          checkpoint_dir=os.path.join(out, "checkpoint"),
+                          checkpoint_dir=ckpt_dir,
                           resume=bool(args.resume), augment=augment)
     train_s = time.perf_counter() - t0
 
