@@ -40,7 +40,10 @@ def main(argv=None):
     """Run the command line; returns the exit code."""
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the subcommand's parser: its usage line, not ippo's
+        _command_parser(parser, getattr(args, "command", None)).error(
+            f"unrecognized arguments: {' '.join(unknown)}")
     args.argv = argv  # what `ippo train` records in command.txt
     if not hasattr(args, "func"):
         parser.print_help()
@@ -56,6 +59,14 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         print(f"ippo {args.command}: error: {error_message(exc)}", file=sys.stderr)
         return 1
+
+
+def _command_parser(parser, command):
+    """The sub-parser of ``command`` (``parser`` itself when there is none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
 
 
 def error_message(exc):

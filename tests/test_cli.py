@@ -372,3 +372,14 @@ def test_run_files_are_written_atomically(tmp_path):
     C.write_config(tmp_path / "config.toml", {"epochs": 3, "hidden": [8, 4]}, header="hi")
     assert (tmp_path / "config.toml").read_text() == "# hi\nhidden = [8, 4]\nepochs = 3\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "history.json"]
+
+
+@pytest.mark.parametrize("argv", [["train", "--batchnorm", "yes"], ["predict", "m", "x", "y"],
+                                  ["demo", "--fast"]])
+def test_unknown_arguments_are_reported_by_the_subcommand(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2
+    assert err[0].startswith(f"usage: ippo {argv[0]} ")  # its own usage, not ippo's
+    assert err[-1] == f"ippo {argv[0]}: error: unrecognized arguments: {argv[-1]}"
