@@ -3,6 +3,8 @@ each task, as a table."""
 
 import numpy as np
 
+from ippo.commands import _common as C
+
 
 def add_parser(subparsers):
     """Register ``ippo gradcheck`` and its options with the ``argparse`` subparsers."""
@@ -41,6 +43,10 @@ def run(args):
         raise ValueError(f"--sizes: expected positive integers, got {args.sizes!r}")
     if args.batch < 2:
         raise ValueError(f"--batch: must be at least 2, got {args.batch}")
+    # the same checks and messages as ippo train's options
+    C._int_min("seed", 0)(args.seed)
+    C._float_in("dropout", 0.0, 1.0, hi_open=True)(args.dropout)
+    C._float_in("weight-decay", 0.0, 1e6)(args.weight_decay)
     if args.activation == "all":
         activations = list(ACTIVATIONS)
     elif args.activation in ACTIVATIONS:
