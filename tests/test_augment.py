@@ -48,9 +48,40 @@ def test_trainer_signature_with_labels_untouched():
     x = np.repeat(t[:, None] * 0.1, 49, axis=1).astype(np.float32)  # image i: all pixels i/10
     aug = A.from_spec("shift:1,rotate:5,noise:0.01", image_shape=(7, 7))
     xb = aug(x, np.random.default_rng(0))
-    assert xb.shape == x.shape and np.array_equal(t, np.arange(6))
+    assert xb.shape == x.shape and not np.allclose(xb, x, atol=0.005)
     # row order kept: the centre pixel of output row i still belongs to image i
     np.testing.assert_allclose(xb.reshape(6, 7, 7)[:, 3, 3], t * 0.1, atol=0.05)
+
+
+def test_trainer_option_fresh_variants_each_epoch_labels_paired():
+    """Trainer.fit(augment=...): every training batch is augmented, afresh each epoch, and
+    each augmented sample still meets its own label in the loss."""
+    from ippo.models import MLP
+    from ippo.optimizers import SGD
+    from ippo.training import Trainer
+
+    seen = []
+
+    class Recording(MLP):
+        def loss(self, x, t):
+            seen.append((x.copy(), np.array(t, copy=True)))
+            return super().loss(x, t)
+
+    t = np.arange(40) % 10
+    x = np.repeat((t[:, None] * 0.1 + 0.05), 49, axis=1).astype(np.float32)  # pixels t/10
+    model = Recording([49, 8, 10], seed=0)
+    aug = A.Compose([A.RandomShift(1), A.GaussianNoise(0.01)], image_shape=(7, 7))
+    Trainer(model, SGD(lr=0.01), verbose=0).fit(x, t, epochs=2, batch_size=8, seed=0,
+                                                augment=aug, eval_train=False)
+    assert len(seen) == 10  # 5 batches x 2 epochs
+    xs = np.concatenate([b for b, _ in seen])
+    ts = np.concatenate([b for _, b in seen])
+    np.testing.assert_allclose(xs.reshape(-1, 7, 7)[:, 3, 3], ts * 0.1 + 0.05, atol=0.04)
+    assert not np.any(np.all(np.isclose(xs, x[ts], atol=1e-6), axis=1))  # all augmented
+    # epoch 2 saw other variants (compared as multisets of pixels: the order is shuffled)
+    assert not np.allclose(np.sort(xs[:40], axis=None), np.sort(xs[40:], axis=None))
+    assert np.array_equal(x, np.repeat((t[:, None] * 0.1 + 0.05), 49, axis=1)
+                          .astype(np.float32))  # the training data itself is untouched
 
 
 def test_shift_moves_pixels_by_whole_offsets():
