@@ -145,6 +145,33 @@ def test_csv_dataset_train_and_predict_with_target_column_present(tmp_path, caps
     assert np.mean(np.array([r[2] for r in rows]) == y) >= 0.9
 
 
+def test_predict_fills_missing_cells_as_the_training_csv_was_filled(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(60, 2))
+    cells = [[f"{a:.3f}", f"{b:.3f}", f"{a - b:.3f}"] for a, b in x]
+    cells[3][0] = cells[8][1] = "NA"  # missing cells, filled with training means
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "\n".join(",".join(r) for r in cells) + "\n")
+    rc, _, err = run_cli(["train", "-q", "--dataset", f"csv:{tmp_path / 'd.csv'}", "--epochs",
+                          "2", "--out", tmp_path / "r"], capsys)
+    assert rc == 0, err
+    from ippo.datasets import load_csv
+    from ippo.models import load
+
+    data = load_csv(tmp_path / "d.csv")
+    fill = load(tmp_path / "r" / "model.npz").extra["fill_values"]
+    # the training part's column means (filling with its mean keeps a column's mean)
+    np.testing.assert_allclose(fill, data[0][0].mean(axis=0, dtype=np.float64), rtol=1e-5)
+    (tmp_path / "new.csv").write_text("a,b\n,0.5\n0.25,?\n0.25,0.5\n")
+    np.save(tmp_path / "new.npy", np.array([[np.nan, 0.5], [0.25, np.nan], [0.25, 0.5]]))
+    np.save(tmp_path / "filled.npy", np.array([[fill[0], 0.5], [0.25, fill[1]], [0.25, 0.5]]))
+    answers = []
+    for name in ("new.csv", "new.npy", "filled.npy"):
+        rc, out, err = run_cli(["predict", tmp_path / "r", tmp_path / name], capsys)
+        assert rc == 0, err
+        answers.append(out)
+    assert answers[0] == answers[1] == answers[2]
+
+
 def test_csv_run_given_a_relative_path_evaluates_from_another_folder(tmp_path, capsys,
                                                                      monkeypatch):
     rng = np.random.default_rng(1)

@@ -1,6 +1,8 @@
 """``ippo predict MODEL INPUT``: predictions for new samples from a .csv or .npy file.
 
-Inputs get the same scaling as the model's training data (stored in the model file).
+Inputs get the same scaling as the model's training data (stored in the model file), and
+missing values (empty / NA cells, NaN) the same filling when its training CSV had them
+filled (with ``--dataset csv:PATH``: the training part's column means by default).
 A CSV may have a header; when its column names include the model's feature names, those
 columns are used (so a file that still has its target column works). Classifiers print the
 class and its probability per row; regression models print the predicted value.
@@ -57,7 +59,7 @@ def read_inputs(path, extra, width):
             x = x[None] if x.size == width else x[:, None]
         if len(x) == 0:
             raise ValueError(f"{path}: no samples to predict (shape {x.shape})")
-        return _finite(x.reshape(len(x), -1), path)
+        return _finite(_fill_missing(x.reshape(len(x), -1), extra), path)
     if low.endswith((".csv", ".tsv", ".txt")):
         header, rows = read_rows(path, who=None)  # as ippo train's csv:PATH reads it
         cols = None
@@ -79,12 +81,22 @@ def read_inputs(path, extra, width):
                     x[r, j] = parse_cell(c)
                 except ValueError as exc:
                     raise ValueError(f"{path}: line {line}, {column(j)!r}: {exc}") from None
+        x = _fill_missing(x, extra)
         if np.isnan(x).any():
             r, j = np.argwhere(np.isnan(x))[0]
             raise ValueError(f"{path}: line {rows[r][0]}, {column(j)!r}: missing value; fill "
                              f"in missing values first")
         return _finite(x, path)
     raise ValueError(f"{path}: unsupported input type; use a .csv or .npy file")
+
+
+def _fill_missing(x, extra):
+    """NaN (missing) values replaced as the model's training CSV was filled (its fitted
+    ``fill_values``, e.g. training means); unchanged when the model has none."""
+    fill = extra.get("fill_values")
+    if fill is None or len(fill) != x.shape[1] or x.dtype.kind != "f":
+        return x
+    return np.where(np.isnan(x), np.asarray(fill, dtype=x.dtype), x)
 
 
 def _finite(x, path):

@@ -295,6 +295,8 @@ def _run(args, opts, spec):
         "feature_names": data.feature_names,
         "image_shape": list(data.image_shape) if data.image_shape else None,
         "scaler": scaler.to_dict() if scaler is not None else None,
+        # a CSV's missing cells were filled with these (training means...): so are new ones
+        "fill_values": data.fill_values,
         "target_scaler": t_scaler.to_dict() if t_scaler is not None else None,
         "test": {k: float(v) for k, v in result.items()},
         "epochs_run": len(history),

@@ -96,8 +96,9 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
       or an integer one with at most ``max_classes`` distinct values, is a class label
       (binary when there are two); anything else is regression.
     - ``missing``: what to do with empty / NA / ? cells in the features: "mean", "median",
-      "zero" (statistics fitted on the training part), "drop_rows", "drop_columns", or
-      "error". Rows whose target is missing are always dropped.
+      "zero" (statistics fitted on the training part, kept as ``dataset.fill_values`` for
+      new samples), "drop_rows", "drop_columns", or "error". Rows whose target is missing
+      are always dropped.
 
     Class labels are mapped to 0..K-1 in sorted order; the original values are in
     ``dataset.class_names``. A non-numeric feature cell raises ``ValueError`` naming the row
@@ -209,14 +210,16 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
         if not strat:
             raise
         (xa, ta), (xb, tb) = train_test_split(x, t, test_size, seed)
+    fill_values = None
     if missing in ("mean", "median", "zero"):
         filler = MissingFiller(missing).fit(xa)
         xa, xb = filler.transform(xa), filler.transform(xb)
+        fill_values = filler.values_
     if one_hot and task != "regression":
         ta, tb = _one_hot(ta, len(class_names)), _one_hot(tb, len(class_names))
     return Dataset((xa, ta), (xb, tb), name=os.path.basename(path), task=task,
                    class_names=class_names, feature_names=feature_names,
-                   description=f"CSV {path}, target {names[tcol]!r}")
+                   description=f"CSV {path}, target {names[tcol]!r}", fill_values=fill_values)
 
 
 def _is_float(c):
