@@ -143,6 +143,11 @@ def test_csv_dataset_train_and_predict_with_target_column_present(tmp_path, caps
     rows = list(csv.reader(out.splitlines()))[1:]
     assert rc == 0 and len(rows) == 200
     assert np.mean(np.array([r[2] for r in rows]) == y) >= 0.9
+    # a table without one of the model's columns is named as such
+    (tmp_path / "no_b.csv").write_text("a,label,c\n0.1,yes,0.2\n")
+    rc, _, err = run_cli(["predict", tmp_path / "r", tmp_path / "no_b.csv"], capsys)
+    assert rc == 1 and err == (f"ippo predict: error: {tmp_path / 'no_b.csv'}: no column 'b'; "
+                               f"the model needs the columns 'a', 'b', 'c'\n")
 
 
 def test_predict_fills_missing_cells_as_the_training_csv_was_filled(tmp_path, capsys):

@@ -66,6 +66,10 @@ def read_inputs(path, extra, width):
         feats = extra.get("feature_names")
         if header and feats and all(f in header for f in feats):
             cols = [header.index(f) for f in feats]
+        elif header and feats and any(f in header for f in feats):
+            lacking = [f for f in feats if f not in header]
+            raise ValueError(f"{path}: no column {', '.join(map(repr, lacking))}; the model "
+                             f"needs the columns {', '.join(map(repr, feats))}")
         x = np.empty((len(rows), len(cols) if cols else len(rows[0][1])))
 
         def column(j):  # the name of feature j's column, as the file's header spells it
