@@ -116,6 +116,27 @@ def test_config_file_and_flag_precedence(tmp_path, capsys):
     assert rc == 0 and out2.split(";")[0] == out.split(";")[0]
 
 
+def test_model_and_optimizer_flags_reach_the_model(tmp_path, capsys):
+    from ippo.models import load
+    from ippo.training import load_checkpoint
+
+    run = tmp_path / "r"
+    rc, _, err = run_cli(["train", "-q", "--hidden", "16,8", "--activation", "tanh", "--init",
+                          "xavier", "--batchnorm", "--dropout", "0.2", "--weight-decay",
+                          "0.001", "--optimizer", "nesterov", "--lr", "0.05", "--batch-size",
+                          "1", "--epochs", "1", "--seed", "3", "--out", run], capsys)
+    assert rc == 0, err
+    model = load(run / "model.npz")
+    assert model.config() == {"sizes": [64, 16, 8, 10], "activation": "tanh",
+                              "task": "multiclass", "init": "xavier", "dropout": 0.2,
+                              "batchnorm": True, "weight_decay": 0.001, "dtype": "float32",
+                              "seed": 3}
+    opt = load_checkpoint(run / "checkpoint" / "checkpoint.npz")["optimizer"]
+    assert opt["name"] == "Nesterov" and opt["lr"] == 0.05
+    hist = json.loads((run / "history.json").read_text())
+    assert hist["iterations_per_epoch"] == 1438  # --batch-size 1: online, one step a sample
+
+
 def test_regression_dataset_and_evaluate(tmp_path, capsys):
     rc, out, _ = run_cli(["train", "-q", "--dataset", "linear_toy", "--out", tmp_path / "r"],
                          capsys)
