@@ -309,6 +309,10 @@ def from_spec(spec, image_shape=None, seed=None):
         if cls is not GaussianNoise and image_shape is None:
             raise ValueError(f"augment: {name!r} needs image data; this data set has no "
                              f"image shape (only 'noise' works here)")
+        if name in ("shift", "crop") and value >= min(image_shape[-2:]):
+            raise ValueError(f"augment: {name}:{value:g} moves the image by its whole size "
+                             f"{tuple(image_shape[-2:])} or more; use fewer pixels, e.g. "
+                             f"{name}:{max(1, min(image_shape[-2:]) // 8)}")
         kwargs = {param: value}
         if cls is not GaussianNoise:
             kwargs["image_shape"] = image_shape

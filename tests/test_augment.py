@@ -144,6 +144,10 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="'x' is not a number"):
         A.from_spec("rotate:x", (8, 8))
     assert isinstance(A.from_spec("noise:0.1", None), A.GaussianNoise)
+    with pytest.raises(ValueError, match=r"crop:28 moves the image by its whole size \(28, 28\)"
+                                         r" or more; use fewer pixels, e.g. crop:3"):
+        A.from_spec("crop:28", (1, 28, 28))
+    assert A.from_spec("shift:27", (28, 28)).max_shift == 27
 
 
 def test_rotation_matches_scipy_map_coordinates():

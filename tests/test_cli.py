@@ -340,6 +340,10 @@ ERRORS = [
     (["train", "--config", "{d}/bad.toml"], "unknown key 'layers'"),
     (["train", "--config", "{d}/broken.toml"], "not valid TOML"),
     (["train", "--augment", "zoom"], "unknown augmentation 'zoom'"),
+    (["train", "--augment", "shift:8"], "shift:8 moves the image by its whole size (8, 8)"),
+    (["train", "--init", "-0.1"], "--init: a weight std must be a positive number, got '-0.1'"),
+    (["train", "--init", "glorot"], "--init: expected auto, he, xavier or a number, got "
+                                    "'glorot'"),
     (["train", "--dataset", "iris", "--augment", "rotate"], "needs image data"),
     (["train", "--dataset", "csv:{d}/missing.csv"], "no such file"),
     (["train", "--dataset", "csv:{d}/bad.csv"], "line 3, column 'b': cannot read 'x'"),

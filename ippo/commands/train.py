@@ -133,16 +133,6 @@ def _make_optimizer(name, lr):
     return optimizers.get(name, **kwargs)
 
 
-def _init_arg(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        if value not in ("auto", "he", "xavier"):
-            raise ValueError(f"--init: expected auto, he, xavier or a number, got {value!r}"
-                             ) from None
-        return value
-
-
 def run(args):
     """Train with the resolved options and write the run folder; returns 0."""
     opts, spec = resolve_options(args)
@@ -221,7 +211,7 @@ def _run(args, opts, spec):
     n_out = data.n_classes if task == "multiclass" else 1
     sizes = [n_features] + list(opts["hidden"]) + [n_out]
     model = MLP(sizes, activation=opts["activation"], task=task,
-                init=_init_arg(opts["init"]), dropout=opts["dropout"],
+                init=opts["init"], dropout=opts["dropout"],
                 batchnorm=opts["batchnorm"], weight_decay=opts["weight_decay"], seed=seed)
     optimizer = _make_optimizer(opts["optimizer"], opts["lr"])
 
