@@ -349,6 +349,8 @@ ERRORS = [
     (["train", "--dataset", "csv:{d}/bad.csv"], "line 3, column 'b': cannot read 'x'"),
     (["train", "--resume", "{d}"], "holds no config.toml"),
     (["train", "--early-stopping", "2", "--val-split", "0"], "needs validation data"),
+    (["train", "--val-split", "0.0001"], "--val-split 0.0001 holds out 0 of the 1,438 training "
+                                         "samples; both parts need at least one"),
     (["evaluate", "{d}/missing.npz"], "no such model file"),
     (["evaluate", "{d}/notamodel.npz"], "not a valid ippo model file"),
     (["evaluate", "{d}/notes.txt"], "notes.txt: not an ippo model file (not an .npz archive)"),

@@ -171,6 +171,10 @@ def _run(args, opts, spec):
         val_split = 0.1 if opts["early_stopping"] else 0.0
     x_val = t_val = None
     if val_split > 0:
+        n_val = int(round(len(x_train) * val_split))
+        if not 0 < n_val < len(x_train):
+            raise ValueError(f"--val-split {val_split:g} holds out {n_val:,} of the "
+                             f"{len(x_train):,} training samples; both parts need at least one")
         (x_train, t_train), (x_val, t_val) = train_test_split(
             x_train, t_train, test_size=val_split, seed=seed,
             stratify=task != "regression")
