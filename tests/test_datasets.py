@@ -144,6 +144,11 @@ def test_idx_trailing_bytes_and_wrong_magic(tmp_path):
     p.write_bytes(b"\0\0")
     with pytest.raises(ValueError, match="only 2 bytes"):
         idx.read_idx(p)
+    # a damaged header with huge sizes: the byte count is exact (int64 would wrap around)
+    p.write_bytes(bytes([0, 0, 8, 2]) + (2**32 - 1).to_bytes(4, "big") * 2 + b"12")
+    with pytest.raises(ValueError, match=r"truncated: header says shape \(4294967295, "
+                                         r"4294967295\) of uint8 \(18446744065119617025 bytes"):
+        idx.read_idx(p)
 
 
 def test_idx_truncated_gzip_and_wrong_rank(tmp_path):
