@@ -17,7 +17,9 @@ def add_parser(subparsers):
         description="Evaluate a model saved by 'ippo train' (a model.npz or its run folder).")
     p.add_argument("model", metavar="MODEL", help="model.npz, or a run folder holding one")
     p.add_argument("--dataset", metavar="NAME",
-                   help="data set (default: the one the model was trained on)")
+                   help="data set with the model's features: digits, iris, breast_cancer, "
+                        "diabetes, spiral, linear_toy, mnist, fashion-mnist or csv:PATH "
+                        "(default: the one the model was trained on)")
     p.add_argument("--data-dir", metavar="DIR", help="folder with the mnist / fashion-mnist "
                    "IDX files, or holding them in NAME/")
     p.add_argument("--split", choices=("test", "train"), default="test",

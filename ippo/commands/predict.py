@@ -24,8 +24,8 @@ def add_parser(subparsers):
         "predict", help="predict classes / values for samples in a .csv or .npy file",
         description="Predict with a model saved by 'ippo train'.")
     p.add_argument("model", metavar="MODEL", help="model.npz, or a run folder holding one")
-    p.add_argument("input", metavar="INPUT", help="samples: .csv (one per row) or .npy "
-                   "(N, features) or images (N, H, W)")
+    p.add_argument("input", metavar="INPUT", help="samples: .csv (one per row; .tsv "
+                   "tab-separated) or .npy (N, features) or images (N, H, W)")
     p.add_argument("-o", "--output", metavar="FILE.csv", help="write the predictions here "
                    "instead of printing them")
     p.add_argument("--probs", action="store_true",
