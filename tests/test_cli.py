@@ -272,6 +272,30 @@ def test_resume_refuses_changes_that_make_another_run(tmp_path, capsys):
                               f"start\n"
 
 
+def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    from ippo.training import Trainer
+
+    fit = Trainer.fit
+
+    class CtrlC:  # the user presses Ctrl-C during epoch 3
+        def on_epoch_begin(self, epoch):
+            if epoch == 3:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: fit(self, *a, **k,
+                                                                   callbacks=[CtrlC()]))
+    run = tmp_path / "r"
+    rc, _, err = run_cli(["train", "-q", "--dataset", "iris", "--epochs", "5", "--out", run],
+                         capsys)
+    assert rc == 130
+    assert err == f"ippo train: interrupted; epoch 2 is saved: ippo train --resume {run} " \
+                  f"continues\n"
+    monkeypatch.undo()
+    rc, _, err = run_cli(["train", "-q", "--resume", run], capsys)
+    assert rc == 0, err
+    assert json.loads((run / "history.json").read_text())["epochs"]["epoch"] == [1, 2, 3, 4, 5]
+
+
 def test_augment_and_early_stopping_options(tmp_path, capsys):
     rc, out, _ = run_cli(["train", "-q", "--augment", "shift:1,rotate:10", "--epochs", "2",
                           "--out", tmp_path / "a"], capsys)

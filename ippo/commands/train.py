@@ -255,11 +255,18 @@ def _run(args, opts, spec):
     # ------------------------------------------------------------------ train
     trainer = Trainer(model, optimizer, verbose=0 if args.quiet else 1)
     t0 = time.perf_counter()
-    history = trainer.fit(x_train, t_train_fit, epochs=opts["epochs"], batch_size=batch_size,
-                          x_val=x_val, t_val=t_val_fit, seed=seed,
-                          early_stopping=opts["early_stopping"],
-                          checkpoint_dir=ckpt_dir,
-                          resume=bool(args.resume), augment=augment)
+    try:
+        history = trainer.fit(x_train, t_train_fit, epochs=opts["epochs"],
+                              batch_size=batch_size, x_val=x_val, t_val=t_val_fit, seed=seed,
+                              early_stopping=opts["early_stopping"],
+                              checkpoint_dir=ckpt_dir,
+                              resume=bool(args.resume), augment=augment)
+    except KeyboardInterrupt:  # Ctrl-C: say how to go on from the last saved epoch
+        done = trainer.checkpoint_epoch
+        hint = (f"; epoch {done} is saved: ippo train --resume {shlex.quote(out)} continues"
+                if done else "")
+        print(f"ippo train: interrupted{hint}", file=sys.stderr)
+        return 130
     train_s = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ test + save
