@@ -373,6 +373,20 @@ def test_load_csv_regression_and_no_header(tmp_path):
     np.testing.assert_allclose(data[0][1][:, 0], data[0][0][:, 0] * 3.7 + 0.1, rtol=1e-5)
 
 
+def test_load_csv_guesses_semicolon_and_tab_separators(tmp_path):
+    rows = ["a,b,y"] + [f"{i / 10},{(i * 7) % 5},{i % 2}" for i in range(20)]
+    comma = datasets.load_csv(_write(tmp_path / "c.csv", "\n".join(rows)))
+    for name, sep in (("s.csv", ";"), ("t.txt", "\t"), ("t.tsv", "\t")):
+        other = datasets.load_csv(_write(tmp_path / name,
+                                         "\n".join(r.replace(",", sep) for r in rows)))
+        assert other.feature_names == ["a", "b"] and other.class_names == ["0", "1"], name
+        for u, v in zip(comma[0] + comma[1], other[0] + other[1], strict=True):
+            np.testing.assert_array_equal(u, v)
+    # an explicit delimiter still wins: ";" finds one column only
+    with pytest.raises(ValueError, match="need at least 2 columns"):
+        datasets.load_csv(tmp_path / "c.csv", delimiter=";")
+
+
 def test_load_csv_non_numeric_cell_names_line_and_column(tmp_path):
     p = _write(tmp_path / "bad.csv", "x1,x2,y\n1,2,0\n3,abc,1\n")
     with pytest.raises(ValueError, match=r"line 3, column 'x2': cannot read 'abc' as a number"):

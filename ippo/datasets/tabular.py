@@ -1,6 +1,7 @@
 """``load_csv``: a user's own tabular data, one sample per row."""
 
 import csv
+import io
 import math
 import os
 
@@ -49,8 +50,20 @@ def _looks_numeric(row):
     return True
 
 
+def _guess_delimiter(path, text):
+    """Tab for .tsv / .tab files; else the first of ",", ";" (spreadsheets in locales with a
+    decimal comma), tab that occurs in the first non-blank line; "," when none does."""
+    if path.lower().endswith((".tsv", ".tab")):
+        return "\t"
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return next((d for d in (",", ";", "\t") if d in first), ",")
+
+
 def read_rows(path, delimiter=None, header="auto", who="load_csv"):
-    """The non-blank rows of a CSV file (tab-separated for .tsv / .tab): ``(names, rows)``.
+    """The non-blank rows of a CSV file: ``(names, rows)``.
+
+    ``delimiter=None`` guesses it: tab for .tsv / .tab files, else ",", ";" or tab, whichever
+    the first line holds.
 
     ``rows`` is a list of ``(line_number, cells)``, numbered from 1 as an editor shows them;
     ``names`` the header's column names, or None without a header. ``header="auto"``: the
@@ -63,15 +76,16 @@ def read_rows(path, delimiter=None, header="auto", who="load_csv"):
         raise OSError(f"{where}{path} is a folder, not a CSV file")
     if not os.path.isfile(path):
         raise OSError(f"{where}no such file: {path}")
-    if delimiter is None:
-        delimiter = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
-            rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter), start=1)
-                    if r and any(c.strip() for c in r)]
+            text = f.read()
     except UnicodeDecodeError as exc:
         raise ValueError(f"{where}{path}: not a UTF-8 text file ({exc.reason}: byte "
                          f"0x{exc.object[exc.start]:02x}); save it as CSV in UTF-8") from None
+    if delimiter is None:
+        delimiter = _guess_delimiter(path, text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [(i, r) for i, r in enumerate(reader, start=1) if r and any(c.strip() for c in r)]
     if not rows:
         raise ValueError(f"{where}{path} is empty")
     if header == "auto":
@@ -91,7 +105,8 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
 
     - ``target``: the target column, by name (with a header) or index (default: the last).
     - ``header``: True, False or "auto" (a first row that is not all numbers is a header).
-    - ``delimiter``: default "," (or tab for ``.tsv`` files).
+    - ``delimiter``: default: guessed from the first line ("," ";" or tab; tab for ``.tsv``
+      files).
     - ``task``: "auto", "multiclass", "binary" or "regression". Auto: a non-numeric target,
       or an integer one with at most ``max_classes`` distinct values, is a class label
       (binary when there are two); anything else is regression.
