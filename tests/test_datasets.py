@@ -382,6 +382,11 @@ def test_load_csv_guesses_semicolon_and_tab_separators(tmp_path):
         assert other.feature_names == ["a", "b"] and other.class_names == ["0", "1"], name
         for u, v in zip(comma[0] + comma[1], other[0] + other[1], strict=True):
             np.testing.assert_array_equal(u, v)
+    # a decimal comma is named as such
+    _write(tmp_path / "dc.csv", "a;b;y\n1,5;2;0\n2;3;1\n")
+    with pytest.raises(ValueError, match=r"line 2, column 'a': cannot read '1,5' as a number "
+                                         r"\(write decimals with a point: 1.5, not 1,5\)"):
+        datasets.load_csv(tmp_path / "dc.csv")
     # an explicit delimiter still wins: ";" finds one column only
     with pytest.raises(ValueError, match="need at least 2 columns"):
         datasets.load_csv(tmp_path / "c.csv", delimiter=";")

@@ -31,7 +31,9 @@ def parse_cell(cell):
     try:
         v = float(s)
     except ValueError:
-        raise ValueError(f"cannot read {s!r} as a number") from None
+        hint = " (write decimals with a point: 1.5, not 1,5)" if _is_float(
+            s.replace(",", ".")) else ""
+        raise ValueError(f"cannot read {s!r} as a number{hint}") from None
     if math.isinf(v):
         raise ValueError(f"{s!r} is not a finite number")
     if abs(v) > FLOAT32_MAX:
