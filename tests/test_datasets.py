@@ -258,13 +258,16 @@ def test_download_failure_is_one_clear_oserror(tmp_path, monkeypatch):
         datasets.load_mnist(tmp_path)
 
 
-def test_remote_checksums_match_the_shared_files():
-    if MNIST_DIR is None:
-        pytest.skip("MNIST files not found in ../shared/data/mnist")
-    for fname, sha in files.REMOTE["mnist"]["files"].items():
-        if fname.startswith("t10k-labels"):  # one small file is enough to check the table
-            got = hashlib.sha256((MNIST_DIR / fname).read_bytes()).hexdigest()
-            assert got == sha
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_remote_checksums_match_the_shared_files(name):
+    """Every SHA-256 in the download table is the one of the original file (a wrong one
+    would make every user's download fail the check)."""
+    folder = {"mnist": MNIST_DIR, "fashion-mnist": FASHION_DIR}[name]
+    if folder is None or not all((folder / f).is_file() for f in files.REMOTE[name]["files"]):
+        pytest.skip(f"the {name} .gz files are not all in $IPPO_DATA_DIR/{name} or "
+                    f"../shared/data/{name}")
+    for fname, sha in files.REMOTE[name]["files"].items():
+        assert hashlib.sha256((folder / fname).read_bytes()).hexdigest() == sha, fname
 
 
 # --------------------------------------------------------------------------- built-in sets
