@@ -214,6 +214,17 @@ def test_csv_run_given_a_relative_path_evaluates_from_another_folder(tmp_path, c
     rc, out, err = run_cli(["evaluate", tmp_path / "r"], capsys)
     assert rc == 0, err
     assert f"data: csv:{data / 't.csv'}, test split" in out
+    # and so do --resume and --config (config.toml records the absolute path)
+    assert f'dataset = "csv:{data / "t.csv"}"' in (tmp_path / "r" / "config.toml").read_text()
+    rc, _, err = run_cli(["train", "-q", "--resume", tmp_path / "r", "--epochs", "6"], capsys)
+    assert rc == 0, err
+    rc, _, err = run_cli(["train", "-q", "--config", tmp_path / "r" / "config.toml", "--out",
+                          tmp_path / "again"], capsys)
+    assert rc == 0, err
+    monkeypatch.chdir(data)  # the relative spelling is the same data set for --resume
+    rc, _, err = run_cli(["train", "-q", "--resume", tmp_path / "r", "--dataset", "csv:t.csv",
+                          "--epochs", "7"], capsys)
+    assert rc == 0, err
 
 
 def test_resume_continues_a_run(tmp_path, capsys):

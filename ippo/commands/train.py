@@ -74,7 +74,9 @@ def resolve_options(args):
     batch_size_set = "batch_size" in base or "batch_size" in given
     opts.update(base)
     opts.update(given)
-    opts["dataset"] = spec.name  # the canonical name ("MNIST" -> "mnist") in config and model
+    opts["dataset"] = _canonical_dataset(spec.name)  # "MNIST" -> "mnist" in config and model
+    if opts.get("data_dir"):
+        opts["data_dir"] = os.path.abspath(opts["data_dir"])
     if batch_size_set:
         opts["_batch_size_given"] = True
     return opts, spec
@@ -94,8 +96,9 @@ def _check_resume_changes(run_dir, run_config, changes):
         old = run_config.get(key)
         if key in RESUME_CHANGEABLE or value == old:
             continue
-        if key == "dataset" and old is not None and get_spec(value).name == old:
-            continue  # "Iris" is "iris"
+        if key == "dataset" and old is not None and \
+                _canonical_dataset(get_spec(value).name) == _canonical_dataset(old):
+            continue  # "Iris" is "iris", csv:data.csv is csv:/home/me/data.csv
         flag = "--" + key.replace("_", "-")
         if key == "out":
             raise ValueError(f"--resume: a resumed run stays in its folder {run_dir}; "
@@ -104,6 +107,12 @@ def _check_resume_changes(run_dir, run_config, changes):
                          f"used {_shown(old)}, got {_shown(value)}); only "
                          + ", ".join("--" + k.replace("_", "-") for k in RESUME_CHANGEABLE)
                          + " can, or start a new run")
+
+
+def _canonical_dataset(name):
+    """A data set's name as config.toml records it: a csv:PATH with an absolute path, so
+    that --config and --resume find the file from any folder."""
+    return f"csv:{os.path.abspath(name[4:])}" if name.startswith("csv:") and name[4:] else name
 
 
 def _shown(value):
@@ -285,10 +294,9 @@ def _run(args, opts, spec):
         n_ok = int(round(acc * len(x_test)))
         summary = f"test accuracy {acc:.4f} ({n_ok:,}/{len(x_test):,})"
     extra = {
-        # a CSV path is stored absolute, so evaluate/predict work from any folder
-        "dataset": (f"csv:{os.path.abspath(opts['dataset'][4:])}"
-                    if opts["dataset"].startswith("csv:") else opts["dataset"]),
-        "data_dir": os.path.abspath(opts["data_dir"]) if opts.get("data_dir") else None,
+        # paths are absolute (resolve_options), so evaluate/predict work from any folder
+        "dataset": opts["dataset"],
+        "data_dir": opts.get("data_dir"),
         "target": opts.get("target"),
         "seed": seed,
         "task": task,
