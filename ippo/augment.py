@@ -96,7 +96,12 @@ class GaussianNoise(Augmenter):
         if x.dtype.kind != "f":
             raise ValueError(f"GaussianNoise: expected a float batch, got dtype {x.dtype}")
         rng = _rng(rng, self._own_rng)
-        out = x + rng.normal(0.0, self.std, x.shape).astype(x.dtype)
+        if x.dtype in (np.float32, np.float64):  # drawn in x's dtype: no float64 copy
+            out = rng.standard_normal(x.shape, dtype=x.dtype)
+        else:
+            out = rng.standard_normal(x.shape).astype(x.dtype)
+        out *= self.std  # a Python float: float32 stays float32
+        out += x
         if self.clip is not None:
             np.clip(out, self.clip[0], self.clip[1], out=out)
         return out

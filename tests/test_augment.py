@@ -125,6 +125,11 @@ def test_noise_statistics():
     y = A.GaussianNoise(0.5)(x, np.random.default_rng(0))
     assert abs(y.std() - 0.5) < 0.01 and abs(y.mean()) < 0.01
     assert A.GaussianNoise(0.5, clip=(0, 1))(x).min() == 0.0
+    for dtype in (np.float16, np.float32, np.float64):  # x + noise, in x's own dtype
+        x = np.full((100, 100), 2.0, dtype)
+        y = A.GaussianNoise(0.1)(x, np.random.default_rng(1))
+        assert y.dtype == dtype and np.all(x == 2.0)
+        assert abs(float((y - x).std()) - 0.1) < 0.005 and abs(float(y.mean()) - 2.0) < 0.005
 
 
 def test_bad_inputs():
