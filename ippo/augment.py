@@ -318,7 +318,7 @@ def from_spec(spec, image_shape=None, seed=None):
             raise ValueError(f"augment: {name}:{value:g} moves the image by its whole size "
                              f"{tuple(image_shape[-2:])} or more; use fewer pixels, e.g. "
                              f"{name}:{max(1, min(image_shape[-2:]) // 8)}")
-        kwargs = {param: value}
+        kwargs = {param: value, "seed": seed}  # used when called without rng
         if cls is not GaussianNoise:
             kwargs["image_shape"] = image_shape
         try:

@@ -42,6 +42,14 @@ def test_fixed_seed_gives_identical_output_and_rng_argument():
         assert np.array_equal(y3, y4)
 
 
+@pytest.mark.parametrize("spec", ["shift:2", "rotate:10,noise:0.1"])
+def test_from_spec_seed_reproduces_without_rng(spec):
+    y1 = A.from_spec(spec, image_shape=(7, 7), seed=5)(IMGS)
+    y2 = A.from_spec(spec, image_shape=(7, 7), seed=5)(IMGS)
+    y3 = A.from_spec(spec, image_shape=(7, 7), seed=6)(IMGS)
+    assert np.array_equal(y1, y2) and not np.array_equal(y1, y3)
+
+
 def test_trainer_signature_with_labels_untouched():
     """The Trainer calls augment(x_batch, rng) and never passes labels: they stay paired."""
     t = np.arange(6)
