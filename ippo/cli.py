@@ -59,6 +59,10 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         print(f"ippo {args.command}: error: {error_message(exc)}", file=sys.stderr)
         return 1
+    except MemoryError as exc:  # e.g. --hidden 1000000,1000000: NumPy names the size
+        print(f"ippo {args.command}: error: out of memory: {exc or 'allocation failed'} "
+              f"(try smaller layers or batches)", file=sys.stderr)
+        return 1
 
 
 def _command_parser(parser, command):

@@ -375,6 +375,7 @@ ERRORS = [
     (["train", "--config", "{d}/bad.toml"], "unknown key 'layers'"),
     (["train", "--config", "{d}/broken.toml"], "not valid TOML"),
     (["train", "--augment", "zoom"], "unknown augmentation 'zoom'"),
+    (["train", "--hidden", "1,1000000000000"], "out of memory: Unable to allocate"),
     (["train", "--augment", "shift:8"], "shift:8 moves the image by its whole size (8, 8)"),
     (["train", "--init", "-0.1"], "--init: a weight std must be a positive number, got '-0.1'"),
     (["train", "--init", "glorot"], "--init: expected auto, he, xavier or a number, got "
