@@ -54,36 +54,56 @@ def _pair(func, y, t, y_name="y"):
     return as_float_array(y), t
 
 
+def _check_not_empty(func, y, y_name="y"):
+    """ValueError naming ``func`` when ``y`` holds no values: a loss needs a sample."""
+    if y.size == 0:
+        raise ValueError(
+            f"{func}: {y_name} is empty (shape {y.shape}); a loss needs at least one sample"
+        )
+
+
+def _class_indices(func, t, y_shape, y_name="y"):
+    """``t`` as integer class indices, or ValueError naming ``func`` when a value is not an
+    integer in 0..C−1 (C = ``y_shape[-1]``)."""
+    if t.dtype.kind == "f":
+        if t.size and not xp.all(xp.isfinite(t) & (t == xp.floor(t))):
+            raise ValueError(
+                f"{func}: t of shape {t.shape} looks like class indices (one per row "
+                f"of {y_name} of shape {y_shape}) but holds non-integer values"
+            )
+    t = t.astype(xp.intp, copy=False)
+    n_classes = y_shape[-1]
+    # ufunc.reduce: t.min() / t.max() without their Python wrappers (this runs every step of
+    # the autograd's softmax-cross-entropy backward)
+    if t.size and (xp.minimum.reduce(t, axis=None) < 0
+                   or xp.maximum.reduce(t, axis=None) >= n_classes):
+        raise ValueError(
+            f"{func}: class index out of range: t holds values from {int(t.min())} to "
+            f"{int(t.max())} (t has shape {t.shape}), but {y_name} of shape {y_shape} has "
+            f"{n_classes} classes "
+            f"(valid: 0..{n_classes - 1})"
+        )
+    return t
+
+
 def _class_targets(func, y, t, y_name="y"):
     """Validate ``(y, t)`` for a classification loss.
 
     Returns ``(y, t, is_index)``: ``is_index`` is True when ``t`` holds class indices
-    (shape ``y.shape[:-1]``), False when ``t`` is one-hot / probabilities (shape ``y.shape``).
+    (shape ``y.shape[:-1]``), False when ``t`` is one-hot / probabilities (shape ``y.shape``,
+    values in [0, 1]).
     """
     y, t = _pair(func, y, t, y_name)
     if y.ndim == 0:
         raise ValueError(
             f"{func}: {y_name} must have at least one axis (the classes), got a scalar"
         )
+    _check_not_empty(func, y, y_name)
     if t.shape == y.shape:
+        _check_probability_targets(func, t)
         return y, t, False
     if t.shape == y.shape[:-1]:
-        if t.dtype.kind == "f":
-            if t.size and not xp.all(t == xp.floor(t)):
-                raise ValueError(
-                    f"{func}: t of shape {t.shape} looks like class indices (one per row "
-                    f"of {y_name} of shape {y.shape}) but holds non-integer values"
-                )
-        t = t.astype(xp.intp, copy=False)
-        n_classes = y.shape[-1]
-        if t.size and (t.min() < 0 or t.max() >= n_classes):
-            raise ValueError(
-                f"{func}: class index out of range: t holds values from {int(t.min())} to "
-                f"{int(t.max())} (t has shape {t.shape}), but {y_name} of shape {y.shape} has "
-                f"{n_classes} classes "
-                f"(valid: 0..{n_classes - 1})"
-            )
-        return y, t, True
+        return y, _class_indices(func, t, y.shape, y_name), True
     raise ValueError(
         f"{func}: {y_name} has shape {y.shape} but t has shape {t.shape}; t must be one-hot "
         f"(shape {y.shape}) or class indices (shape {y.shape[:-1]})"
@@ -93,6 +113,7 @@ def _class_targets(func, y, t, y_name="y"):
 def _same_shape(func, y, t, y_name="y"):
     """Validate ``(y, t)`` for an element-wise loss; a (N,) target is accepted for (N, 1) y."""
     y, t = _pair(func, y, t, y_name)
+    _check_not_empty(func, y, y_name)
     t = as_float_array(t)
     if t.shape != y.shape:
         if y.ndim >= 1 and y.shape[-1] == 1 and t.shape == y.shape[:-1]:
@@ -110,8 +131,9 @@ def _backward_targets(func, y, t, allow_index=False):
 
     Element-wise / one-hot targets come back with ``y.shape`` and ``y.dtype`` (so a float32
     gradient stays float32; a (N,) target is accepted for (N, 1) y). With ``allow_index``,
-    class indices of shape ``y.shape[:-1]`` come back as integers. Only shapes are checked:
-    the values were checked by the forward pass.
+    class indices of shape ``y.shape[:-1]`` come back as integers, checked to lie in 0..C−1
+    (a negative index would otherwise pick a class from the end, silently). Other values are
+    not checked again: the forward pass did that.
     """
     if isinstance(y, xp.ndarray) or not hasattr(y, "shape") or not hasattr(y, "dtype"):
         y, t = _pair(func, y, t)
@@ -123,7 +145,7 @@ def _backward_targets(func, y, t, allow_index=False):
         return y, t.astype(y.dtype, copy=False)
     if y.ndim >= 1 and t.shape == y.shape[:-1]:
         if allow_index:
-            return y, t.astype(xp.intp, copy=False)
+            return y, _class_indices(func, t, y.shape)
         if y.shape[-1] == 1:
             return y, t.reshape(y.shape).astype(y.dtype, copy=False)
     expected = f"{y.shape} or class indices {y.shape[:-1]}" if allow_index else f"{y.shape}"
@@ -138,6 +160,8 @@ def _with_class_axis(func, x):
     x = _float(func, "x", x)
     if x.ndim == 0:
         raise ValueError(f"{func}: x must have at least one axis (the classes), got a scalar")
+    if x.shape[-1] == 0:
+        raise ValueError(f"{func}: x of shape {x.shape} has no classes (its last axis is empty)")
     return x
 
 
@@ -159,7 +183,7 @@ def step(x):
 
 
 def step_grad(x):
-    """Derivative of the step function: 0 everywhere (undefined at 0, taken as 0 there).
+    """Derivative of the step function: h'(x) = 0 everywhere (undefined at 0, taken as 0 there).
 
     This is why the perceptron's step cannot be trained by gradient descent.
     """
@@ -218,18 +242,18 @@ def relu_grad(x):
 
 
 def leaky_relu(x, alpha=0.01):
-    """Leaky ReLU: x if x > 0 else α·x, so a small gradient still flows for x < 0."""
+    """Leaky ReLU: f(x) = x if x > 0 else α·x, so a small gradient still flows for x < 0."""
     x = _float("leaky_relu", "x", x)
-    return xp.where(x > 0, x, x * alpha)
+    return xp.where(x > 0, x, x * float(alpha))  # float(): a np.float64 α would promote
 
 
 def leaky_relu_backward(dout, x, alpha=0.01):
     """Chain rule through leaky ReLU: dx = dout where x > 0, else α · dout."""
-    return xp.where(x > 0, dout, dout * alpha)
+    return xp.where(x > 0, dout, dout * float(alpha))
 
 
 def leaky_relu_grad(x, alpha=0.01):
-    """Derivative of leaky ReLU: 1 where x > 0, else α."""
+    """Derivative of leaky ReLU: f'(x) = 1 where x > 0, else α."""
     x = _float("leaky_relu_grad", "x", x)
     return leaky_relu_backward(xp.ones_like(x), x, alpha)
 
@@ -255,7 +279,7 @@ def identity(x):
 
 
 def identity_grad(x):
-    """Derivative of the identity: 1 everywhere."""
+    """Derivative of the identity: h'(x) = 1 everywhere."""
     return xp.ones_like(_float("identity_grad", "x", x))
 
 
@@ -312,7 +336,7 @@ def mean_squared_error(y, t):
 
 
 def mean_squared_error_backward(y, t):
-    """Gradient of ``mean_squared_error`` with respect to y: (y − t) / (number of elements)."""
+    """Gradient of ``mean_squared_error`` w.r.t. y: ∂E/∂y = (y − t) / (number of elements)."""
     y, t = _backward_targets("mean_squared_error_backward", y, t)
     return (y - t) / y.size
 
@@ -325,10 +349,11 @@ def cross_entropy_error(y, t):
     E = −log(y_t + δ).
     """
     y, t, is_index = _class_targets("cross_entropy_error", y, t)
-    if y.size and y.min() < 0:
+    if y.min() < 0 or y.max() > 1:
         raise ValueError(
-            f"cross_entropy_error: y of shape {y.shape} must hold probabilities, but its "
-            f"smallest value is {float(y.min())} (for raw scores use softmax_cross_entropy)"
+            f"cross_entropy_error: y of shape {y.shape} must hold probabilities in [0, 1], but "
+            f"its values range from {float(y.min())} to {float(y.max())} (for raw scores use "
+            f"softmax_cross_entropy)"
         )
     if is_index:
         p = xp.take_along_axis(y, t[..., None], axis=-1)
@@ -358,7 +383,7 @@ def softmax_cross_entropy(x, t):
 
 
 def softmax_cross_entropy_backward(y, t, out=None):
-    """Gradient of the fused softmax-cross-entropy with respect to the logits: (y − t) / N.
+    """Gradient of the fused softmax-cross-entropy w.r.t. the logits: ∂E/∂x = (y − t) / N.
 
     ``y`` is the softmax output kept by the forward pass; ``t`` one-hot or class indices.
     ``out`` may name an array (for example ``y`` itself) to write into.
@@ -432,8 +457,8 @@ def softmax_cross_entropy_backward_kernel(y, t, is_index, out=None):
     from the true class of each sample. ``out`` may name an array to write into.
     """
     n = _n_samples(y)
-    if not is_index:
-        dx = xp.subtract(y, t, out=out)
+    if not is_index:  # (y − t without out=: ippo.autograd runs this on tensors too)
+        dx = y - t if out is None else xp.subtract(y, t, out=out)
     else:
         if out is None:
             dx = y.copy()
@@ -489,11 +514,14 @@ def batch_norm_forward(x, gamma, beta, eps=1e-5):
     μ = mean(x), σ² = mean((x − μ)²), x̂ = (x − μ) / √(σ² + ε), y = γ·x̂ + β.
     Returns ``(y, xhat, inv_std, mean, var)``; ``xhat`` and ``inv_std`` = 1/√(σ² + ε) are what
     ``batch_norm_backward`` needs, ``mean`` and ``var`` feed the running averages.
+    Written with operators and methods only, so that ``ippo.autograd`` can run the same
+    formula on tensors (to differentiate batch normalization twice); ``** 0.5`` is NumPy's
+    ``sqrt``.
     """
     mean = x.mean(axis=0)
     xhat = x - mean
-    var = xp.mean(xhat * xhat, axis=0)
-    inv_std = 1.0 / xp.sqrt(var + eps)
+    var = (xhat * xhat).mean(axis=0)
+    inv_std = 1.0 / (var + eps) ** 0.5
     xhat *= inv_std
     y = xhat * gamma
     y += beta
@@ -515,10 +543,12 @@ def batch_norm_backward(dout, xhat, inv_std, gamma, dgamma=None, dbeta=None):
     dβ = Σ dy, dγ = Σ dy·x̂ (sums over the batch), and
     dx = γ/(N·√(σ² + ε)) · (N·dy − dβ − x̂·dγ).
     ``dgamma`` / ``dbeta`` may name arrays to write into (a layer's grads, in place).
+    Without them it works on ``ippo.autograd`` tensors too (``create_graph=True``).
     """
     n = dout.shape[0]
-    dbeta = xp.sum(dout, axis=0, out=dbeta)
-    dgamma = xp.sum(dout * xhat, axis=0, out=dgamma)
+    dbeta = dout.sum(axis=0) if dbeta is None else xp.sum(dout, axis=0, out=dbeta)
+    dy_xhat = dout * xhat
+    dgamma = dy_xhat.sum(axis=0) if dgamma is None else xp.sum(dy_xhat, axis=0, out=dgamma)
     dx = dout * n
     dx -= dbeta
     dx -= xhat * dgamma
@@ -538,7 +568,7 @@ def embedding_backward(dout, idx, dW):
 
 
 def l2_penalty(weights, weight_decay):
-    """L2 weight decay added to the loss: ½·λ·Σ_W Σ W² over the weight matrices (not biases)."""
+    """L2 weight decay added to the loss: E = ½·λ·Σ_W Σ W² over the weight matrices (not biases)."""
     if not weight_decay:
         return 0.0
     return 0.5 * weight_decay * sum(float(xp.vdot(w, w)) for w in weights)
@@ -567,11 +597,12 @@ def log_softmax_backward(dout, y):
 
 
 def _check_probability_targets(func, t):
-    """ValueError naming ``func`` unless every target lies in [0, 1] (a binary loss's labels)."""
-    if t.size and (t.min() < 0 or t.max() > 1):
+    """ValueError naming ``func`` unless every target lies in [0, 1] (a binary loss's labels,
+    one-hot rows or target probabilities); NaN fails too."""
+    if t.size and not (t.min() >= 0 and t.max() <= 1):  # written so that NaN fails too
         raise ValueError(
             f"{func}: targets must lie in [0, 1], got values from {float(t.min())} to "
-            f"{float(t.max())}"
+            f"{float(t.max())} (t has shape {t.shape})"
         )
 
 
@@ -592,3 +623,23 @@ def matmul_weight_grad(x, dout, dW):
         xp.multiply(x.T, dout, out=dW)
     else:
         xp.dot(x.T, dout, out=dW)
+
+
+# ----------------------------------------------------------- audit (layers): batch norm, inference
+
+
+def batch_norm_inference_backward(dout, x, gamma, running_mean, running_var, eps=1e-5,
+                                  dgamma=None, dbeta=None):
+    """Chain rule through ``batch_norm_inference``; returns ``(dx, dgamma, dbeta)``.
+
+    At inference the statistics are fixed numbers, so each sample is normalized on its own:
+    x̂ = (x − μ_run)/√(σ²_run + ε), dβ = Σ dy, dγ = Σ dy·x̂ (sums over the batch) and simply
+    dx = dy·γ/√(σ²_run + ε) (no term through the batch's mean and variance, unlike
+    ``batch_norm_backward``). ``dgamma`` / ``dbeta`` may name arrays to write into.
+    """
+    inv_std = 1.0 / xp.sqrt(running_var + eps)
+    xhat = x - running_mean
+    xhat *= inv_std
+    dbeta = xp.sum(dout, axis=0, out=dbeta)
+    dgamma = xp.sum(dout * xhat, axis=0, out=dgamma)
+    return dout * (gamma * inv_std), dgamma, dbeta

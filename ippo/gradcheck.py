@@ -20,7 +20,8 @@ Kinks: ReLU and Leaky ReLU have no derivative at 0. When an input of such a laye
 about h of 0, w ± h puts it on both sides of the kink and the central difference measures a
 slope that back-propagation never sees — a large "error" from a correct implementation.
 ``gradient_check`` warns (``KinkWarning``) when any such input is within ``10·h`` of 0;
-``kinks_near`` lists them, so that a test can draw other inputs.
+``kinks_near`` lists them, so that a test can draw other inputs, and
+``gradient_check_kink_free`` draws again by itself (``ippo gradcheck`` uses it).
 """
 
 import copy
@@ -106,7 +107,12 @@ def gradient_check(model, x, t, h=1e-5):
     if model.dtype == np.float64:
         m = copy.deepcopy(model).train()  # works for custom layers too
     else:
-        m = model.astype(np.float64).train()
+        try:
+            m = model.astype(np.float64).train()
+        except ValueError as exc:  # a layer class ippo cannot rebuild in float64
+            raise ValueError(f"gradient_check: cannot make a float64 copy of this "
+                             f"{model.dtype} model ({exc}); build it with dtype=np.float64 "
+                             f"to check it") from None
     x = _float64(x)
     t = _float64(t)
     for layer in m.layers:
@@ -128,3 +134,23 @@ def gradient_check(model, x, t, h=1e-5):
     floor = FLOOR * max([_max_abs(g) for g in analytic + numeric], default=0.0)
     return {name: relative_error(a, n, floor)
             for name, a, n in zip(m.param_names, analytic, numeric, strict=True)}
+
+
+def gradient_check_kink_free(model, draw, h=1e-5, tries=20):
+    """``gradient_check(model, *draw(), h)`` for inputs away from every ReLU kink.
+
+    ``draw()`` returns a new random batch ``(x, t)``; while an input of a ReLU-like layer
+    lands within ``KINK_MARGIN·h`` of its kink (where the numerical gradient is meaningless,
+    see ``KinkWarning``), the batch is drawn again, up to ``tries`` times (after that the
+    last batch is checked and the warning shown).
+    """
+    for _ in range(tries - 1):
+        x, t = draw()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", KinkWarning)
+            try:
+                return gradient_check(model, x, t, h=h)
+            except KinkWarning:
+                continue
+    x, t = draw()
+    return gradient_check(model, x, t, h=h)

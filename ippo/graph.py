@@ -41,6 +41,38 @@ def _check_same_shape(node, x, y, hint=""):
         )
 
 
+def _check_numeric(node, name, v):
+    """ValueError unless ``v`` is a number or a numeric array (a Python list is not added
+    element-wise by ``+``: it would be concatenated)."""
+    if isinstance(v, (list, tuple)):
+        got = f"a {type(v).__name__} (convert it with np.array first)"
+    elif isinstance(v, (int, float, xp.ndarray, xp.generic)):
+        dtype = xp.asarray(v).dtype
+        if dtype.kind in "biuf":
+            return
+        got = f"an array of dtype {dtype}"
+    else:
+        got = type(v).__name__
+    raise ValueError(f"{node}.forward: {name} must be a number or a numeric array, got {got}")
+
+
+def _positive_int(node, name, n):
+    """``n`` as an int, or ValueError naming ``node`` unless it is a positive integer."""
+    if isinstance(n, bool) or not isinstance(n, (int, float, xp.integer, xp.floating)) \
+            or int(n) != n or n < 1:
+        raise ValueError(f"{node}: {name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def _check_axis(node, axis, allow_none=False):
+    """ValueError naming ``node`` unless ``axis`` is an integer (or None where allowed)."""
+    if axis is None and allow_none:
+        return
+    if isinstance(axis, bool) or not isinstance(axis, (int, xp.integer)):
+        allowed = "an integer or None" if allow_none else "an integer"
+        raise ValueError(f"{node}: axis must be {allowed}, got {axis!r}")
+
+
 def _check_forward_done(node, saved):
     if saved is None:
         raise ValueError(f"{node}.backward called before {node}.forward")
@@ -58,6 +90,8 @@ class Add:
 
     def forward(self, x, y):
         """Returns z = x + y (x and y of the same shape)."""
+        _check_numeric("Add", "x", x)
+        _check_numeric("Add", "y", y)
         _check_same_shape("Add", x, y, " (use Repeat to copy a vector along a new axis first)")
         self.shape = xp.shape(x)
         return x + y
@@ -82,6 +116,8 @@ class Mul:
 
     def forward(self, x, y):
         """Returns z = x · y element-wise; keeps x and y for backward."""
+        _check_numeric("Mul", "x", x)
+        _check_numeric("Mul", "y", y)
         _check_same_shape("Mul", x, y)
         self.x, self.y = x, y
         return x * y
@@ -102,9 +138,7 @@ class Branch:
     """
 
     def __init__(self, n=2):
-        if int(n) != n or n < 1:
-            raise ValueError(f"Branch: n must be a positive integer, got {n!r}")
-        self.n = int(n)
+        self.n = _positive_int("Branch", "n", n)
         self.shape = None
 
     def forward(self, x):
@@ -137,11 +171,11 @@ class Repeat:
     """
 
     def __init__(self, n, axis=0):
-        if int(n) != n or n < 1:
-            raise ValueError(f"Repeat: n must be a positive integer, got {n!r}")
-        self.n = int(n)
+        self.n = _positive_int("Repeat", "n", n)
+        _check_axis("Repeat", axis)
         self.axis = axis
         self.shape = None
+        self.dtype = None  # the input's, kept for backward
 
     def forward(self, x):
         """Returns x copied ``n`` times along a new axis ``axis``: (D,) → (n, D) for axis 0."""
@@ -152,7 +186,7 @@ class Repeat:
                 f"Repeat.forward: axis {self.axis} is out of range for input of shape {x.shape} "
                 f"(the output has {ndim} axes)"
             )
-        self.shape = x.shape
+        self.shape, self.dtype = x.shape, x.dtype
         return xp.repeat(xp.expand_dims(x, self.axis), self.n, axis=self.axis)
 
     def backward(self, dout):
@@ -161,38 +195,47 @@ class Repeat:
         expected = list(self.shape)
         expected.insert(self.axis % (len(self.shape) + 1), self.n)
         _check_dout("Repeat", dout, tuple(expected))
-        return xp.sum(dout, axis=self.axis)
+        # in the input's dtype: a Python-float or float64 dout must not make a float32 dx float64
+        return xp.sum(dout, axis=self.axis).astype(self.dtype, copy=False)
 
 
 class Sum:
     """Sum node: y = Σᵢ x[i] along ``axis``, x of shape (N, D) → (D,) for axis 0.
 
     ∂y/∂x[i] = 1 for every i, so backward repeats the upstream gradient along the summed
-    axis: dx[i] = dout for every i (the mirror image of ``Repeat``).
+    axis: dx[i] = dout for every i (the mirror image of ``Repeat``). ``axis=None`` sums every
+    element, y = Σ x (a scalar), and backward gives dx = dout everywhere.
     """
 
     def __init__(self, axis=0, keepdims=False):
+        _check_axis("Sum", axis, allow_none=True)
         self.axis = axis
         self.keepdims = keepdims
         self.shape = None
+        self.dtype = None  # the input's, kept for backward
 
     def forward(self, x):
         """Returns y = Σᵢ x[i] along ``axis``."""
         x = as_float_array(x, name="Sum.forward: x")
-        if not -x.ndim <= self.axis < x.ndim:
+        if self.axis is not None and not -x.ndim <= self.axis < x.ndim:
             raise ValueError(
                 f"Sum.forward: axis {self.axis} is out of range for input of shape {x.shape}"
             )
-        self.shape = x.shape
+        self.shape, self.dtype = x.shape, x.dtype
         return xp.sum(x, axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, dout):
         """Returns dx: dout repeated along the summed axis, of the input's shape."""
         _check_forward_done("Sum", self.shape)
-        axis = self.axis % len(self.shape)
-        kept = self.shape[:axis] + (1,) + self.shape[axis + 1:]
-        _check_dout("Sum", dout, kept if self.keepdims else kept[:axis] + kept[axis + 1:])
-        return xp.broadcast_to(xp.reshape(dout, kept), self.shape).copy()
+        if self.axis is None:
+            kept = (1,) * len(self.shape)
+            _check_dout("Sum", dout, kept if self.keepdims else ())
+        else:
+            axis = self.axis % len(self.shape)
+            kept = self.shape[:axis] + (1,) + self.shape[axis + 1:]
+            _check_dout("Sum", dout, kept if self.keepdims else kept[:axis] + kept[axis + 1:])
+        # a copy in the input's dtype (a Python-float dout would otherwise give float64)
+        return xp.broadcast_to(xp.reshape(dout, kept), self.shape).astype(self.dtype)
 
 
 class MatMul:
@@ -201,6 +244,8 @@ class MatMul:
     x has shape (N, D) (or (D,) for one sample) and W has shape (D, H). Local derivatives give
     dx = dout · Wᵀ and dW = xᵀ · dout. Like a layer, the node keeps ``params = [W]`` and
     ``grads = [dW]``: ``backward`` writes dW into ``grads[0]`` in place and returns dx.
+    x and dout are taken in W's dtype (as ``layers.Affine`` does): a float32 W keeps y, dx
+    and dW float32 even when float64 arrays are fed in.
     """
 
     def __init__(self, W):
@@ -214,7 +259,7 @@ class MatMul:
     def forward(self, x):
         """Returns y = x · W."""
         W = self.params[0]
-        x = as_float_array(x, name="MatMul.forward: x")
+        x = as_float_array(x, dtype=W.dtype, name="MatMul.forward: x")  # float32 W: float32 y
         if x.ndim not in (1, 2) or x.shape[-1] != W.shape[0]:
             raise ValueError(
                 f"MatMul.forward: x has shape {x.shape} but W has shape {W.shape}; x must be "
@@ -227,12 +272,12 @@ class MatMul:
         """Returns dx = dout · Wᵀ; writes dW = xᵀ · dout into ``grads[0]``."""
         _check_forward_done("MatMul", self.x)
         W, dW, x = self.params[0], self.grads[0], self.x
-        dout = as_float_array(dout, name="MatMul.backward: dout")
+        dout = as_float_array(dout, dtype=W.dtype, name="MatMul.backward: dout")
         _check_dout("MatMul", dout, x.shape[:-1] + (W.shape[1],))
         if x.ndim == 1:  # one sample: the outer product x ⊗ dout
             F.matmul_weight_grad(x.reshape(1, -1), dout.reshape(1, -1), dW)
-        elif x.dtype == dout.dtype == dW.dtype and dW.flags.c_contiguous:
+        elif dW.flags.c_contiguous:
             F.matmul_weight_grad(x, dout, dW)
-        else:  # mixed dtypes or a strided dW: through a temporary
+        else:  # a strided dW (W given as a transposed view): through a temporary
             dW[...] = xp.dot(x.T, dout)
         return xp.dot(dout, W.T)

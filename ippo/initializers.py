@@ -12,6 +12,7 @@ same seed always gives bit-identical weights. Biases start at 0.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -27,22 +28,39 @@ def get_rng(seed=None):
     """A ``numpy.random.Generator`` from ``seed``: None, an int, or a Generator (kept as is)."""
     if isinstance(seed, np.random.Generator):
         return seed
-    return np.random.default_rng(seed)
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(f"seed must be None, a non-negative integer or a "
+                         f"numpy.random.Generator, got {seed!r}") from None
+
+
+def _is_positive_number(value):
+    """True for a finite real number > 0 (Python or NumPy; not a bool)."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)
+
+
+def _fan_in(n_in, func):
+    if isinstance(n_in, bool) or not isinstance(n_in, numbers.Integral) or n_in < 1:
+        raise ValueError(f"{func}: n_in (the number of inputs) must be a positive integer, "
+                         f"got {n_in!r}")
+    return int(n_in)
 
 
 def he_std(n_in):
     """He's standard deviation √(2 / n_in)."""
-    return math.sqrt(2.0 / n_in)
+    return math.sqrt(2.0 / _fan_in(n_in, "he_std"))
 
 
 def xavier_std(n_in):
     """Xavier's standard deviation √(1 / n_in)."""
-    return math.sqrt(1.0 / n_in)
+    return math.sqrt(1.0 / _fan_in(n_in, "xavier_std"))
 
 
 def normal(shape, std, rng=None, dtype=DEFAULT_DTYPE):
     """An array of ``shape`` drawn from N(0, std²)."""
-    if not (isinstance(std, (int, float)) and std > 0 and math.isfinite(std)):
+    if not _is_positive_number(std):
         raise ValueError(f"normal: std must be a positive finite number, got {std!r}")
     w = get_rng(rng).standard_normal(shape) * float(std)
     return xp.asarray(w, dtype=dtype)
@@ -73,8 +91,8 @@ def init_std(init, n_in, activation="relu"):
         if name == "xavier":
             return xavier_std(n_in)
         raise ValueError(_INIT_ERROR.format(init))
-    if isinstance(init, bool) or not isinstance(init, (int, float)):
+    if isinstance(init, bool) or not isinstance(init, numbers.Real):
         raise ValueError(_INIT_ERROR.format(init))
-    if not (init > 0 and math.isfinite(init)):
+    if not _is_positive_number(init):
         raise ValueError(f"init: a std must be a positive finite number, got {init!r}")
     return float(init)

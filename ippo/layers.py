@@ -21,6 +21,8 @@ The contract (see docs/design.md):
 Every formula comes from ``ippo.functions``; the layers only keep the intermediate values.
 """
 
+import warnings
+
 from ippo import functions as F
 from ippo.backend import DEFAULT_DTYPE, as_float_array, xp
 from ippo.initializers import get_rng
@@ -47,6 +49,22 @@ class Layer:
 
     def _where(self):
         return f"{self!r}" + (f" layer {self.position}" if self.position is not None else "")
+
+    def _bad_dout(self, dout, expected):
+        """The ``ValueError`` of a ``backward(dout)`` that does not fit the last ``forward``:
+        none yet (``expected`` is None), or ``dout`` not of the ``expected`` shape."""
+        if expected is None:
+            return ValueError(f"{self._where()}: backward called before forward (backward "
+                              f"back-propagates the last forward pass)")
+        return ValueError(f"{self._where()}: dout must have the shape of the last output "
+                          f"{tuple(expected)}, got {tuple(xp.shape(dout))}")
+
+    def _kept(self, dout, kept):
+        """``kept``, the array the last forward stored (of the output's shape), once checked
+        that there was a forward and that ``dout`` has that shape."""
+        if kept is None or dout.shape != kept.shape:
+            raise self._bad_dout(dout, None if kept is None else kept.shape)
+        return kept
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -87,6 +105,14 @@ class Layer:
 
     def __call__(self, *args):
         return self.forward(*args)
+
+
+def _float_arg(value, name, where):
+    """``float(value)``, or a ``ValueError`` naming the layer and the argument."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: {name} must be a number, got {value!r}") from None
 
 
 def _new_param(a, dtype, name, where):
@@ -165,7 +191,7 @@ class Affine(Layer):
 
     def forward(self, x):
         W, b = self.params
-        if x.dtype != W.dtype:
+        if not isinstance(x, xp.ndarray) or x.dtype != W.dtype:
             x = as_float_array(x, dtype=W.dtype, name=self._where())
         self._x_shape = None
         if x.ndim != 2:
@@ -187,9 +213,11 @@ class Affine(Layer):
         return y[0] if self._x_shape is not None and len(self._x_shape) == 1 else y
 
     def backward(self, dout):
-        W = self.params[0]
+        W, x = self.params[0], self.x
         if dout.ndim == 1:
             dout = dout.reshape(1, -1)
+        if x is None or dout.shape != (x.shape[0], W.shape[1]):
+            raise self._bad_dout(dout, None if x is None else (x.shape[0], W.shape[1]))
         F.matmul_weight_grad(self.x, dout, self.grads[0])
         xp.add.reduce(dout, axis=0, out=self.grads[1])  # db = Σₙ dout (no Python wrapper)
         if not self.need_input_grad:
@@ -198,39 +226,52 @@ class Affine(Layer):
         return dx.reshape(self._x_shape) if self._x_shape is not None else dx
 
 
-class MatMul(Layer):
-    """Matrix product without bias: y = x·W; backward dx = dout·Wᵀ, dW = xᵀ·dout."""
+class _MatrixLayer(Layer):
+    """Base of the layers whose one parameter is a matrix W (MatMul, Embedding): the
+    constructor's checks, ``W``, ``config()`` and ``from_config``."""
 
     param_names = ("W",)
     decay_params = (0,)
+    #: The names of W's two axes, the keys of ``config()``.
+    axes = ("in_size", "out_size")
 
     def __init__(self, W, dtype=None):
         super().__init__()
-        W = _new_param(W, dtype, "W", "MatMul")
+        name = type(self).__name__
+        W = _new_param(W, dtype, "W", name)
         if W.ndim != 2:
-            raise ValueError(f"MatMul: W must be 2-D (in, out), got shape {W.shape}")
+            raise ValueError(f"{name}: W must be 2-D ({', '.join(self.axes)}), got shape "
+                             f"{W.shape}")
         self.params = [W]
         self.grads = [xp.zeros_like(W)]
-        self.x = None
 
     @property
     def W(self):
-        """The weight matrix (in, out): ``params[0]``, the array itself (not a copy)."""
+        """The matrix: ``params[0]``, the array itself (not a copy)."""
         return self.params[0]
+
+    def config(self):
+        return dict(zip(self.axes, self.params[0].shape, strict=True))
+
+    @classmethod
+    def from_config(cls, config, dtype=DEFAULT_DTYPE):
+        return cls(xp.zeros(tuple(config[a] for a in cls.axes), dtype=dtype), dtype=dtype)
+
+
+class MatMul(_MatrixLayer):
+    """Matrix product without bias: y = x·W (W of shape (in, out)); backward dx = dout·Wᵀ,
+    dW = xᵀ·dout."""
+
+    def __init__(self, W, dtype=None):
+        super().__init__(W, dtype)
+        self.x = None
 
     def __repr__(self):
         return f"MatMul({self.params[0].shape[0]}→{self.params[0].shape[1]})"
 
-    def config(self):
-        return {"in_size": self.params[0].shape[0], "out_size": self.params[0].shape[1]}
-
-    @classmethod
-    def from_config(cls, config, dtype=DEFAULT_DTYPE):
-        return cls(xp.zeros((config["in_size"], config["out_size"]), dtype=dtype), dtype=dtype)
-
     def forward(self, x):
         W = self.params[0]
-        if x.dtype != W.dtype:
+        if not isinstance(x, xp.ndarray) or x.dtype != W.dtype:
             x = as_float_array(x, dtype=W.dtype, name=self._where())
         if x.ndim != 2 or x.shape[1] != W.shape[0]:
             raise ValueError(
@@ -241,40 +282,31 @@ class MatMul(Layer):
         return xp.dot(x, W)
 
     def backward(self, dout):
-        F.matmul_weight_grad(self.x, dout, self.grads[0])
+        W, x = self.params[0], self.x
+        if x is None or dout.shape != (x.shape[0], W.shape[1]):
+            raise self._bad_dout(dout, None if x is None else (x.shape[0], W.shape[1]))
+        F.matmul_weight_grad(x, dout, self.grads[0])
         if not self.need_input_grad:
             return None
         return xp.dot(dout, self.params[0].T)
 
 
-class Embedding(Layer):
-    """Row lookup: y = W[idx] for integer word ids ``idx`` of any shape → idx.shape + (D,).
+class Embedding(_MatrixLayer):
+    """Row lookup: y = W[idx] for integer word ids ``idx`` of any shape → idx.shape + (D,),
+    W of shape (vocab, D).
 
     backward: dW[i] = Σ of the dout rows whose id is i (repeated ids add up); the ids have no
     gradient, so backward returns None.
     """
 
-    param_names = ("W",)
-    decay_params = (0,)
+    axes = ("vocab_size", "dim")
 
     def __init__(self, W, dtype=None):
-        super().__init__()
-        W = _new_param(W, dtype, "W", "Embedding")
-        if W.ndim != 2:
-            raise ValueError(f"Embedding: W must be 2-D (vocab, dim), got shape {W.shape}")
-        self.params = [W]
-        self.grads = [xp.zeros_like(W)]
+        super().__init__(W, dtype)
         self.idx = None
 
     def __repr__(self):
         return f"Embedding({self.params[0].shape[0]}×{self.params[0].shape[1]})"
-
-    def config(self):
-        return {"vocab_size": self.params[0].shape[0], "dim": self.params[0].shape[1]}
-
-    @classmethod
-    def from_config(cls, config, dtype=DEFAULT_DTYPE):
-        return cls(xp.zeros((config["vocab_size"], config["dim"]), dtype=dtype), dtype=dtype)
 
     def forward(self, idx):
         idx = xp.asarray(idx)
@@ -290,7 +322,11 @@ class Embedding(Layer):
         return self.params[0][idx]
 
     def backward(self, dout):
-        F.embedding_backward(dout, self.idx, self.grads[0])
+        idx = self.idx
+        if idx is None or dout.shape != idx.shape + self.params[0].shape[1:]:
+            raise self._bad_dout(dout, None if idx is None
+                                 else idx.shape + self.params[0].shape[1:])
+        F.embedding_backward(dout, idx, self.grads[0])
         return None
 
 
@@ -309,7 +345,8 @@ class ReLU(Layer):
         return self.y
 
     def backward(self, dout):
-        return F.relu_backward(dout, self.y, out=dout if self.inplace else None)
+        return F.relu_backward(dout, self._kept(dout, self.y),
+                               out=dout if self.inplace else None)
 
 
 class LeakyReLU(Layer):
@@ -317,7 +354,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, alpha=0.01):
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = _float_arg(alpha, "alpha", "LeakyReLU")
         self.x = None
 
     def __repr__(self):
@@ -331,7 +368,7 @@ class LeakyReLU(Layer):
         return F.leaky_relu(x, self.alpha)
 
     def backward(self, dout):
-        return F.leaky_relu_backward(dout, self.x, self.alpha)
+        return F.leaky_relu_backward(dout, self._kept(dout, self.x), self.alpha)
 
 
 class Sigmoid(Layer):
@@ -346,7 +383,7 @@ class Sigmoid(Layer):
         return self.y
 
     def backward(self, dout):
-        return F.sigmoid_backward(dout, self.y)
+        return F.sigmoid_backward(dout, self._kept(dout, self.y))
 
 
 class Tanh(Layer):
@@ -361,7 +398,7 @@ class Tanh(Layer):
         return self.y
 
     def backward(self, dout):
-        return F.tanh_backward(dout, self.y)
+        return F.tanh_backward(dout, self._kept(dout, self.y))
 
 
 class Identity(Layer):
@@ -388,11 +425,13 @@ class Dropout(Layer):
 
     def __init__(self, ratio=0.5, seed=None):
         super().__init__()
-        ratio = float(ratio)
+        ratio = _float_arg(ratio, "ratio", "Dropout")
         if not 0.0 <= ratio < 1.0:
             raise ValueError(f"Dropout: ratio must be in [0, 1), got {ratio}")
         self.ratio = ratio
-        self.seed = seed if seed is None or isinstance(seed, int) else None
+        # an integer seed is kept for config() (a Generator is not JSON-able)
+        self.seed = (int(seed) if isinstance(seed, (int, xp.integer)) and not isinstance(seed, bool)
+                     else None)
         self.rng = get_rng(seed)
         self.mask = None
         self.fix_mask = False
@@ -407,14 +446,17 @@ class Dropout(Layer):
         if not self.training or self.ratio == 0.0:
             self.mask = None
             return x
+        if not isinstance(x, xp.ndarray) or x.dtype.kind != "f":
+            x = as_float_array(x, name=self._where())  # integer pixels: the mask scales them
         if not (self.fix_mask and self.mask is not None and self.mask.shape == x.shape):
             self.mask = F.dropout_mask(x.shape, self.ratio, self.rng, dtype=x.dtype)
         return F.dropout(x, self.mask)
 
     def backward(self, dout):
-        if self.mask is None:
+        if self.mask is None:  # inference (or ratio 0): the identity
             return dout
-        return F.dropout_backward(dout, self.mask, out=dout if self.inplace else None)
+        return F.dropout_backward(dout, self._kept(dout, self.mask),
+                                  out=dout if self.inplace else None)
 
 
 class BatchNormalization(Layer):
@@ -441,12 +483,23 @@ class BatchNormalization(Layer):
             raise ValueError(f"BatchNormalization: beta must have shape ({d},), got {beta.shape}")
         self.params = [gamma, beta]
         self.grads = [xp.zeros_like(gamma), xp.zeros_like(beta)]
-        self.momentum = float(momentum)
-        self.eps = float(eps)
-        self.running_mean = (xp.zeros(d, gamma.dtype) if running_mean is None
-                             else _new_param(running_mean, gamma.dtype, "running_mean", "BN"))
-        self.running_var = (xp.ones(d, gamma.dtype) if running_var is None
-                            else _new_param(running_var, gamma.dtype, "running_var", "BN"))
+        self.momentum = _float_arg(momentum, "momentum", "BatchNormalization")
+        if not 0.0 <= self.momentum <= 1.0:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
+        self.eps = _float_arg(eps, "eps", "BatchNormalization")
+        if not self.eps > 0.0:
+            raise ValueError(f"BatchNormalization: eps must be > 0, got {eps}")
+        self.running_mean = xp.zeros(d, gamma.dtype)
+        self.running_var = xp.ones(d, gamma.dtype)
+        for name, given in (("running_mean", running_mean), ("running_var", running_var)):
+            if given is not None:
+                arr = _new_param(given, gamma.dtype, name, "BatchNormalization")
+                if arr.shape != (d,):
+                    raise ValueError(f"BatchNormalization: {name} must have shape ({d},), "
+                                     f"got {arr.shape}")
+                getattr(self, name)[...] = arr
+        if (self.running_var < 0).any():
+            raise ValueError("BatchNormalization: running_var must be >= 0 (a variance)")
         self._cache = None
         self._x_shape = None
 
@@ -468,21 +521,27 @@ class BatchNormalization(Layer):
 
     def forward(self, x):
         gamma, beta = self.params
-        if x.dtype != gamma.dtype:
+        if not isinstance(x, xp.ndarray) or x.dtype != gamma.dtype:
             x = as_float_array(x, dtype=gamma.dtype, name=self._where())
         self._x_shape = None
         if x.ndim != 2:
-            if x.ndim < 2:
+            if x.ndim == 0:
                 raise ValueError(f"{self._where()}: expected input of shape (N, {self.size}), "
                                  f"got {tuple(x.shape)}")
-            self._x_shape = x.shape
-            x = x.reshape(x.shape[0], -1)
+            self._x_shape = x.shape  # one 1-D sample, or images (N, C, H, W)
+            x = x.reshape(1, -1) if x.ndim == 1 else x.reshape(x.shape[0], -1)
         if x.shape[1] != self.size:
             raise ValueError(f"{self._where()}: expected input of shape (N, {self.size}), "
                              f"got {tuple(x.shape if self._x_shape is None else self._x_shape)}")
         if self.training:
+            if x.shape[0] == 1:
+                warnings.warn(
+                    f"{self._where()}: a training batch of one sample has no variance: the "
+                    f"output is beta, no gradient reaches the layers below and the running "
+                    f"variance is pulled toward 0; use batches of 2 or more samples (or "
+                    f"eval() for inference)", RuntimeWarning, stacklevel=2)
             y, xhat, inv_std, mean, var = F.batch_norm_forward(x, gamma, beta, self.eps)
-            self._cache = (xhat, inv_std)
+            self._cache = (True, xhat, inv_std)
             m = self.momentum
             self.running_mean *= m
             self.running_mean += (1.0 - m) * mean
@@ -491,17 +550,27 @@ class BatchNormalization(Layer):
         else:
             y = F.batch_norm_inference(x, gamma, beta, self.running_mean, self.running_var,
                                        self.eps)
-            self._cache = None
+            self._cache = (False, x, None)  # backward (if any) uses the running statistics
         return y.reshape(self._x_shape) if self._x_shape is not None else y
 
     def backward(self, dout):
+        """Training mode: through the batch statistics (``F.batch_norm_backward``); inference
+        mode: with the running averages as constants (``F.batch_norm_inference_backward``)."""
         if self._cache is None:
-            raise ValueError(f"{self._where()}: backward needs a forward pass in training mode")
-        if dout.ndim != 2:
-            dout = dout.reshape(dout.shape[0], -1)
-        xhat, inv_std = self._cache
-        dx, _, _ = F.batch_norm_backward(dout, xhat, inv_std, self.params[0],
-                                         dgamma=self.grads[0], dbeta=self.grads[1])
+            raise self._bad_dout(dout, None)
+        training, x2d, inv_std = self._cache  # x2d: x̂ in training mode, x at inference
+        expected = x2d.shape if self._x_shape is None else self._x_shape
+        if dout.shape != expected:
+            raise self._bad_dout(dout, expected)
+        if self._x_shape is not None:
+            dout = dout.reshape(x2d.shape)
+        if training:
+            dx, _, _ = F.batch_norm_backward(dout, x2d, inv_std, self.params[0],
+                                             dgamma=self.grads[0], dbeta=self.grads[1])
+        else:
+            dx, _, _ = F.batch_norm_inference_backward(
+                dout, x2d, self.params[0], self.running_mean, self.running_var, self.eps,
+                dgamma=self.grads[0], dbeta=self.grads[1])
         if not self.need_input_grad:
             return None
         return dx.reshape(self._x_shape) if self._x_shape is not None else dx
@@ -572,7 +641,11 @@ class SoftmaxWithLoss(LossLayer):
                 if t.dtype.kind != "f" and t.dtype.kind != "b":
                     raise ValueError(f"{self._where()}: class indices must be integers, "
                                      f"got dtype {t.dtype}")
-                t = t.astype(xp.intp)
+                ti = t.astype(xp.intp)
+                if t.dtype.kind == "f" and not (ti == t).all():  # 1.0 is class 1; 0.5 is none
+                    raise ValueError(f"{self._where()}: class indices must be whole numbers, "
+                                     f"got {float(t[ti != t].flat[0])}")
+                t = ti
         else:
             raise self._bad_targets(
                 x, t, f"one-hot {tuple(x.shape)} or class indices {tuple(x.shape[:-1])}")
@@ -586,6 +659,8 @@ class SoftmaxWithLoss(LossLayer):
         return loss
 
     def backward(self, dout=1):
+        if self.y is None:
+            raise self._bad_dout(dout, None)
         dx = F.softmax_cross_entropy_backward_kernel(self.y, self.t, self._is_index)
         if dout != 1:
             dx *= dout
@@ -624,6 +699,8 @@ class SigmoidWithLoss(LossLayer):
         return F.sigmoid_binary_cross_entropy_kernel(x, t)
 
     def backward(self, dout=1):
+        if self.y is None:
+            raise self._bad_dout(dout, None)
         dx = F.sigmoid_binary_cross_entropy_backward(self.y, self.t)
         if dout != 1:
             dx *= dout
@@ -659,6 +736,8 @@ class MeanSquaredLoss(LossLayer):
         return F.mean_squared_error(x, t)
 
     def backward(self, dout=1):
+        if self.x is None:
+            raise self._bad_dout(dout, None)
         dx = F.mean_squared_error_backward(self.x, self.t)
         if dout != 1:
             dx *= dout

@@ -55,6 +55,8 @@ def to_classes(y, threshold=0.5, name="y"):
 
 def _targets(t, n, name="t"):
     t = xp.asarray(t)
+    if t.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric class labels, got dtype {t.dtype}")
     if t.ndim == 2 and t.shape[1] > 1:
         t = t.argmax(axis=1)
     elif t.ndim == 2 and t.shape[1] == 1:
@@ -92,6 +94,12 @@ def confusion_matrix(y, t, n_classes=None, threshold=0.5):
     """
     y_arr = xp.asarray(y)
     yc, tc = _pair(y, t, threshold)
+    if n_classes is not None and (
+        isinstance(n_classes, bool) or not isinstance(n_classes, (int, xp.integer))
+        or n_classes < 1
+    ):
+        raise ValueError(f"confusion_matrix: n_classes must be a positive integer, got "
+                         f"{n_classes!r}")
     if n_classes is None:
         n_classes = int(max(yc.max(), tc.max())) + 1
         if y_arr.ndim == 2 and y_arr.shape[1] > 1:
@@ -160,8 +168,12 @@ def precision_recall_f1(y, t, n_classes=None, average=None, threshold=0.5):
 
 
 def _regression_pair(func, y, t):
-    y = xp.asarray(y, dtype=xp.float64)
-    t = xp.asarray(t, dtype=xp.float64)
+    y, t = xp.asarray(y), xp.asarray(t)
+    for name, a in (("y", y), ("t", t)):
+        if a.dtype.kind not in "biuf":
+            raise ValueError(f"{func}: {name} must be numeric, got dtype {a.dtype}")
+    y = y.astype(xp.float64, copy=False)
+    t = t.astype(xp.float64, copy=False)
     if y.shape != t.shape:
         if y.ndim == 2 and y.shape[1] == 1 and t.shape == y.shape[:1]:
             t = t.reshape(y.shape)

@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -29,6 +30,7 @@ from ippo.backend import DEFAULT_DTYPE, xp
 from ippo.initializers import get_rng, init_std, normal
 from ippo.layers import (
     ACTIVATIONS,
+    LAYERS,
     Affine,
     BatchNormalization,
     Dropout,
@@ -78,6 +80,9 @@ class Sequential:
     """
 
     def __init__(self, layers, loss, weight_decay=0.0):
+        if isinstance(layers, Layer) or not hasattr(layers, "__iter__"):
+            raise ValueError(f"Sequential: layers must be a list of layers, such as "
+                             f"[Affine(W1, b1), ReLU(), Affine(W2, b2)], got {layers!r}")
         layers = list(layers)
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer) or isinstance(layer, LossLayer):
@@ -137,6 +142,7 @@ class Sequential:
             layer.need_input_grad = i > self._first
             layer.inplace = True  # every dout inside the model is a fresh array
         loss.position = len(layers) + 1
+        self._has_loss = False  # backward needs a loss(x, t) call first
         self.training = True
         self.train()
 
@@ -162,6 +168,7 @@ class Sequential:
 
     def forward(self, x):
         """Raw scores of the last layer in the current mode (keeps what backward needs)."""
+        self._has_loss = False  # the layers now hold this x: a backward needs loss() again
         for layer in self.layers:
             x = layer.forward(x)
         return x
@@ -171,16 +178,23 @@ class Sequential:
         (training unless ``eval()`` was called); returns the loss as a float, with the L2
         weight-decay term ½·λ·ΣW² when ``weight_decay`` > 0."""
         x = xp.asarray(x)
+        if x.ndim >= 2 and x.shape[0] == 0:
+            raise ValueError(f"{type(self).__name__}.loss: x holds no samples (shape "
+                             f"{tuple(x.shape)}); the mean loss of an empty batch is undefined")
         self._small = self._is_small(x)
         with blas.single_thread_if(self._small):
             scores = self.forward(x)
         loss = self.loss_layer.forward(scores, t)
+        self._has_loss = True
         if self.weight_decay:
             loss += F.l2_penalty([p for p, _ in self._decay], self.weight_decay)
         return loss
 
     def backward(self, dout=1):
         """Back-propagate the last ``loss`` call: fills every array of ``grads`` in place."""
+        if not self._has_loss:
+            raise ValueError(f"{type(self).__name__}.backward: call loss(x, t) first "
+                             f"(backward back-propagates the last loss)")
         dout = self.loss_layer.backward(dout)
         layers = self.layers
         with blas.single_thread_if(self._small):
@@ -255,7 +269,11 @@ class Sequential:
 
     def load_state_dict(self, state):
         """Copy arrays from ``state`` into the model's own arrays, in place (names and shapes
-        must match exactly; values are cast to the model's dtype)."""
+        must match exactly; values are cast to the model's dtype). Everything is checked
+        before anything is copied: on an error the model is unchanged."""
+        if not isinstance(state, Mapping):
+            raise ValueError(f"load_state_dict: expected a dict {{name: array}} such as "
+                             f"state_dict() returns, got {type(state).__name__}")
         own = self._state_arrays()
         missing = [k for k in own if k not in state]
         unexpected = [k for k in state if k not in own]
@@ -265,6 +283,7 @@ class Sequential:
                 + (f"; missing: {', '.join(missing)}" if missing else "")
                 + (f"; unexpected: {', '.join(unexpected)}" if unexpected else "")
             )
+        sources = {}
         for k, dst in own.items():
             src = np.asarray(state[k])
             if src.shape != dst.shape:
@@ -272,7 +291,9 @@ class Sequential:
                                  f"expects {dst.shape}")
             if src.dtype.kind not in "biuf":
                 raise ValueError(f"load_state_dict: {k} has non-numeric dtype {src.dtype}")
-            np.copyto(dst, src, casting="unsafe")
+            sources[k] = src
+        for k, dst in own.items():
+            np.copyto(dst, sources[k], casting="unsafe")
         return self
 
     def config(self):
@@ -310,7 +331,16 @@ class Sequential:
 
         ``extra`` is an optional JSON-able dict stored with the description (for example the
         epoch), given back as ``model.extra`` by ``ippo.models.load``. Returns ``path``.
+        A layer class of your own must be registered in ``ippo.layers.LAYERS`` (its
+        ``config()`` giving its constructor's arguments), or ``load`` could not rebuild it.
         """
+        for name, layer in zip(self.layer_names + ["loss"], self.layers + [self.loss_layer],
+                               strict=True):
+            if LAYERS.get(type(layer).__name__) is not type(layer):
+                raise ValueError(
+                    f"save: {name} is a {type(layer).__name__}, which ippo.models.load could "
+                    f"not rebuild; register the class first: "
+                    f"ippo.layers.LAYERS[{type(layer).__name__!r}] = {type(layer).__name__}")
         return save_npz(path, self._state_arrays(), self._meta(extra))
 
     def _meta(self, extra):
@@ -496,17 +526,37 @@ def save_npz(path, arrays, meta, *, json_default=None, allow_nan=False):
         raise ValueError(f"save: the description (and extra) must be JSON-able: {exc}") from None
     if META_KEY in arrays:
         raise ValueError(f"save: {META_KEY!r} is reserved")
+    payload = {META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
+    return write_atomically(path, lambda f: np.savez(f, **payload, **arrays), suffix=".npz")
+
+
+def write_atomically(path, write, suffix=""):
+    """Create or replace the file ``path`` atomically: ``write(f)`` fills a binary file.
+
+    ``write`` gets a temporary file opened for binary writing in the same directory; when it
+    returns, the file is flushed, fsynced and renamed over ``path`` (``os.replace``), then
+    the folder is fsynced where the platform allows, so a crash at any moment leaves either
+    the old file or the complete new one, never half a file. If ``write`` raises, the
+    temporary file is removed and ``path`` is untouched. The file gets a normal file's
+    permissions (``0o666`` less the umask), not the temporary file's private ``0o600``.
+    Used by ``save_npz`` (models, checkpoints) and ``training.History.plot``.
+    """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
+    if os.path.isdir(path):  # else the rename's error would name the temporary file
+        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name such "
+                                f"as {os.path.join(path, 'name' + suffix)}")
+    if not os.path.isdir(directory):  # else mkstemp's error would name the temporary file
+        raise FileNotFoundError(f"cannot write {path}: the folder {directory} does not exist "
+                                f"(create it first, e.g. os.makedirs)")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
     try:
         try:  # mkstemp makes the file private (0600); give it a normal file's permissions
             os.chmod(tmp, 0o666 & ~_UMASK)
         except OSError:
             pass
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)},
-                     **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -589,20 +639,25 @@ def load(path):
             raise ValueError(f"{path}: this is a training checkpoint, not a model file; load "
                              f"the run's model.npz (a checkpoint is for resuming a run)")
         raise ValueError(f"{path}: not an ippo model file (format {meta.get('format')!r})")
-    if meta.get("version") != FILE_VERSION:
+    if type(meta.get("version")) is not int or meta["version"] != FILE_VERSION:
         raise ValueError(f"{path}: model file version {meta.get('version')!r} is not supported "
                          f"(this ippo reads version {FILE_VERSION})")
-    cls = MODELS.get(meta.get("class"))
+    name = meta.get("class")
+    cls = MODELS.get(name) if isinstance(name, str) else None
     if cls is None:
-        raise ValueError(f"{path}: unknown model class {meta.get('class')!r}")
+        raise ValueError(f"{path}: unknown model class {name!r}")
+    if not isinstance(meta.get("config"), dict):
+        raise ValueError(f"{path}: not a valid ippo model file: its description has no "
+                         f"architecture (config is {type(meta.get('config')).__name__})")
     try:
         model = cls.from_config(meta["config"])
         model.load_state_dict(arrays)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, MemoryError) as exc:
         raise ValueError(f"{path}: the model description does not match its arrays: "
                          f"{type(exc).__name__}: {exc}") from None
     model.extra = meta.get("extra")
     return model
 
 
-__all__ = ["Sequential", "MLP", "load", "save_npz", "read_npz", "TASKS", "MODELS"]
+__all__ = ["Sequential", "MLP", "load", "save_npz", "read_npz", "write_atomically", "TASKS",
+           "MODELS"]

@@ -8,8 +8,23 @@ tiny h such as 1e-50 would cause.
 import numpy as np
 
 
+def _check_h(func, h):
+    """ValueError naming ``func`` unless the step h is a positive finite number."""
+    number = isinstance(h, (int, float, np.integer, np.floating)) and not isinstance(h, bool)
+    if not (number and 0 < h < float("inf")):
+        raise ValueError(f"{func}: h must be a positive number such as 1e-4, got {h!r}")
+
+
 def numerical_diff(f, x, h=1e-4):
-    """Derivative of a one-variable function by central difference: (f(x+h) − f(x−h)) / 2h."""
+    """Derivative of a one-variable function by central difference: f'(x) ≈ (f(x+h) − f(x−h)) / 2h.
+
+    ``x`` may be a number or an array (an element-wise ``f`` is then differentiated at every
+    element). A float32 or float16 ``x`` is evaluated in float64: in float32, x ± 1e-4 keeps
+    only about 3 digits of h, which would leave 3 correct digits of the derivative.
+    """
+    _check_h("numerical_diff", h)
+    if isinstance(x, (np.ndarray, np.generic)) and x.dtype.kind == "f" and x.dtype.itemsize < 8:
+        x = x.astype(np.float64)
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
@@ -42,6 +57,12 @@ def numerical_gradient(f, x, h=1e-4):
             f"place), got {type(x).__name__}"
             + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else "")
         )
+    if not x.flags.writeable:
+        raise ValueError(
+            f"numerical_gradient: x (shape {x.shape}) is read-only, but it is changed in place "
+            "while f is evaluated (and restored); pass a writable array such as x.copy()"
+        )
+    _check_h("numerical_gradient", h)
     work = x if x.dtype == np.float64 else x.astype(np.float64)
     grad = np.zeros(x.shape, dtype=np.float64)
     for idx in np.ndindex(x.shape):
@@ -71,9 +92,15 @@ def gradient_descent(f, init_x, lr=0.01, steps=100, history=False):
 
     Too large a learning rate diverges; too small a one barely moves.
     """
-    if steps < 0:
-        raise ValueError(f"gradient_descent: steps must be >= 0, got {steps}")
-    x = np.array(init_x, dtype=np.float64)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"gradient_descent: steps must be an integer >= 0, got {steps!r}")
+    start = np.asarray(init_x)
+    if start.dtype.kind not in "biuf":
+        raise ValueError(
+            f"gradient_descent: init_x must be numeric, got dtype {start.dtype} "
+            f"(shape {start.shape})"
+        )
+    x = np.array(start, dtype=np.float64)
     path = [x.copy()]
     for _ in range(steps):
         x -= lr * numerical_gradient(f, x)

@@ -127,6 +127,9 @@ class Optimizer:
     def load_state_dict(self, d):
         """Restore what ``state_dict`` returned (state arrays are copied in place if present)."""
         name = type(self).__name__
+        if not isinstance(d, dict):
+            raise ValueError(f"{name}.load_state_dict: expected the dict state_dict() returns, "
+                             f"got {type(d).__name__}")
         if d.get("name", name) != name:
             raise ValueError(f"{name}.load_state_dict: state was saved by {d['name']}")
         for h in self.hyper:
@@ -140,8 +143,9 @@ class Optimizer:
         new = {slot: [] for slot in self.slots}
         for key, arr in state.items():
             slot, _, pos = key.rpartition(".")
-            if slot not in new:
-                raise ValueError(f"{name}.load_state_dict: unknown state entry {key!r}")
+            if slot not in new or not pos.isdigit():
+                raise ValueError(f"{name}.load_state_dict: unknown state entry {key!r} "
+                                 f"(expected '<slot>.<position>' with slots {self.slots})")
             new[slot].append((int(pos), arr))
         counts = {len(v) for v in new.values()}
         if len(counts) > 1:
@@ -174,13 +178,34 @@ class Optimizer:
         shapes = self._shapes
         if shapes is not None and len(shapes) == len(params):
             # fast path: already checked once; only the grads' shapes are cheap to check
-            for p, g, s in zip(params, grads, shapes, strict=True):
-                if p.shape != s or g.shape != s:
-                    break
-            else:
-                return
+            try:
+                for p, g, s in zip(params, grads, shapes, strict=True):
+                    if p.shape != s or g.shape != s:
+                        break
+                else:
+                    return
+            except AttributeError:
+                pass  # not arrays (None, a list): the full check below names the culprit
         name = type(self).__name__
+        if isinstance(params, xp.ndarray) or isinstance(grads, xp.ndarray):
+            raise ValueError(
+                f"{name}.update: params and grads must be lists of arrays, got "
+                f"{'an array' if isinstance(params, xp.ndarray) else type(params).__name__}; "
+                f"for a single parameter write update([W], [dW])"
+            )
         for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+            for what, a in (("params", p), ("grads", g)):
+                if not isinstance(a, xp.ndarray):
+                    raise ValueError(
+                        f"{name}.update: {what}[{i}] must be an array, got "
+                        f"{type(a).__name__}" + (" (a parameter that received no gradient?)"
+                                                  if a is None else "")
+                    )
+            if p.dtype.kind != "f":
+                raise ValueError(
+                    f"{name}.update: params[{i}] has dtype {p.dtype}; parameters must be "
+                    f"float arrays (float32 or float64) to be updated in place"
+                )
             if p.shape != g.shape:
                 raise ValueError(
                     f"{name}.update: params[{i}] has shape {p.shape} but grads[{i}] has "
@@ -212,15 +237,22 @@ class Optimizer:
         raise NotImplementedError
 
 
+def _as_float(owner, name, value, expected):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}") from None
+
+
 def _positive_float(owner, name, value):
-    value = float(value)
+    value = _as_float(owner, name, value, "a positive finite number")
     if not value > 0 or not math.isfinite(value):
         raise ValueError(f"{owner}: {name} must be a positive finite number, got {value}")
     return value
 
 
 def _fraction(owner, name, value):
-    value = float(value)
+    value = _as_float(owner, name, value, "a number in [0, 1)")
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{owner}: {name} must lie in [0, 1), got {value}")
     return value
@@ -310,6 +342,12 @@ class Nesterov(Momentum):
     (Bengio et al. 2012, also PyTorch's ``nesterov=True``) that needs the gradient at W
     only; written with the old velocity v₀ it is W ← W + α²·v₀ − (1 + α)·η·g. Same
     velocity and hyper-parameters as ``Momentum``; only the step differs.
+
+    Note for readers of the course's ``common/optimizer.py``: its Nesterov updates v first
+    and then adds α²·v with the *new* v, i.e. W + α³·v₀ − (1 + α + α²)·η·g, not the formula
+    of the paper it cites (arXiv:1212.0901) given above. ippo follows the paper, so its
+    steps differ from that listing's (from the first step on: −(1 + α)·η·g, not
+    −(1 + α + α²)·η·g).
     """
 
     def _step(self, i, p, g, scale):

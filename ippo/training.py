@@ -13,7 +13,9 @@ What ``fit`` adds around it:
 
 - **Modes.** ``batch_size=None`` is batch gradient descent (all N samples each step, one
   update per epoch), ``batch_size=1`` online SGD (N updates per epoch), anything else
-  mini-batch (⌈N / batch_size⌉ updates per epoch; the last batch may be smaller).
+  mini-batch (⌈N / batch_size⌉ updates per epoch; the last batch may be smaller). A model
+  with batch normalization needs batches of 2 or more: online learning is refused, and a
+  last batch of one sample is left out of that epoch (a different one each shuffled epoch).
 - **History.** Per-iteration loss; per epoch the running training loss (mean over the
   epoch's batches), the training accuracy (evaluated after the epoch in inference mode;
   R² for a regression model), and with ``x_val``/``t_val`` the validation loss and
@@ -36,7 +38,8 @@ What ``fit`` adds around it:
   (the random generators of the model's layers, such as Dropout's, are saved too).
 - **Safety.** Bad input raises ``ValueError`` before any update; a NaN or infinite loss
   raises ``TrainingDivergedError`` naming the epoch and iteration (the last checkpoint is
-  left as it was).
+  left as it was), and so do weights that became NaN or infinite during an epoch although
+  its losses were finite (checked once per epoch, before the evaluation and the checkpoint).
 - **Augmentation.** ``augment(x_batch, rng) -> x_batch`` is called on every training batch
   (never on validation data) with the trainer's ``numpy.random.Generator``. The batch it
   receives is the trainer's own buffer, so it may modify it in place and return it, or
@@ -47,11 +50,13 @@ import math
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
 from ippo import metrics as _metrics
-from ippo.models import read_npz, save_npz
+from ippo.layers import BatchNormalization
+from ippo.models import read_npz, save_npz, write_atomically
 from ippo.progress import make_progress
 
 __all__ = [
@@ -72,7 +77,13 @@ CHECKPOINT_FORMAT = 1
 
 
 class TrainingDivergedError(ValueError):
-    """The loss became NaN or infinite: training stopped (try a smaller learning rate)."""
+    """The loss became NaN or infinite: training stopped (try a smaller learning rate).
+
+    ``epoch`` (1-based) and ``iteration`` (of that epoch, 1-based) say where; ``loss`` is the
+    non-finite loss, or None when the weights were found non-finite at the end of the epoch
+    although every loss was finite (an update overflowed: ``iteration`` is then the epoch's
+    last). Raised before the bad weights are evaluated or checkpointed.
+    """
 
     def __init__(self, message, epoch=None, iteration=None, loss=None):
         super().__init__(message)
@@ -160,6 +171,9 @@ class History:
         Left: the loss of every iteration (light), its per-epoch training mean and the
         validation loss, against epochs. Right: training and validation accuracy (or R²).
         Needs matplotlib (``pip install "ippo[plot]"``). Returns the matplotlib Figure.
+        The file's format follows its extension (``.png``, ``.pdf``, ``.svg``, ...; a name
+        without one gets ``.png``) and it is written atomically (temporary file, then a
+        rename): an existing plot is replaced only by a complete one.
         """
         try:
             from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -215,7 +229,14 @@ class History:
         if title:
             fig.suptitle(title)
         if path is not None:
-            fig.savefig(os.fspath(path))
+            # the format comes from the extension, as in savefig (none: png, added to the
+            # name); written atomically, so a run killed mid-save never leaves half an image
+            path = os.fspath(path)
+            fmt = os.path.splitext(path)[1][1:].lower()
+            if not fmt:
+                fmt = "png"
+                path = path.rstrip(".") + ".png"
+            write_atomically(path, lambda f: fig.savefig(f, format=fmt), suffix="." + fmt)
         return fig
 
     def _column(self, key):
@@ -262,8 +283,11 @@ class EarlyStopping(Callback):
 
     ``monitor`` defaults to ``"val_loss"`` (``"loss"`` without validation data); ``mode``
     "min" / "max" / "auto" (min for names containing "loss", else max). An improvement must
-    beat the best value by more than ``min_delta``. With ``restore_best=True`` the model's
-    weights are set back to the best epoch's when training ends (by stopping or not).
+    beat the best value by more than ``min_delta``; a NaN value is never one. Training stops
+    after the ``patience``-th epoch in a row without improvement (as in Keras): with the best
+    value at epoch 5 and ``patience=3``, after epoch 8 (``patience=0`` acts like 1). With
+    ``restore_best=True`` the model's weights are set back to the best epoch's when training
+    ends (by stopping or not).
     """
 
     def __init__(self, monitor=None, patience=5, min_delta=0.0, mode="auto", restore_best=True):
@@ -298,6 +322,12 @@ class EarlyStopping(Callback):
                 f"EarlyStopping: monitor={self.monitor!r} needs validation data "
                 f"(pass x_val and t_val to fit)"
             )
+        names = getattr(trainer, "log_names", None)
+        if names is not None and self.monitor not in names:  # a typo fails before training
+            raise ValueError(
+                f"EarlyStopping: monitor={self.monitor!r} is not among the epoch's metrics "
+                f"{names}"
+            )
 
     def on_epoch_end(self, epoch, logs):
         value = logs.get(self.monitor)
@@ -306,7 +336,9 @@ class EarlyStopping(Callback):
                 f"EarlyStopping: {self.monitor!r} is not among the epoch's metrics "
                 f"{sorted(k for k in logs if logs[k] is not None)}"
             )
-        if self.best is None:
+        if value != value:  # NaN: never an improvement (and never the best)
+            better = False
+        elif self.best is None:
             better = True
         elif self._minimise():
             better = value < self.best - self.min_delta
@@ -320,7 +352,7 @@ class EarlyStopping(Callback):
                 }
         else:
             self.wait += 1
-            if self.wait > self.patience:
+            if self.wait >= self.patience:
                 self.stopped_epoch = epoch
                 self.trainer.stop_training = True
         self.trainer.history.best_epoch = self.best_epoch
@@ -484,6 +516,10 @@ class Trainer:
 
         The metric is accuracy for classifiers, R² for regression.
         """
+        if len(x) != len(t):
+            raise ValueError(f"evaluate: x has {len(x)} samples but t has {len(t)}")
+        if len(x) == 0:
+            raise ValueError("evaluate: x is empty (0 samples)")
         model = self.model
         was_training = getattr(model, "training", True)
         model.eval()
@@ -544,16 +580,28 @@ class Trainer:
                 )
         if t.dtype.kind not in "biuf":
             raise ValueError(f"fit: {name_t} must be numeric, got dtype {t.dtype}")
+        if t.dtype.kind == "f" and not np.isfinite(t).all():
+            bad = int(np.argmin(np.isfinite(t).reshape(len(t), -1).all(axis=1)))
+            raise ValueError(
+                f"fit: {name_t} contains NaN or infinite values (first at sample {bad})"
+            )
         # one inference forward of a single sample: checks x's shape and gives the output size
         model = self.model
         was_training = getattr(model, "training", True)
-        out = np.asarray(model.scores(x[:1]))
-        if was_training:
-            model.train()
+        try:
+            out = np.asarray(model.scores(x[:1]))
+        except ValueError as exc:  # the layer's message says what shape it expected
+            raise ValueError(f"fit: {name_x} does not fit the model: {exc}") from None
+        finally:
+            if was_training:
+                model.train()
         self._check_targets(t, out.shape[1:], name_t)
-        if t.dtype.kind == "f" and getattr(model, "task", None) != "regression":
-            if t.dtype != dtype:
-                t = t.astype(dtype)
+        # float targets (one-hot rows, binary labels, regression values) in the model's
+        # dtype once here, not per batch in the loss layer; integer class labels stay
+        if t.dtype != dtype and (
+            t.dtype.kind == "f" or getattr(model, "task", None) == "regression"
+        ):
+            t = t.astype(dtype)
         return x, t
 
     def _check_targets(self, t, out_shape, name_t):
@@ -622,7 +670,9 @@ class Trainer:
         shuffling (and the generator passed to ``augment``). ``early_stopping``: an
         ``EarlyStopping`` or an int patience (monitoring ``val_loss`` when validation data is
         given). ``checkpoint_dir``: save ``checkpoint.npz`` there after every epoch;
-        ``resume=True`` continues from it (starting fresh if there is none).
+        ``resume=True`` continues from it (starting fresh if there is none) with all it
+        holds, the optimizer's hyper-parameters included: a warning names any that differ
+        from those of the optimizer passed in.
         ``checkpoint_every=k`` saves only every k-th epoch (and always the last one, or the
         one where training stops): each save is fsynced, ~10 ms. ``eval_train=False`` skips
         the end-of-epoch accuracy pass over the training data (the running loss is still
@@ -643,6 +693,17 @@ class Trainer:
                     f"fit: batch_size={bs} is larger than the data ({n} samples); use "
                     f"batch_size=None for batch gradient descent over all samples"
                 )
+        # batch normalization learns from the batch's variance: a batch of one sample has
+        # none (its output is β and no gradient reaches the layers below it)
+        n_train = n  # the samples trained on per epoch
+        if _has_batch_norm(model):
+            if bs == 1:
+                raise ValueError(
+                    f"fit: batch_size={bs} cannot train a model with batch normalization: a "
+                    f"batch of one sample has no variance; use batch_size=2 or more"
+                )
+            if n % bs == 1:  # leave out the lone last sample (another one each shuffled epoch)
+                n_train = n - 1
         if (x_val is None) != (t_val is None):
             raise ValueError("fit: give both x_val and t_val, or neither")
         self.has_validation = x_val is not None
@@ -652,19 +713,49 @@ class Trainer:
             raise ValueError(f"fit: augment must be callable(x_batch, rng), got {augment!r}")
         if resume and checkpoint_dir is None:
             raise ValueError("fit: resume=True needs checkpoint_dir")
+        if callbacks is not None and not isinstance(callbacks, (list, tuple)):
+            raise ValueError(f"fit: callbacks must be a list of callbacks, got {callbacks!r} "
+                             f"(write callbacks=[...])")
         callbacks = list(callbacks or [])
         if early_stopping is not None:
+            if isinstance(early_stopping, bool):
+                raise ValueError("fit: early_stopping must be an EarlyStopping or an int "
+                                 f"patience, got {early_stopping!r}")
             if not isinstance(early_stopping, EarlyStopping):
                 early_stopping = EarlyStopping(patience=early_stopping)
             callbacks.append(early_stopping)
+        hooks = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end",
+                 "on_train_end")
+        for i, cb in enumerate(callbacks):
+            if isinstance(cb, type) or not any(callable(getattr(cb, h, None)) for h in hooks):
+                what = (f"the class {cb.__name__} (pass an instance: {cb.__name__}(...))"
+                        if isinstance(cb, type) else repr(cb))
+                raise ValueError(
+                    f"fit: callbacks[{i}] must be an object with any of the hooks "
+                    f"{', '.join(hooks)} (e.g. a Callback subclass), got {what}"
+                )
         for cb in callbacks:
             cb.trainer = self
-        iters_per_epoch = -(-n // bs)
+        iters_per_epoch = -(-n_train // bs)
         metric = self.metric_name
         params, grads = model.params, model.grads
+        #: the names every epoch's logs will hold (callbacks may check theirs against it)
+        self.log_names = ["epoch", "loss"] + ([metric] if eval_train else [])
+        if self.has_validation:
+            self.log_names += ["val_loss", "val_" + metric]
+        self.log_names += ["time", "samples_per_s", "lr"]
+        try:
+            rng = np.random.default_rng(seed)
+        except (TypeError, ValueError):
+            raise ValueError(f"fit: seed must be None or a non-negative integer, got "
+                             f"{seed!r}") from None
+        if checkpoint_dir is not None:
+            if os.path.exists(checkpoint_dir) and not os.path.isdir(checkpoint_dir):
+                raise ValueError(f"fit: checkpoint_dir {os.fspath(checkpoint_dir)!r} is a file, "
+                                 f"not a folder")
+            os.makedirs(checkpoint_dir, exist_ok=True)  # a folder we cannot make fails now
 
         # ---------------------------------------------------------- state
-        rng = np.random.default_rng(seed)
         self.rng = rng
         self.history = History(metric, iters_per_epoch)
         start_epoch = 0
@@ -713,10 +804,10 @@ class Trainer:
                         cb.on_epoch_begin(epoch)
                 order = rng.permutation(n) if shuffle else None
                 if progress is not None:
-                    progress.start_epoch(epoch, n)
+                    progress.start_epoch(epoch, n_train)
                 loss_sum = 0.0
-                for start in range(0, n, bs):
-                    stop = min(start + bs, n)
+                for start in range(0, n_train, bs):
+                    stop = min(start + bs, n_train)
                     k = stop - start
                     if xbuf is not None:
                         xb, tb = xbuf[:k], tbuf[:k]
@@ -748,8 +839,13 @@ class Trainer:
                         cb.on_batch_end(iteration, loss)
                     if progress is not None:
                         progress.step(k, loss_sum / stop)
+                # a finite loss can still come with an update that overflowed the weights
+                # (in batch mode every update is the epoch's last): never evaluate, record
+                # or checkpoint non-finite weights
+                if not all(np.isfinite(p).all() for p in params):
+                    raise self._diverged(None, epoch, iteration - 1, iters_per_epoch, ckpt_path)
                 train_time = time.perf_counter() - t0
-                logs = {"epoch": epoch, "loss": loss_sum / n}
+                logs = {"epoch": epoch, "loss": loss_sum / n_train}
                 if eval_train:
                     logs[metric] = self.evaluate(x, t, loss=False)[metric]
                 if self.has_validation:
@@ -757,7 +853,7 @@ class Trainer:
                     logs["val_loss"] = val["loss"]
                     logs["val_" + metric] = val[metric]
                 logs["time"] = time.perf_counter() - t0
-                logs["samples_per_s"] = n / train_time if train_time > 0 else None
+                logs["samples_per_s"] = n_train / train_time if train_time > 0 else None
                 logs["lr"] = getattr(optimizer, "lr", None)
                 history.append_epoch(logs)
                 self.epoch = epoch
@@ -791,11 +887,21 @@ class Trainer:
     # ------------------------------------------------------------------ helpers
 
     def _diverged(self, loss, epoch, iteration, batch, ckpt_path):
+        """The error for a non-finite ``loss`` at the epoch's ``batch``-th iteration (update
+        ``iteration + 1`` overall), or with ``loss=None`` for weights found non-finite after
+        the epoch's last update (``batch``) although every loss was finite."""
         lr = getattr(self.optimizer, "lr", None)
-        msg = (
-            f"training diverged: the loss became {loss} at epoch {epoch}, iteration {batch} "
-            f"of the epoch (update {iteration + 1} overall)"
-        )
+        if loss is None:
+            msg = (
+                f"training diverged: the weights became NaN or infinite by the end of epoch "
+                f"{epoch} (its last update was iteration {batch} of the epoch, update "
+                f"{iteration + 1} overall; every loss was finite, so an update overflowed)"
+            )
+        else:
+            msg = (
+                f"training diverged: the loss became {loss} at epoch {epoch}, iteration "
+                f"{batch} of the epoch (update {iteration + 1} overall)"
+            )
         msg += "; try a smaller learning rate"
         if lr:
             msg += f" (lr is {lr:g} now)"
@@ -850,8 +956,36 @@ class Trainer:
                 f"{fit.get('batch_size')} but this call uses {bs}; the continuation would "
                 f"not be the same run"
             )
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        # a checkpoint that does not fit leaves the model and the optimizer as they were
+        model_before, opt_before = self.model.state_dict(), self.optimizer.state_dict()
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.model.load_state_dict(state["model"])
+        except ValueError as exc:
+            self.optimizer.load_state_dict(opt_before)
+            self.model.load_state_dict(model_before)
+            raise ValueError(
+                f"fit(resume=True): the checkpoint {path} does not fit this model and "
+                f"optimizer ({exc}); resume with the architecture and optimizer of the "
+                f"interrupted run, or resume=False to start over"
+            ) from None
+        # the checkpoint's hyper-parameters win (an exact continuation); say so when the
+        # optimizer passed in asked for others, e.g. a smaller lr after a divergence (a
+        # LearningRateScheduler owns lr: its changes are the run's, not the caller's)
+        scheduled = any(isinstance(cb, LearningRateScheduler) for cb in callbacks)
+        changed = [
+            f"{k} {state['optimizer'][k]!r} (this optimizer was made with {v!r})"
+            for k, v in opt_before.items()
+            if k not in ("name", "t", "state") and k in state["optimizer"]
+            and state["optimizer"][k] != v and not (k == "lr" and scheduled)
+        ]
+        if changed:
+            warnings.warn(
+                f"fit(resume=True) continues with the checkpoint's optimizer settings: "
+                f"{', '.join(changed)}. For other settings start over (resume=False), or "
+                f"set them on trainer.optimizer in a callback's on_train_begin.",
+                stacklevel=3,
+            )
         self.rng = _generator_from_state(state["rng"])
         saved = state.get("layer_rngs", {})
         for i, rng in _layer_rngs(self.model):
@@ -888,6 +1022,11 @@ def _generator_from_state(state):
     rng = np.random.Generator(bit_gen())
     rng.bit_generator.state = state
     return rng
+
+
+def _has_batch_norm(model):
+    """Whether ``model`` (a Sequential or anything with ``layers``) has a batch-norm layer."""
+    return any(isinstance(layer, BatchNormalization) for layer in getattr(model, "layers", ()))
 
 
 def _overrides(cb, name):

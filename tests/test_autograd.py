@@ -11,7 +11,8 @@ from ippo import functions as F
 from ippo.autograd import Tensor, no_grad, to_dot
 from ippo.numerical import numerical_gradient
 
-SETTINGS = settings(max_examples=15, deadline=None)
+# derandomize: the same examples on every run (CI must not depend on luck)
+SETTINGS = settings(max_examples=15, deadline=None, derandomize=True)
 
 
 def rel_err(a, b):
@@ -116,6 +117,40 @@ def test_matmul_batched_broadcast(batch, n, k, m):
     check_grad(lambda a, b: a @ b, arrays(ba + (n, k), seed=4), arrays(bb + (k, m), seed=5))
 
 
+@SETTINGS
+@given(shapes=broadcast_pairs)
+def test_pow_with_tensor_and_array_exponents(shapes):
+    """x ** c with a tensor (or array) c: differentiated in both x and c, broadcast."""
+    sa, sb = shapes.input_shapes
+    a = arrays(sa, 0.5, 2.0, seed=22)
+    b = arrays(sb, -1.5, 2.5, seed=23)
+    check_grad(lambda x, c: x**c, a, b)
+    check_grad(lambda x: x ** Tensor(b), a)  # a constant tensor exponent
+    check_grad(lambda c: Tensor(a) ** c, b)  # the exponent only
+    check_grad(lambda x: x**b, a)  # a plain array exponent
+    np.testing.assert_allclose((Tensor(a) ** b).data, a**b, rtol=1e-15)
+
+
+def test_pow_exponent_forms_and_second_derivative():
+    c = arrays((3,), 0.5, 2.0, seed=25)
+    check_second(lambda x: (x ** Tensor(c)).sum(), arrays((2, 3), 0.5, 2.0, seed=24))
+    check_second(lambda e: (Tensor(arrays((2, 3), 0.5, 2.0, seed=24)) ** e).sum(), c)
+    check_second(lambda e: (3.0**e).sum(), c)
+    # a negative base with integer exponents is computed as NumPy does (no log of it)
+    e = Tensor(np.array([2.0, 3.0]), requires_grad=True)
+    y = (-2.0) ** e
+    np.testing.assert_array_equal(y.data, [4.0, -8.0])
+    x = Tensor(np.array([-2.0, -1.5]), requires_grad=True)
+    (x ** np.array([2.0, 3.0])).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2 * -2.0, 3 * 1.5**2])
+    x32 = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    assert (x32 ** np.array([1.0, 2.0, 3.0])).dtype == np.float32
+    assert (np.float64(2.0) ** x32).dtype == np.float32
+    with pytest.raises(ValueError, match="pow: the exponent must be a number, an array or a "
+                       "Tensor, got 'x'"):
+        x32 ** "x"
+
+
 def test_matmul_vectors():
     check_grad(lambda a, b: a @ b, arrays((3,)), arrays((3, 2), seed=1))
     check_grad(lambda a, b: a @ b, arrays((2, 3)), arrays((3,), seed=1))
@@ -141,18 +176,69 @@ def test_matmul_shape_error_is_clear():
         Tensor(np.ones((2, 3))) @ Tensor(np.ones((2, 3)))
 
 
+_X = Tensor(np.ones((2, 3)), requires_grad=True)
+SHAPE_ERRORS = [
+    (lambda: _X + Tensor(np.ones(4)), ValueError, r"add: shapes \(2, 3\) and \(4,\) cannot be "
+     "broadcast together"),
+    (lambda: np.ones((3, 2)) - _X, ValueError, r"sub: shapes \(3, 2\) and \(2, 3\)"),
+    (lambda: _X * np.ones((3, 2)), ValueError, r"mul: shapes \(2, 3\) and \(3, 2\)"),
+    (lambda: _X / [1.0, 2.0], ValueError, r"div: shapes \(2, 3\) and \(2,\)"),
+    (lambda: _X ** np.ones(2), ValueError, r"pow: shapes \(2, 3\) and \(2,\)"),
+    (lambda: ag.broadcast_to(_X, (4, 4)), ValueError,
+     r"broadcast_to: a tensor of shape \(2, 3\) cannot be broadcast to \(4, 4\)"),
+    (lambda: ag.sum_to(_X, (3, 1)), ValueError,
+     r"sum_to: a tensor of shape \(2, 3\) cannot be summed to \(3, 1\)"),
+    (lambda: ag.sum_to(_X, (1, 1, 3)), ValueError, r"sum_to: .* cannot be summed to \(1, 1, 3\)"),
+    (lambda: _X.transpose(0, 0), ValueError,
+     r"transpose: axes \(0, 0\) are not a permutation of the 2 axes"),
+    (lambda: _X.transpose(0, 5), ValueError, r"transpose: axes \(0, 5\)"),
+    (lambda: _X.transpose(1), ValueError, r"transpose: axes \(1,\)"),
+    (lambda: ag.stack([_X, _X], axis=3), ValueError,
+     r"stack: axis 3 is out of range .* \(valid: -3\.\.2\)"),
+    (lambda: _X[5], IndexError, r"getitem: cannot index a tensor of shape \(2, 3\): index 5"),
+    (lambda: _X[Tensor([0, 1])], IndexError, "getitem: index with integers, slices"),
+    (lambda: _X.reshape(4, 4), ValueError, r"reshape: cannot reshape a tensor of shape \(2, 3\)"),
+    (lambda: ag.linear(_X, np.ones((2, 4))), ValueError,
+     r"linear: x has shape \(2, 3\) and W \(2, 4\): the last axis of x \(3\) must equal"),
+    (lambda: _X.sum(axis=2), ValueError, "sum: axis 2 is out of range for a tensor with 2 axes"),
+    (lambda: _X.mean(axis=(0, -2)), ValueError, r"mean: axis \(0, -2\) names the same axis"),
+    (lambda: _X.max(axis=-3), ValueError, "max: axis -3 is out of range"),
+    (lambda: _X.min(axis=(1, 1)), ValueError, "min: axis .* names the same axis twice"),
+    (lambda: ag.concatenate([_X, _X], axis=2), ValueError, "concatenate: axis 2 is out of range"),
+]
+
+
+@pytest.mark.parametrize("make,error,message", SHAPE_ERRORS)
+def test_shape_errors_name_the_op(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_valid_transpose_stack_and_sum_to_still_work():
+    x = arrays((2, 3, 4))
+    assert ag.transpose(Tensor(x), -1, 0, 1).shape == (4, 2, 3)
+    assert ag.stack([Tensor(x), Tensor(x)], axis=-4).shape == (2, 2, 3, 4)
+    np.testing.assert_allclose(ag.sum_to(Tensor(x), (1, 4)).data, x.sum(axis=(0, 1))[None])
+    # plain arrays take the tensors' dtype in stack, as in concatenate and the arithmetic
+    x32 = Tensor(np.ones((2, 3), dtype=np.float32))
+    assert ag.stack([x32, np.ones((2, 3))]).dtype == np.float32
+    assert ag.concatenate([x32, np.ones((2, 3))]).dtype == np.float32
+
+
 # --------------------------------------------------------------------------- element-wise
 
 
 @SETTINGS
 @given(
     shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
-    op=st.sampled_from(["exp", "log", "sqrt", "relu", "sigmoid", "tanh", "softmax", "log_softmax"]),
+    op=st.sampled_from(
+        ["exp", "log", "sqrt", "abs", "relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+    ),
 )
 def test_unary_ops(shape, op):
     if op in ("log", "sqrt"):
         x = arrays(shape, 0.3, 3.0, seed=6)
-    elif op == "relu":
+    elif op in ("relu", "abs"):
         x = away_from_zero(shape, seed=6)
     else:
         x = arrays(shape, -3.0, 3.0, seed=6)
@@ -194,6 +280,37 @@ def test_second_derivative_of_arithmetic_matmul_and_shapes():
         lambda t: ag.broadcast_to(t, (2, 3, 4)).sum_to((3, 1)).exp().sum(), arrays((3, 4), seed=15)
     )
     check_second(lambda t: (t.relu() * t).sum(), away_from_zero((3, 4), seed=16))
+    check_second(lambda t: ((-t) ** 3).min(axis=1).sum(), arrays((3, 4), seed=34))
+    check_second(lambda t: (ag.stack([t, t * t], axis=1) ** 2).mean(), arrays((3, 4), seed=35))
+    ids = np.array([[0, 2, 2], [1, 0, 3]])
+    check_second(lambda w: (ag.embedding(w, ids) ** 3).sum(), arrays((4, 2), seed=36))
+    V = Tensor(arrays((2, 4, 3), seed=37))
+    check_second(lambda t: ((t @ V) ** 3).sum(), arrays((2, 3, 4), seed=38))  # batched
+
+
+def test_abs_and_argmax():
+    x = away_from_zero((3, 4), seed=26)
+    check_second(lambda t: (abs(t) * t * t).sum(), x)  # |x|·x²: second derivative 6|x|
+    t = Tensor(x.astype(np.float32), requires_grad=True)
+    y = abs(t)
+    assert type(y.creator).__name__ == "Abs" and y.dtype == np.float32
+    np.testing.assert_array_equal(t.abs().data, np.abs(t.data))
+    y.sum().backward()
+    np.testing.assert_array_equal(t.grad.data, np.sign(x))
+    np.testing.assert_array_equal(t.argmax(axis=1), x.argmax(axis=1))
+    np.testing.assert_array_equal(t.argmin(axis=0), x.argmin(axis=0))
+    assert t.argmax() == x.argmax()
+
+
+def test_augmented_assignment_records_instead_of_changing_in_place():
+    x = Tensor(np.ones(3), requires_grad=True)
+    y = x * 2.0
+    h = y
+    y += 1.0  # a new node; h (and the graph behind it) keep their values
+    assert y is not h and type(y.creator).__name__ == "Add"
+    np.testing.assert_array_equal(h.data, [2.0, 2.0, 2.0])
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [12.0, 12.0, 12.0])  # d(2x+1)²/dx = 4(2x+1)
 
 
 def test_second_derivative_of_losses():
@@ -201,6 +318,9 @@ def test_second_derivative_of_losses():
     onehot = np.eye(3)[[1, 1, 0]]
     check_second(lambda x: ag.cross_entropy(x, t_idx), arrays((3, 3), seed=17))
     check_second(lambda x: ag.cross_entropy(x, onehot) * 3.0, arrays((3, 3), seed=18))
+    t_seq = np.array([[0, 2], [1, 1]])  # a batch of sequences: (N, T, C) logits, N·T samples
+    check_grad(lambda x: ag.cross_entropy(x, t_seq), arrays((2, 2, 3), seed=27))
+    check_second(lambda x: ag.cross_entropy(x, t_seq), arrays((2, 2, 3), seed=27))
     check_second(
         lambda x: ag.sigmoid_binary_cross_entropy(x, [[1.0], [0.0], [1.0]]), arrays((3, 1), seed=19)
     )
@@ -284,6 +404,47 @@ def test_concatenate_and_stack():
     check_grad(lambda x, y: ag.stack([x, y], axis=1), a, a * 2)
     check_grad(lambda x, y: ag.stack([x, y], axis=-1), a, a * 2)
     assert ag.stack([Tensor(a), Tensor(a)], axis=2).shape == (2, 3, 2)
+
+
+@SETTINGS
+@given(
+    shape=hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+    data=st.data(),
+)
+def test_shape_ops_on_random_shapes(shape, data):
+    """concatenate, stack and slicing/integer indexing on hypothesis-drawn shapes."""
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    other = list(shape)
+    other[axis] = data.draw(st.integers(1, 3))
+    a, b = arrays(shape, seed=50), arrays(tuple(other), seed=51)
+    check_grad(lambda x, y: ag.concatenate([x, y], axis=axis), a, b)
+    check_grad(lambda x, y: ag.stack([x, y * y], axis=axis), a, a + 0.5)
+    n = shape[0]
+    start = data.draw(st.integers(0, n - 1))
+    step = data.draw(st.sampled_from([1, 2, -1]))
+    check_grad(lambda x: x[start::step], a)
+    ids = np.asarray(data.draw(st.lists(st.integers(-n, n - 1), min_size=1, max_size=6)))
+    check_grad(lambda x: x[ids], a)  # repeated and negative indices add up
+
+
+@SETTINGS
+@given(n=st.integers(1, 5), d=st.integers(1, 4), k=st.integers(2, 4), data=st.data())
+def test_layer_ops_and_losses_on_random_shapes(n, d, k, data):
+    """linear, embedding, batch_norm and the losses on hypothesis-drawn sizes."""
+    x, W, b = arrays((n, d), seed=52), arrays((d, k), seed=53), arrays((k,), seed=54)
+    check_grad(lambda u, v, c: ag.linear(u, v, c), x, W, b)
+    ids = np.asarray(data.draw(st.lists(st.integers(0, d - 1), min_size=1, max_size=6)))
+    check_grad(lambda v: ag.embedding(v, ids), W)
+    t = np.asarray(data.draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n)))
+    s = arrays((n, k), -3, 3, seed=55)
+    check_grad(lambda z: ag.cross_entropy(z, t), s)
+    check_grad(lambda z: ag.cross_entropy(z, np.eye(k)[t]), s)
+    check_grad(lambda z: ag.sigmoid_binary_cross_entropy(z, (t % 2)[:, None]), s[:, :1])
+    check_grad(lambda z, y: ag.mse(z, y), s, arrays((n, k), seed=56))
+    if n > 2:  # with two samples x̂ = ±1 whatever x is: a gradient of ~0, no test
+        g = arrays((d,), 0.5, 2.0, seed=57)
+        w = arrays((n, d), seed=58)
+        check_grad(lambda u, v, c: ag.batch_norm(u, v, c)[0] * Tensor(w), x, g, b[:1] + g)
 
 
 # --------------------------------------------------------------------------- losses
@@ -391,9 +552,24 @@ def test_deep_chain_has_no_recursion_limit():
     y = x
     for _ in range(10_000):
         y = y * 1.0001
+    # to_dot walks the graph iteratively too: per Mul, two arrows in and one out
+    assert to_dot(y).count("->") == 3 * 10_000
     y.backward()
     assert x.grad.item() == pytest.approx(1.0001**10_000)
     assert to_dot(x).count("->") == 0
+
+
+def test_deep_chain_second_derivative():
+    """create_graph=True on a chain three times deeper than Python's recursion limit."""
+    x = Tensor(1.5, requires_grad=True, dtype=np.float64)
+    y = x**3
+    for _ in range(3000):
+        y = y * 1.0001
+    y.backward(create_graph=True)
+    gx = x.grad
+    x.zero_grad()
+    gx.backward()
+    assert x.grad.item() == pytest.approx(6 * 1.5 * 1.0001**3000, rel=1e-12)
 
 
 def test_graph_released_unless_retained():
@@ -416,6 +592,22 @@ def test_graph_release_frees_intermediates():
     fn = y.creator
     y.backward()
     assert fn.inputs is None and h.creator.inputs is None
+
+
+def test_graph_release_covers_branches_that_get_no_gradient():
+    class FirstOnly(ag.Function):  # passes no gradient to its second input
+        def forward(self, a, b):
+            return a + b
+
+        def backward(self, gy, y, xs):
+            return gy, None
+
+    x = Tensor(np.ones(3), requires_grad=True)
+    side = x * 3.0  # reaches the loss only through FirstOnly's second input
+    y = FirstOnly()(x * 2.0, side).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
+    assert side.creator.inputs is None  # released although no gradient went through it
 
 
 def test_second_derivative_and_newton():
@@ -467,6 +659,25 @@ def test_no_grad_records_nothing():
         y.sum().backward()
 
 
+def test_no_grad_as_decorator_and_enable_grad_inside():
+    W = Tensor(np.ones((2, 2)), requires_grad=True)
+
+    @no_grad()
+    def predict(x):
+        return x @ W
+
+    assert predict(np.ones((1, 2))).creator is None
+    with no_grad():
+        with ag.enable_grad():
+            y = W * 2.0
+        z = W * 2.0
+    assert y.requires_grad and not z.requires_grad
+    with pytest.raises(RuntimeError, match="boom"):  # an error inside restores recording
+        with no_grad():
+            raise RuntimeError("boom")
+    assert ag.is_grad_enabled()
+
+
 def test_constants_get_no_gradient_and_no_work():
     x = Tensor(np.ones((3, 2)))  # a constant input (like a batch of data)
     W = Tensor(np.ones((2, 2)), requires_grad=True)
@@ -474,6 +685,49 @@ def test_constants_get_no_gradient_and_no_work():
     assert y.creator.needs == (False, True)
     y.sum().backward()
     assert x.grad is None and W.grad is not None
+
+
+def test_explicit_seed_is_not_aliased_by_grad():
+    g = np.array([1.0, 2.0, 3.0])
+    x = Tensor(np.zeros(3), requires_grad=True)
+    x.backward(g)  # the root is a leaf: its grad is the seed itself
+    g[0] = 100.0
+    np.testing.assert_array_equal(x.grad.data, [1.0, 2.0, 3.0])
+    a = Tensor(np.zeros(3), requires_grad=True)
+    g = np.ones(3)
+    (a + 1.0).backward(g, create_graph=True)  # the graph path hands the seed through too
+    g[0] = 100.0
+    np.testing.assert_array_equal(a.grad.data, [1.0, 1.0, 1.0])
+
+
+def test_comparisons_truth_and_len():
+    x = Tensor(np.array([-1.0, 2.0, 0.5]), requires_grad=True)
+    mask = x > 0
+    assert isinstance(mask, np.ndarray) and mask.dtype == bool
+    np.testing.assert_array_equal(mask, [False, True, True])
+    np.testing.assert_array_equal(x <= 0.5, [True, False, True])
+    np.testing.assert_array_equal(x >= Tensor(np.array([0.0, 2.0, 1.0])), [False, True, False])
+    np.testing.assert_array_equal(x < np.array([0.0, 0.0, 1.0]), [True, False, True])
+    x[x > 0].sum().backward()  # a mask from a comparison indexes the tensor
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 1.0])
+    assert x == x and x != Tensor(x.data)  # == is identity: tensors stay usable as dict keys
+    assert bool(Tensor(0.0)) is False and bool(Tensor([2.0])) is True
+    if Tensor(1.0) > 2.0:
+        raise AssertionError("1 > 2")
+    with pytest.raises(ValueError, match=r"truth value of a tensor of shape \(3,\) is ambiguous"):
+        bool(x)
+    assert len(x) == 3
+    with pytest.raises(TypeError, match=r"len\(\) of a 0-d tensor"):
+        len(Tensor(1.0))
+
+
+def test_retain_grad_needs_a_tensor_that_gets_gradients():
+    with pytest.raises(RuntimeError, match="retain_grad: this tensor does not require gradients"):
+        Tensor(1.0).retain_grad()
+    with no_grad():
+        y = Tensor(1.0, requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match="retain_grad"):
+        y.retain_grad()
 
 
 def test_backward_needs_gradient_for_non_scalar():
@@ -511,6 +765,8 @@ def test_float32_second_derivatives_stay_float32():
         + ag.mse(x.sigmoid(), np.zeros((2, 2)))
         + (x.softmax() * x.log_softmax()).sum()
         + (x**3).mean() * np.float64(0.5)
+        + (ag.batch_norm(x, np.ones(2), np.zeros(2))[0] ** 3).sum()
+        + (abs(x) ** np.array([2.0, 3.0])).sum()
     )
     y.backward(create_graph=True)
     g = (x.grad * x.grad).sum() + (W.grad**2).sum()
@@ -556,6 +812,21 @@ def test_to_dot_writes_the_graph():
         to_dot(y)
 
 
+def test_to_dot_verbose_several_outputs_and_quotes():
+    w = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True, name='w "in"')
+    s = (w * 2.0).sum()
+    text = to_dot([s, w], verbose=True)
+    assert 'label="w \\"in\\"\\n2×3 float32", color=orange' in text
+    assert 'label="12 (float32)"' in text  # a one-element result shows its value
+    assert 'label="2 (float32)", color=lightgrey' in text  # the constant 2.0, in grey
+    assert text.count("->") == 3 + 2 and text.count('label="Sum"') == 1
+    assert 'label="w \\"in\\""' in to_dot(s)  # not verbose: a named tensor shows its name
+    back = Tensor(1.0, requires_grad=True, name="C:\\x")  # a backslash is escaped too
+    assert 'label="C:\\\\x"' in to_dot(back * 2.0)
+    with pytest.raises(ValueError, match="to_dot: expected a Tensor, got ndarray"):
+        to_dot(np.ones(2))
+
+
 def test_leaky_relu_l2_penalty_identity():
     x = away_from_zero((3, 4), seed=40)
     check_grad(lambda t: ag.leaky_relu(t, 0.1), x)
@@ -591,6 +862,41 @@ def test_user_defined_function():
     assert y.item() == 8.0 and type(y.creator).__name__ == "Cube"
     y.backward()
     assert x.grad.item() == 12.0
+
+
+def test_user_defined_function_mistakes_get_clear_errors():
+    class Double(ag.Function):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, gy, y, xs):
+            return 2 * gy  # one input: the gradient alone is accepted
+
+    class Wrong(ag.Function):
+        def forward(self, x, w):
+            return x * w
+
+        def backward(self, gy, y, xs):
+            return (gy.sum(axis=0), None, None)
+
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    Double()(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 2.0))
+    f = Double()
+    f(x)
+    with pytest.raises(RuntimeError, match="Double: this instance is already a node"):
+        f(x)
+    w = Tensor(np.ones(3))
+    with pytest.raises(ValueError, match="Wrong.backward returned 3 gradients for 2 inputs"):
+        Wrong()(x, w).sum().backward()
+
+    class WrongShape(Wrong):
+        def backward(self, gy, y, xs):
+            return (gy.sum(axis=0), None)
+
+    with pytest.raises(ValueError, match=r"WrongShape.backward returned a gradient of shape "
+                       r"\(3,\) for an input of shape \(2, 3\)"):
+        WrongShape()(x, w).sum().backward()
 
 
 # ------------------------------------------------------------------ loss input checks

@@ -230,6 +230,26 @@ def test_parameters_are_discovered():
     assert all(p.grad is None for p in m.parameters())
 
 
+def test_parameters_in_a_dict_are_discovered():
+    class Heads(nn.Module):
+        def __init__(self):
+            self.heads = {"a": nn.Linear(3, 2, rng=0), "b": nn.Linear(3, 1, bias=False, rng=1)}
+            self.bias = {"shared": nn.Parameter(np.zeros(1, dtype=np.float32))}
+
+        def forward(self, x):
+            return self.heads["a"](x).sum() + (self.heads["b"](x) + self.bias["shared"]).sum()
+
+    m = Heads()
+    assert [n for n, _ in m.named_parameters()] == [
+        "heads.a.W", "heads.a.b", "heads.b.W", "bias.shared"
+    ]
+    m(np.ones((4, 3), dtype=np.float32)).backward()
+    assert m.bias["shared"].grad.item() == 4.0
+    m2 = Heads()
+    m2.load_state_dict(m.state_dict())
+    np.testing.assert_array_equal(m2.heads["b"].W.data, m.heads["b"].W.data)
+
+
 def test_train_eval_switch_dropout():
     m = TwoTowers()
     x = np.ones((50, 3), dtype=np.float32)
@@ -264,6 +284,15 @@ def test_linear_flattens_images_and_accepts_one_sample():
 def test_sequential_rejects_non_modules():
     with pytest.raises(ValueError, match="item 1 must be a Module"):
         nn.Sequential(nn.ReLU(), "relu")
+
+
+def test_sequential_slice_is_a_sequential_of_the_same_modules():
+    seq = nn.Sequential(nn.Linear(3, 4, rng=0), nn.Tanh(), nn.Linear(4, 2, rng=1))
+    head = seq[:2]
+    assert isinstance(head, nn.Sequential) and len(head) == 2 and head[0] is seq[0]
+    x = np.ones((5, 3), dtype=np.float32)
+    np.testing.assert_array_equal(seq[2](head(x)).data, seq(x).data)
+    assert [type(m).__name__ for m in seq] == ["Linear", "Tanh", "Linear"]
 
 
 def test_inference_records_no_graph():
@@ -325,8 +354,22 @@ def test_batch_normalization_gradients():
 
         num = numerical_gradient(loss, a)
         np.testing.assert_allclose(ts[i].grad.data, num, rtol=1e-6, atol=1e-8)
-    with pytest.raises(NotImplementedError, match="not supported"):
-        f(*ts).backward(create_graph=True)
+    # create_graph=True: the backward pass recorded, differentiated again (vs numerical)
+    for i, a in enumerate((x, g)):
+        wa = np.random.default_rng(6 + i).standard_normal(a.shape)
+
+        def gradient_sum(v, graph, i=i, wa=wa):
+            args = [Tensor(u, requires_grad=j == i) for j, u in enumerate((x, g, b))]
+            args[i] = Tensor(v, requires_grad=True)
+            (ag.batch_norm(*args)[0] ** 3 * Tensor(w)).sum().backward(create_graph=graph)
+            return args[i], (args[i].grad * Tensor(wa)).sum()
+
+        t, s = gradient_sum(a, True)
+        assert s.creator is not None
+        t.zero_grad()
+        s.backward()
+        num = numerical_gradient(lambda v: gradient_sum(v, False)[1].item(), a)
+        np.testing.assert_allclose(t.grad.data, num, rtol=1e-6, atol=1e-8)
     bn = nn.BatchNormalization(3, dtype=np.float64)
     bn(x)
     np.testing.assert_allclose(bn.running_mean, 0.1 * x.mean(axis=0))

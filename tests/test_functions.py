@@ -400,3 +400,146 @@ def test_losses_return_python_floats():
     for loss in (F.sum_squared_error, F.mean_squared_error, F.cross_entropy_error,
                  F.softmax_cross_entropy):
         assert type(loss(Y_GOOD.astype(np.float32), T_ONE_HOT)) is float
+
+
+# --------------------------------------------------------------------------- audit: edge cases
+
+
+@pytest.mark.parametrize("loss", LOSSES, ids=lambda f: f.__name__)
+def test_empty_batch_is_a_clear_error(loss):
+    """No samples: a ValueError naming the function, not a NaN with a RuntimeWarning (or a
+    bare ZeroDivisionError)."""
+    with pytest.raises(ValueError, match=loss.__name__ + r": \w+ is empty \(shape \(0, 3\)\)"):
+        loss(np.zeros((0, 3)), np.zeros((0, 3)))
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_without_classes_is_a_clear_error(name):
+    with pytest.raises(ValueError, match=name + r": x of shape \(2, 0\) has no classes"):
+        getattr(F, name)(np.zeros((2, 0)))
+    assert getattr(F, name)(np.zeros((0, 3))).shape == (0, 3)  # no samples is fine
+
+
+def test_cross_entropy_rejects_probabilities_above_one():
+    # a probability of 2 would give a negative loss, −log(2 + δ)
+    with pytest.raises(ValueError, match=r"cross_entropy_error: y of shape \(2,\) must hold "
+                                         r"probabilities in \[0, 1\].*from 0.5 to 2.0"):
+        F.cross_entropy_error(np.array([0.5, 2.0]), 1)
+    assert F.cross_entropy_error(np.array([0.0, 1.0]), 1) == pytest.approx(-np.log1p(1e-7))
+
+
+@pytest.mark.parametrize("loss", [F.cross_entropy_error, F.softmax_cross_entropy])
+@pytest.mark.parametrize("t", [[-1.0, 1.0, 1.0], [3.0, 0.0, 0.0], [np.nan, 1.0, 0.0]],
+                         ids=["negative", "above 1", "nan"])
+def test_one_hot_targets_must_be_probabilities(loss, t):
+    """A negative 'one-hot' entry would make the loss negative; NaN would make it NaN."""
+    with pytest.raises(ValueError, match=loss.__name__ + r": targets must lie in \[0, 1\].*"
+                       r"\(t has shape \(3,\)\)"):
+        loss(np.array([0.2, 0.3, 0.5]), np.array(t))
+
+
+def test_binary_cross_entropy_rejects_nan_targets():
+    with pytest.raises(ValueError, match=r"sigmoid_binary_cross_entropy: targets.*nan"):
+        F.sigmoid_binary_cross_entropy(np.zeros(2), np.array([np.nan, 1.0]))
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_non_finite_class_index_rejected(bad):
+    with pytest.raises(ValueError, match="softmax_cross_entropy: t of shape .*non-integer"):
+        F.softmax_cross_entropy(np.zeros((2, 3)), np.array([0.0, bad]))
+
+
+@pytest.mark.parametrize("t", [[0, 3], [-1, 0]], ids=["too large", "negative"])
+def test_softmax_cross_entropy_backward_checks_index_range(t):
+    """A negative index would silently take a class from the end: a wrong gradient."""
+    y = F.softmax(RNG.normal(size=(2, 3)))
+    with pytest.raises(ValueError, match=r"softmax_cross_entropy_backward: class index out of "
+                                         r"range.*\(2, 3\) has 3 classes"):
+        F.softmax_cross_entropy_backward(y, np.array(t))
+
+
+def test_leaky_relu_numpy_float64_alpha_keeps_float32():
+    """NumPy 2 promotes float32 · np.float64 to float64; α is taken as a Python float."""
+    x = RNG.normal(size=(3, 4)).astype(np.float32)
+    alpha = np.float64(0.2)
+    assert F.leaky_relu(x, alpha).dtype == np.float32
+    assert F.leaky_relu_grad(x, alpha).dtype == np.float32
+    assert F.leaky_relu_backward(np.ones_like(x), x, alpha).dtype == np.float32
+    np.testing.assert_array_equal(F.leaky_relu(x, alpha), np.where(x > 0, x, x * np.float32(0.2)))
+
+
+
+# --------------------------------------------------------------------------- the layers' formulas
+# (the layers are checked as a whole in test_layers.py; here each derivative in the math core
+# is checked on its own against numerical_gradient, float64, relative error < 1e-6)
+
+
+def test_log_softmax_backward_matches_numerical():
+    x = RNG.normal(size=(3, 5))
+    dout = RNG.normal(size=(3, 5))
+    check_gradient(lambda v: np.sum(dout * F.log_softmax(v)), x,
+                   F.log_softmax_backward(dout, F.softmax(x)))
+
+
+def test_batch_norm_backward_matches_numerical():
+    x = RNG.normal(size=(6, 4)) * 3 + 1
+    gamma, beta = RNG.normal(size=4), RNG.normal(size=4)
+    dout = RNG.normal(size=(6, 4))
+    y, xhat, inv_std, mean, var = F.batch_norm_forward(x, gamma, beta)
+    np.testing.assert_allclose(mean, x.mean(axis=0), rtol=1e-14)
+    np.testing.assert_allclose(var, x.var(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(y, gamma * (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5) + beta,
+                               rtol=1e-12)
+    dx, dgamma, dbeta = F.batch_norm_backward(dout, xhat, inv_std, gamma)
+
+    def f(x_, g_, b_):
+        return np.sum(dout * F.batch_norm_forward(x_, g_, b_)[0])
+
+    check_gradient(lambda v: f(v, gamma, beta), x, dx, name="dx")
+    check_gradient(lambda v: f(x, v, beta), gamma, dgamma, name="dgamma")
+    check_gradient(lambda v: f(x, gamma, v), beta, dbeta, name="dbeta")
+    # inference with the batch's own statistics gives the training output
+    np.testing.assert_allclose(F.batch_norm_inference(x, gamma, beta, mean, var), y, rtol=1e-12)
+
+
+def test_embedding_backward_sums_repeated_rows_and_matches_numerical():
+    W = RNG.normal(size=(5, 3))
+    idx = np.array([1, 3, 1, 1, 0])  # word 1 three times
+    dout = RNG.normal(size=(5, 3))
+    dW = F.embedding_backward(dout, idx, np.full_like(W, 7.0))  # stale values are cleared
+    check_gradient(lambda v: np.sum(dout * v[idx]), W, dW)
+    np.testing.assert_allclose(dW[1], dout[0] + dout[2] + dout[3], rtol=1e-15)
+    np.testing.assert_array_equal(dW[[2, 4]], 0)
+
+
+def test_dropout_mask_and_backward():
+    mask = F.dropout_mask((400, 50), 0.3, np.random.default_rng(0))
+    assert mask.dtype == np.float32
+    assert set(np.unique(mask)) == {np.float32(0.0), np.float32(1 / 0.7)}
+    assert abs(float(mask.mean()) - 1.0) < 0.02  # E[mask] = 1: inference needs no scaling
+    assert abs(float((mask == 0).mean()) - 0.3) < 0.01
+    assert F.dropout_mask((2, 2), 0.0, np.random.default_rng(0)).min() == 1.0
+    with pytest.raises(ValueError, match=r"dropout_mask: ratio must be in \[0, 1\), got 1.0"):
+        F.dropout_mask((2, 2), 1.0, np.random.default_rng(0))
+    m64 = F.dropout_mask((3, 4), 0.5, np.random.default_rng(1), dtype=np.float64)
+    x, dout = RNG.normal(size=(3, 4)), RNG.normal(size=(3, 4))
+    check_gradient(lambda v: np.sum(dout * F.dropout(v, m64)), x, F.dropout_backward(dout, m64))
+
+
+def test_l2_penalty_and_its_gradient():
+    w1, w2 = RNG.normal(size=(3, 4)), RNG.normal(size=(4, 2))
+    assert F.l2_penalty([w1, w2], 0.1) == pytest.approx(0.05 * (np.sum(w1**2) + np.sum(w2**2)),
+                                                        rel=1e-14)
+    assert F.l2_penalty([w1], 0.0) == 0.0
+    grad = np.ones_like(w1)
+    out = F.l2_penalty_backward(grad, w1, 0.1, scratch=np.empty_like(w1))
+    assert out is grad  # added in place
+    check_gradient(lambda v: F.l2_penalty([v], 0.1), w1, grad - 1)
+
+
+@pytest.mark.parametrize("n", [1, 4], ids=["one sample (outer product)", "batch"])
+def test_matmul_weight_grad_matches_numerical(n):
+    x, W, dout = RNG.normal(size=(n, 3)), RNG.normal(size=(3, 5)), RNG.normal(size=(n, 5))
+    dW = np.empty_like(W)
+    F.matmul_weight_grad(x, dout, dW)
+    check_gradient(lambda v: np.sum(dout * (x @ v)), W, dW)

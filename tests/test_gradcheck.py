@@ -121,9 +121,26 @@ def test_cli_prints_a_table(capsys):
     assert "18/18 parameters pass" in out
 
 
-def test_cli_bad_argument(capsys):
-    assert main(["gradcheck", "--activation", "softplus"]) == 1
-    assert "--activation" in capsys.readouterr().err
+@pytest.mark.parametrize("args,message", [
+    (["--activation", "softplus"], "--activation: must be one of relu, sigmoid"),
+    (["--dropout", "1.5"], "--dropout: must be in [0, 1), got 1.5"),
+    (["--weight-decay", "-1"], "--weight-decay: must be >= 0, got -1.0"),
+    (["--init", "lecun"], "--init: must be auto, he, xavier or a positive std, got 'lecun'"),
+    (["--sizes", "4,x"], "--sizes: expected comma-separated integers"),
+])
+def test_cli_bad_argument(capsys, args, message):
+    assert main(["gradcheck", *args]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_cli_init_and_options(capsys):
+    assert main(["gradcheck", "--activation", "tanh", "--init", "0.5", "--batchnorm",
+                 "--dropout", "0.2", "--weight-decay", "0.1", "--sizes", "3,4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MLP 3-4-out (out: regression 2, binary 1, multiclass 3), batch 8, "
+                          "float64, init 0.5\n")
+    assert "BatchNormalization1.gamma" in out and "FAIL" not in out
+    assert "18/18 parameters pass" in out
 
 
 @pytest.mark.parametrize("activation", ["relu", "leaky_relu"])
@@ -147,3 +164,61 @@ def test_kinks_near_lists_only_relu_like_layers_within_the_margin():
     assert kinks_near(m, np.array([[1.0, 2.0]]), 1e-4) == [("ReLU1", 5e-5)]
     assert kinks_near(m, np.array([[1.0, 2.0]]), 1e-5) == []
     assert kinks_near(MLP([2, 3, 2], activation="tanh", seed=0), np.zeros((1, 2)), 1.0) == []
+
+
+def test_gradient_check_kink_free_draws_again_near_a_kink():
+    from ippo.gradcheck import gradient_check_kink_free
+
+    m = MLP([3, 4, 2], activation="relu", dtype=np.float64, seed=0)  # zero biases
+    rng = np.random.default_rng(0)
+    draws = []
+
+    def draw():
+        x = rng.standard_normal((4, 3))
+        if not draws:
+            x[1] = 0.0  # the first batch puts every ReLU1 input on the kink
+        draws.append(x)
+        return x, np.array([0, 1, 1, 0])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", KinkWarning)
+        errors = gradient_check_kink_free(m, draw)
+    assert len(draws) == 2
+    assert max(errors.values()) < TOLERANCE, errors
+
+    def always_on_the_kink():
+        return np.zeros((4, 3)), np.array([0, 1, 1, 0])
+
+    with pytest.warns(KinkWarning):  # gives up after `tries`, and says why
+        gradient_check_kink_free(m, always_on_the_kink, tries=3)
+
+
+def test_every_layer_in_one_float32_model():
+    """Embedding (integer input), Affine, LeakyReLU, BatchNorm, Dropout, MatMul, weight decay:
+    checked through a float32 model (the check itself runs on a float64 copy)."""
+    from ippo.layers import BatchNormalization, Dropout, Embedding, LeakyReLU, MatMul
+
+    rng = np.random.default_rng(5)
+    f32 = np.float32
+    s = Sequential([Embedding(rng.standard_normal((10, 4)), dtype=f32),
+                    Affine(rng.standard_normal((12, 5)), rng.uniform(-1, 1, 5), dtype=f32),
+                    BatchNormalization(rng.uniform(0.5, 1.5, 5), rng.uniform(0.5, 1, 5),
+                                       dtype=f32),
+                    LeakyReLU(0.2), Dropout(0.3, seed=0),
+                    MatMul(rng.standard_normal((5, 3)), dtype=f32)],
+                   SoftmaxWithLoss(), weight_decay=0.1)
+    ids = rng.integers(0, 10, (6, 3))
+    errors = gradient_check(s, ids, rng.integers(0, 3, 6))
+    assert list(errors) == s.param_names and len(errors) == 6
+    assert max(errors.values()) < TOLERANCE, errors
+
+
+def test_a_float32_model_with_an_unregistered_layer_says_what_to_do():
+    class MySigmoid(Sigmoid):
+        pass
+
+    s = Sequential([Affine(np.ones((3, 2)), dtype=np.float32), MySigmoid()], SoftmaxWithLoss())
+    with pytest.raises(ValueError, match=r"gradient_check: cannot make a float64 copy of this "
+                                         r"float32 model \(unknown layer type 'MySigmoid'.*"
+                                         r"build it with dtype=np.float64"):
+        gradient_check(s, np.ones((2, 3)), np.array([0, 1]))

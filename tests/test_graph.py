@@ -193,3 +193,97 @@ def test_branch_repeat_sum_reject_bad_input():
         s.backward(np.zeros(2))
     with pytest.raises(ValueError, match="Sum.forward: x: expected a numeric array"):
         Sum().forward(np.array(["a"]))
+
+
+# --------------------------------------------------------------------------- audit: edge cases
+
+
+@pytest.mark.parametrize("node_cls", [Add, Mul])
+@pytest.mark.parametrize("x, got", [([1, 2], "a list"), ("ab", "str"),
+                                    (np.array(["a", "b"]), "an array of dtype <U1")],
+                         ids=["list", "str", "str array"])
+def test_binary_nodes_reject_non_numeric_input(node_cls, x, got):
+    """Lists and strings would be concatenated (or repeated) by + and *, silently."""
+    for args, name in (((x, np.zeros(2)), "x"), ((np.zeros(2), x), "y")):
+        with pytest.raises(ValueError, match=rf"{node_cls.__name__}.forward: {name} must be a "
+                                             rf"number or a numeric array, got {got}"):
+            node_cls().forward(*args)
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_sum_of_every_element(keepdims):
+    x = RNG.normal(size=(3, 4))
+    node = Sum(axis=None, keepdims=keepdims)
+    y = node.forward(x)
+    assert np.shape(y) == ((1, 1) if keepdims else ())
+    np.testing.assert_allclose(y, np.sum(x), rtol=1e-14)
+    dout = np.full(np.shape(y), 2.5)
+    dx = node.backward(dout)
+    np.testing.assert_array_equal(dx, np.full((3, 4), 2.5))
+    check_gradient(lambda v: float(np.sum(2.5 * node.forward(v))), x, dx)
+    with pytest.raises(ValueError, match=r"Sum.backward: dout has shape \(3,\)"):
+        node.backward(np.zeros(3))
+
+
+def test_bad_axis_and_counts_name_the_node():
+    with pytest.raises(ValueError, match="Sum: axis must be an integer or None, got '0'"):
+        Sum(axis="0")
+    with pytest.raises(ValueError, match="Repeat: axis must be an integer, got 0.5"):
+        Repeat(2, axis=0.5)
+    with pytest.raises(ValueError, match="Repeat: n must be a positive integer, got 'x'"):
+        Repeat("x")
+    with pytest.raises(ValueError, match="Branch: n must be a positive integer, got True"):
+        Branch(True)
+
+
+def test_matmul_float32_weight_keeps_float64_input_float32():
+    """Like layers.Affine: x and dout are taken in W's dtype, so nothing is promoted."""
+    W = RNG.normal(size=(3, 2)).astype(np.float32)
+    x = RNG.normal(size=(4, 3))
+    node = MatMul(W)
+    y = node.forward(x)
+    dout = RNG.normal(size=(4, 2))
+    dx = node.backward(dout)
+    assert y.dtype == dx.dtype == node.grads[0].dtype == np.float32
+    x32, d32 = x.astype(np.float32), dout.astype(np.float32)
+    np.testing.assert_allclose(y, x32 @ W, rtol=1e-6)
+    np.testing.assert_allclose(dx, d32 @ W.T, rtol=1e-6)
+    np.testing.assert_allclose(node.grads[0], x32.T @ d32, rtol=1e-5)
+
+
+def test_matmul_with_a_transposed_weight_view():
+    """W given as a transposed view: dW is not C-contiguous and still gets xᵀ·dout."""
+    W = RNG.normal(size=(2, 3)).T
+    x, dout = RNG.normal(size=(4, 3)), RNG.normal(size=(4, 2))
+    node = MatMul(W)
+    node.forward(x)
+    node.backward(dout)
+    np.testing.assert_allclose(node.grads[0], x.T @ dout, rtol=1e-12)
+
+
+def test_module_docstring_example_runs():
+    """The shopping example in ippo.graph's docstring is a doctest: it must stay true."""
+    import doctest
+
+    import ippo.graph
+
+    result = doctest.testmod(ippo.graph, verbose=False)
+    assert result.failed == 0 and result.attempted >= 5
+
+
+def test_repeat_and_sum_backward_keep_the_input_dtype():
+    """float32 stays float32 even when the upstream gradient is a Python float or float64."""
+    x = RNG.normal(size=(3, 4)).astype(np.float32)
+    total = Sum(axis=None)
+    total.forward(x)
+    dx = total.backward(1.0)
+    assert dx.dtype == np.float32
+    np.testing.assert_array_equal(dx, np.ones((3, 4)))
+    rows = Sum(axis=0)
+    rows.forward(x)
+    assert rows.backward(np.ones(4)).dtype == np.float32
+    rep = Repeat(2)
+    rep.forward(x[0])
+    dx = rep.backward(np.full((2, 4), 0.5))
+    assert dx.dtype == np.float32
+    np.testing.assert_array_equal(dx, np.ones(4))

@@ -1,6 +1,8 @@
 """Every layer of ippo.layers: back-propagation against numerical gradients (float64), the
 train/inference switch, in-place gradients, float32 preservation and clear shape errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -347,3 +349,176 @@ def test_one_sample_weight_gradient_is_the_exact_outer_product(cls):
     layer.backward(d)
     np.testing.assert_array_equal(layer.grads[0], np.outer(x, d))
     assert layer.grads[0].dtype == np.float32
+
+
+# --------------------------------------------------------------------------- audit: bad calls
+
+
+def test_layers_accept_plain_lists_like_arrays():
+    W = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    x = [[1.0, 0.0, -1.0], [2.0, 1.0, 0.0]]
+    expected = np.array(x) @ np.array(W)
+    np.testing.assert_array_equal(Affine(W).forward(x), expected + 0.0)
+    np.testing.assert_array_equal(MatMul(W).forward(x), expected)
+    bn = BatchNormalization(np.ones(3, np.float32))
+    y = bn.forward(x)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, [[-1, -1, -1], [1, 1, 1]], atol=1e-3)
+    # Dropout with integer input (pixels): cast to float, so the 1/(1 − r) scaling is exact
+    d = Dropout(0.5, seed=0).forward(np.full((4, 5), 3))
+    assert d.dtype == np.float32 and set(np.unique(d)) <= {0.0, 6.0}
+
+
+def _fresh_layers():
+    return [Affine(np.ones((3, 2))), MatMul(np.ones((3, 2))), Embedding(np.ones((5, 2))),
+            ReLU(), LeakyReLU(), Sigmoid(), Tanh(), BatchNormalization(np.ones(2)),
+            SoftmaxWithLoss(), SigmoidWithLoss(), MeanSquaredLoss()]
+
+
+@pytest.mark.parametrize("layer", _fresh_layers(), ids=lambda la: type(la).__name__)
+def test_backward_before_forward_is_a_clear_error(layer):
+    layer.position = 2
+    with pytest.raises(ValueError, match=r"layer 2: backward called before forward"):
+        layer.backward(np.ones((4, 2)))
+
+
+@pytest.mark.parametrize("layer,x,dout,expected", [
+    (Affine(np.ones((3, 2))), np.ones((4, 3)), np.ones((4, 5)), (4, 2)),
+    (Affine(np.ones((3, 2))), np.ones((4, 3)), np.ones((5, 2)), (4, 2)),
+    (MatMul(np.ones((3, 2))), np.ones((4, 3)), np.ones((2,)), (4, 2)),
+    (Embedding(np.ones((5, 2))), np.array([1, 2, 3]), np.ones((3, 3)), (3, 2)),
+    (ReLU(), np.ones((4, 3)), np.ones((1, 3)), (4, 3)),  # would broadcast silently
+    (LeakyReLU(), np.ones((4, 3)), np.ones((3,)), (4, 3)),
+    (Sigmoid(), np.ones((4, 3)), np.ones((4, 1)), (4, 3)),
+    (Tanh(), np.ones((4, 3)), np.ones((1, 1)), (4, 3)),
+    (Dropout(0.5, seed=0), np.ones((4, 3)), np.ones((3,)), (4, 3)),
+    (BatchNormalization(np.ones(3)), np.arange(12.0).reshape(4, 3), np.ones((4, 2)), (4, 3)),
+    (BatchNormalization(np.ones(12)), np.arange(48.0).reshape(4, 3, 2, 2), np.ones((4, 12)),
+     (4, 3, 2, 2)),
+], ids=lambda v: type(v).__name__ if not isinstance(v, (np.ndarray, tuple)) else "")
+def test_backward_with_a_wrong_dout_shape_names_the_layer(layer, x, dout, expected):
+    layer.position = 3
+    layer.forward(x)
+    with pytest.raises(ValueError) as e:
+        layer.backward(dout)
+    assert str(e.value) == (f"{layer!r} layer 3: dout must have the shape of the last output "
+                            f"{expected}, got {dout.shape}")
+
+
+def test_batchnorm_gradients_on_images():
+    r = rng(15)
+    layer = BatchNormalization(r.uniform(0.5, 1.5, 12), r.standard_normal(12))
+    x = r.standard_normal((5, 3, 2, 2)) * 2 + 1
+    y = layer.forward(x)
+    assert y.shape == x.shape
+    assert_ok(check_layer(layer, x))
+
+
+def test_batchnorm_arguments_are_checked_and_running_averages_kept():
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\], got 1.5"):
+        BatchNormalization(np.ones(3), momentum=1.5)
+    with pytest.raises(ValueError, match="eps must be > 0, got 0"):
+        BatchNormalization(np.ones(3), eps=0)
+    with pytest.raises(ValueError, match=r"running_mean must have shape \(3,\), got \(4,\)"):
+        BatchNormalization(np.ones(3), running_mean=np.zeros(4))
+    with pytest.raises(ValueError, match="running_var must be >= 0"):
+        BatchNormalization(np.ones(3), running_var=[1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="BatchNormalization: momentum must be a number"):
+        BatchNormalization(np.ones(3), momentum="fast")
+    layer = BatchNormalization(np.ones(2), running_mean=[1.0, 2.0], running_var=[4.0, 9.0],
+                               eps=1e-12)
+    layer.training = False
+    np.testing.assert_allclose(layer.forward(np.array([[3.0, 5.0]])), [[1.0, 1.0]])
+
+
+def test_number_arguments_are_named():
+    with pytest.raises(ValueError, match="Dropout: ratio must be a number, got 'half'"):
+        Dropout("half")
+    with pytest.raises(ValueError, match="LeakyReLU: alpha must be a number, got None"):
+        LeakyReLU(None)
+    assert Dropout(0.5, seed=np.int64(3)).config() == {"ratio": 0.5, "seed": 3}
+
+
+def test_float_class_indices_must_be_whole_numbers():
+    x = rng(16).standard_normal((3, 4))
+    layer = SoftmaxWithLoss()
+    assert layer.forward(x, np.array([0.0, 3.0, 1.0])) == layer.forward(x, np.array([0, 3, 1]))
+    with pytest.raises(ValueError, match="class indices must be whole numbers, got 0.5"):
+        layer.forward(x, np.array([0.0, 0.5, 1.0]))
+
+
+def test_embedding_exposes_W():
+    layer = Embedding(np.arange(6.0).reshape(3, 2))
+    assert layer.W is layer.params[0]
+    np.testing.assert_array_equal(layer.forward([2, 0]), [[4.0, 5.0], [0.0, 1.0]])
+
+
+def test_batchnorm_inference_mode_gradients():
+    """At inference the running averages are constants: dx = dout·γ/√(σ²_run + ε)."""
+    r = rng(17)
+    layer = BatchNormalization(r.uniform(0.5, 1.5, 4), r.standard_normal(4),
+                               running_mean=r.standard_normal(4),
+                               running_var=r.uniform(0.5, 2.0, 4))
+    layer.training = False
+    x = r.standard_normal((6, 4))
+    assert_ok(check_layer(layer, x))
+    dout = r.standard_normal((6, 4))
+    layer.forward(x)
+    dx = layer.backward(dout)
+    gamma, beta = layer.params
+    np.testing.assert_allclose(dx, dout * gamma / np.sqrt(layer.running_var + layer.eps))
+    xhat = (x - layer.running_mean) / np.sqrt(layer.running_var + layer.eps)
+    np.testing.assert_allclose(layer.grads[0], (dout * xhat).sum(axis=0))
+    np.testing.assert_allclose(layer.grads[1], dout.sum(axis=0))
+    # images in inference mode too
+    img = BatchNormalization(r.uniform(0.5, 1.5, 12), running_var=r.uniform(0.5, 2.0, 12))
+    img.training = False
+    assert_ok(check_layer(img, r.standard_normal((3, 3, 2, 2))))
+
+
+def test_batchnorm_takes_one_1d_sample_like_affine():
+    r = rng(18)
+    layer = BatchNormalization(r.uniform(0.5, 1.5, 3), r.standard_normal(3),
+                               running_mean=r.standard_normal(3), running_var=[1.0, 2.0, 3.0])
+    layer.training = False
+    x = r.standard_normal(3)
+    y = layer.forward(x)
+    assert y.shape == (3,)
+    np.testing.assert_array_equal(y, layer.forward(x[None, :])[0])
+    layer.forward(x)
+    assert layer.backward(np.ones(3)).shape == (3,)
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, 3\), got \(4,\)"):
+        layer.forward(np.ones(4))
+
+
+def test_batchnorm_warns_about_a_training_batch_of_one():
+    layer = BatchNormalization(np.ones(3), beta=[1.0, 2.0, 3.0])
+    layer.position = 2
+    with pytest.warns(RuntimeWarning, match=r"BatchNormalization\(3\) layer 2: a training "
+                                             r"batch of one sample has no variance"):
+        y = layer.forward(np.array([[5.0, -1.0, 7.0]]))
+    np.testing.assert_allclose(y, [[1.0, 2.0, 3.0]])  # what the warning says: beta
+    layer.training = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        layer.forward(np.array([[5.0, -1.0, 7.0]]))  # inference: one sample is fine
+
+
+def test_leaky_relu_gradient_uses_its_own_alpha():
+    x = np.array([[-2.0, -0.5, 0.5, 2.0]])
+    layer = LeakyReLU(0.3)
+    assert_ok(check_layer(layer, x))
+    layer.forward(x)
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 4))), [[0.3, 0.3, 1.0, 1.0]])
+
+
+def test_softmax_with_loss_on_sequences():
+    """Scores (N, T, C) with index targets (N, T) or one-hot (N, T, C), as for a language
+    model: the loss is averaged over the N samples, as ippo.functions does."""
+    r = rng(19)
+    x = r.standard_normal((2, 3, 4))
+    t = r.integers(0, 4, (2, 3))
+    layer = SoftmaxWithLoss()
+    assert layer.forward(x, t) == pytest.approx(F.softmax_cross_entropy(x, t), rel=1e-12)
+    assert check_loss(layer, x, t) < TOL
+    assert check_loss(layer, x, np.eye(4)[t]) < TOL

@@ -96,3 +96,11 @@ def test_errors():
         M.accuracy(np.array([], dtype=int), np.array([], dtype=int))
     with pytest.raises(ValueError, match="shape"):
         M.mean_squared_error(np.zeros(3), np.zeros(4))
+    # targets that are not numbers are refused (they used to score 0.0 silently)
+    with pytest.raises(ValueError, match="t must be numeric class labels, got dtype <U1"):
+        M.accuracy(np.array([0, 1]), np.array(["a", "b"]))
+    for bad in (2.5, 0, True):
+        with pytest.raises(ValueError, match="n_classes must be a positive integer"):
+            M.confusion_matrix(Y, T, n_classes=bad)
+    with pytest.raises(ValueError, match=r"^r2_score: t must be numeric, got dtype <U1"):
+        M.r2_score(np.zeros(2), np.array(["a", "b"]))

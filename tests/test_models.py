@@ -104,6 +104,7 @@ def test_same_seed_bit_identical_weights():
     ({"sizes": [4, 3], "dropout": 1.0}, "dropout"),
     ({"sizes": [4, 3], "dtype": np.int32}, "float32 or float64"),
     ({"sizes": [4, 3], "weight_decay": -1}, "weight_decay"),
+    ({"sizes": [4, 3], "seed": "a"}, "seed must be None, a non-negative integer"),
 ])
 def test_mlp_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -118,6 +119,9 @@ def test_sequential_rejects_bad_parts():
     relu = ReLU()
     with pytest.raises(ValueError, match="appears twice"):
         Sequential([relu, relu], SoftmaxWithLoss())
+    with pytest.raises(ValueError, match=r"layers must be a list of layers.*got Affine\(2→3\)"):
+        Sequential(Affine(np.ones((2, 3))), SoftmaxWithLoss())  # one layer, not in a list
+    assert len(Sequential((ReLU(), Tanh()), SoftmaxWithLoss()).layers) == 2  # any iterable
 
 
 # --------------------------------------------------------------------------- behaviour
@@ -485,3 +489,177 @@ def test_blas_single_thread_policy(monkeypatch):
     small.loss(*data(n=1))
     small.backward()
     assert seen == []  # mini-batches and small networks: the BLAS is left alone
+
+
+# --------------------------------------------------------------------------- audit: misuse
+
+
+def test_backward_before_loss_is_a_clear_error():
+    m = MLP([4, 5, 3], seed=0)
+    with pytest.raises(ValueError, match=r"MLP.backward: call loss\(x, t\) first"):
+        m.backward()
+    x, t = data()
+    m.predict(x)  # predicting is not a loss
+    with pytest.raises(ValueError, match="call loss"):
+        m.backward()
+    m.loss(x, t)
+    m.backward()  # now fine
+    first = [g.copy() for g in m.grads]
+    m.backward()  # and again: the same gradients
+    for g, h in zip(m.grads, first, strict=True):
+        np.testing.assert_array_equal(g, h)
+    m.loss(x, t)
+    m.predict(x[:5])  # the layers now hold the prediction's x: the loss's backward is gone
+    with pytest.raises(ValueError, match="call loss"):
+        m.backward()
+
+
+def test_one_1d_sample_through_every_kind_of_mlp():
+    x, _ = data(n=3)
+    for kwargs in [{}, {"batchnorm": True, "dropout": 0.5}]:
+        m = MLP([4, 5, 3], seed=0, **kwargs)
+        np.testing.assert_allclose(m.predict(x[0]), m.predict(x[:1])[0], rtol=1e-6)
+        assert m.predict_classes(x[0]) == m.predict_classes(x[:1])[0]
+
+
+def test_gradients_in_inference_mode_with_batchnorm():
+    """model.eval() then loss/backward: BatchNorm's running averages are constants and
+    Dropout is the identity; back-propagation matches numerical gradients."""
+    x, t = data(n=8, dtype=np.float64)
+    m = MLP([4, 5, 3], batchnorm=True, dropout=0.5, dtype=np.float64, seed=0)
+    for _ in range(3):
+        m.loss(x * 2 + 1, t)  # moves the running averages away from 0 and 1
+    m.eval()
+    m.loss(x, t)
+    m.backward()
+    for name, p, g in zip(m.param_names, m.params, m.grads, strict=True):
+        num = numerical_gradient(lambda _: m.loss(x, t), p, h=1e-5)
+        assert relative_error(g, num) < 1e-7, name
+
+
+def test_load_state_dict_checks_everything_before_copying():
+    a = MLP([4, 5, 3], seed=0)
+    b = MLP([4, 5, 3], seed=1)
+    before = b.state_dict()
+    bad = a.state_dict()
+    bad["Affine2.W"] = np.zeros((3, 5), np.float32)  # the last array is wrong
+    with pytest.raises(ValueError, match="Affine2.W has shape"):
+        b.load_state_dict(bad)
+    for k, v in b.state_dict().items():  # nothing was copied, Affine1 included
+        np.testing.assert_array_equal(v, before[k])
+    with pytest.raises(ValueError, match=r"expected a dict \{name: array\}.*got list"):
+        b.load_state_dict(list(a.state_dict().values()))
+
+
+def test_save_into_a_missing_folder_or_onto_a_folder(tmp_path):
+    m = MLP([3, 4, 2], seed=0)
+    with pytest.raises(FileNotFoundError,
+                       match=r"cannot write .*: the folder .*nowhere does not exist"):
+        m.save(tmp_path / "nowhere" / "m.npz")
+    with pytest.raises(IsADirectoryError, match="is a folder; give a file name such as"):
+        m.save(tmp_path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_custom_layer_must_be_registered_to_save(tmp_path, monkeypatch):
+    from ippo import layers
+
+    class Double(layers.Identity):
+        """y = 2·x, dx = 2·dout: a layer of the user's own."""
+
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, dout):
+            return 2 * dout
+
+    m = Sequential([Affine(np.ones((3, 2))), Double()], MeanSquaredLoss())
+    with pytest.raises(ValueError, match=r"save: Double1 is a Double, which ippo.models.load "
+                                         r"could not rebuild; register the class first: "
+                                         r"ippo.layers.LAYERS\['Double'\] = Double"):
+        m.save(tmp_path / "m.npz")
+    assert os.listdir(tmp_path) == []
+    monkeypatch.setitem(layers.LAYERS, "Double", Double)
+    m.save(tmp_path / "m.npz")
+    m2 = load(tmp_path / "m.npz")
+    assert isinstance(m2.layers[1], Double)
+    x = np.array([[1.0, -2.0, 0.5]])
+    np.testing.assert_array_equal(m2.predict(x), m.predict(x))
+
+
+def test_save_load_embedding_matmul_leaky_relu(tmp_path):
+    from ippo.layers import Embedding, LeakyReLU, MatMul
+
+    rng = np.random.default_rng(3)
+    s = Sequential([Embedding(rng.standard_normal((10, 4)), dtype=np.float32),
+                    Affine(rng.standard_normal((12, 5)), dtype=np.float32), LeakyReLU(0.2),
+                    MatMul(rng.standard_normal((5, 3)), dtype=np.float32)], SoftmaxWithLoss(),
+                   weight_decay=0.01)
+    ids = rng.integers(0, 10, (6, 3))
+    s.save(tmp_path / "e.npz")
+    s2 = load(tmp_path / "e.npz")
+    assert s2.layers[2].alpha == 0.2 and s2.weight_decay == 0.01
+    assert s2.param_names == ["Embedding1.W", "Affine1.W", "Affine1.b", "MatMul1.W"]
+    np.testing.assert_array_equal(s2.predict(ids), s.predict(ids))
+
+
+@pytest.mark.parametrize("meta,match", [
+    (b'{"format": "ippo-model", "version": 1, "class": "Sequential", "config": "x"}',
+     "its description has no architecture"),
+    (b'{"format": "ippo-model", "version": 1, "class": "MLP", "config": null}',
+     "its description has no architecture"),
+    (b'{"format": "ippo-model", "version": 1, "class": ["MLP"], "config": {}}',
+     r"unknown model class \['MLP'\]"),
+    (b'{"format": "ippo-model", "version": true, "class": "MLP", "config": {}}',
+     "version True is not supported"),
+    (b'{"format": "ippo-model", "version": 1, "class": "MLP", "config": {"sizes": [2, 2], '
+     b'"seed": "x"}}', "does not match its arrays"),
+    (b'{"format": "ippo-model", "version": 1, "class": "Sequential", "config": {"layers": '
+     b'[{"type": "Affine", "in_size": -1, "out_size": 2}], "loss": {"type": "SoftmaxWithLoss"'
+     b'}}}', "does not match its arrays"),
+    (b'{"format": "ippo-model", "version": 1, "class": "Sequential", "config": {"layers": '
+     b'[{"type": "Affine", "in_size": 100000000, "out_size": 100000000}], "loss": {"type": '
+     b'"SoftmaxWithLoss"}}}', "does not match its arrays: MemoryError"),  # 10¹⁶ weights
+])
+def test_load_malformed_descriptions(tmp_path, meta, match):
+    p = tmp_path / "m.npz"
+    np.savez(p, __meta__=np.frombuffer(meta, dtype=np.uint8))
+    _expect_bad_file(p, match)
+
+
+def test_damaged_files_only_ever_raise_value_error(tmp_path):
+    """Bytes flipped or cut anywhere: load gives ValueError or (a flip in a field the zip
+    format does not check, such as a timestamp) the very same model, never anything else."""
+    m = MLP([5, 7, 3], batchnorm=True, seed=0)
+    good = tmp_path / "m.npz"
+    m.save(good)
+    data_ = good.read_bytes()
+    reference = m.state_dict()
+    rng = np.random.default_rng(0)
+    outcomes = {"ValueError": 0, "same": 0}
+    for i in range(120):
+        b = bytearray(data_)
+        for j in rng.integers(0, len(b), 1 + i % 3):
+            b[j] = (b[j] + 1 + int(rng.integers(255))) % 256
+        if i % 4 == 0:
+            b = b[: int(rng.integers(0, len(b)))]
+        bad = tmp_path / "bad.npz"
+        bad.write_bytes(bytes(b))
+        try:
+            m2 = load(bad)
+        except ValueError as e:
+            assert "bad.npz" in str(e)
+            outcomes["ValueError"] += 1
+            continue
+        state = m2.state_dict()
+        assert all(state[k].tobytes() == v.tobytes() for k, v in reference.items())
+        outcomes["same"] += 1
+    assert outcomes["ValueError"] > 90, outcomes
+
+
+def test_empty_batches():
+    m = MLP([4, 5, 3], batchnorm=True, seed=0)
+    assert m.predict(np.zeros((0, 4), np.float32)).shape == (0, 3)
+    assert m.accuracy(np.zeros((0, 4)), np.zeros(0, int)) == 0.0
+    with pytest.raises(ValueError, match=r"MLP.loss: x holds no samples \(shape \(0, 4\)\)"):
+        m.loss(np.zeros((0, 4)), np.zeros(0, int))

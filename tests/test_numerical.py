@@ -168,3 +168,44 @@ def test_gradient_descent_zero_steps_and_bad_steps():
     np.testing.assert_array_equal(gradient_descent(function_2, [1.0, 2.0], steps=0), [1.0, 2.0])
     with pytest.raises(ValueError, match="steps"):
         gradient_descent(function_2, [1.0, 2.0], steps=-1)
+
+
+# --------------------------------------------------------------------------- audit: edge cases
+
+
+def test_numerical_diff_float32_input_computed_in_float64():
+    """In float32, 5 ± 1e-4 keeps about 3 digits of h: the answer would be 0.20027."""
+    for x in (np.float32(5.0), np.array([5.0, 15.0], dtype=np.float32)):
+        d = numerical_diff(function_1, x)
+        assert np.asarray(d).dtype == np.float64
+        np.testing.assert_allclose(d, 0.02 * np.asarray(x, dtype=np.float64) + 0.1, rtol=1e-9)
+    assert numerical_diff(function_1, np.float32(5.0)) == pytest.approx(0.1999999999990898,
+                                                                        rel=1e-12)
+
+
+@pytest.mark.parametrize("h", [0, -1e-4, float("nan"), float("inf"), "1e-4"])
+def test_step_h_must_be_positive(h):
+    with pytest.raises(ValueError, match="numerical_diff: h must be a positive number"):
+        numerical_diff(function_1, 5.0, h=h)
+    with pytest.raises(ValueError, match="numerical_gradient: h must be a positive number"):
+        numerical_gradient(sum_of_squares, np.array([1.0]), h=h)
+
+
+def test_numerical_gradient_read_only_x_is_a_clear_error():
+    x = np.broadcast_to(np.array([1.0]), (3,))
+    with pytest.raises(ValueError, match=r"numerical_gradient: x \(shape \(3,\)\) is read-only"):
+        numerical_gradient(sum_of_squares, x)
+
+
+@pytest.mark.parametrize("steps", [2.5, "10", True, -1])
+def test_gradient_descent_steps_must_be_an_integer(steps):
+    with pytest.raises(ValueError, match="gradient_descent: steps must be an integer >= 0"):
+        gradient_descent(function_2, [1.0, 2.0], steps=steps)
+    # a NumPy integer is an integer
+    np.testing.assert_allclose(gradient_descent(function_2, [1.0, 2.0], lr=0.1,
+                                                steps=np.int64(1)), [0.8, 1.6], rtol=1e-9)
+
+
+def test_gradient_descent_init_x_must_be_numeric():
+    with pytest.raises(ValueError, match=r"gradient_descent: init_x must be numeric.*<U1"):
+        gradient_descent(function_2, ["a", "b"])

@@ -50,45 +50,56 @@ def test_minimises_course_function(name):
     assert opt.t == steps
 
 
-def hand_steps(name, hp, n=3):
-    """The rules written out directly, one scalar pair at a time, in float64."""
-    p = np.array([-7.0, 2.0])
+def hand_steps(name, hp, n=3, start=(-7.0, 2.0)):
+    """The rules written out directly, one scalar pair at a time, in float64.
+
+    Hyper-parameters missing from ``hp`` take the values the issue names as defaults, so the
+    test also pins the defaults down.
+    """
+    p = np.array(start)
+    lr = hp.get("lr")
+    a = hp.get("momentum", 0.9)
     out = []
     st = {}
     for t in range(1, n + 1):
         g = grad_f(p)
         if name == "SGD":
-            p = p - hp["lr"] * g
+            p = p - lr * g
         elif name == "Momentum":
             v = st.get("v", 0.0)
-            v = 0.9 * v - hp["lr"] * g
+            v = a * v - lr * g
             st["v"] = v
             p = p + v
         elif name == "Nesterov":
             v0 = st.get("v", 0.0)
-            v = 0.9 * v0 - hp["lr"] * g
+            v = a * v0 - lr * g
             st["v"] = v
-            p = p + 0.81 * v0 - 1.9 * hp["lr"] * g
+            p = p + a * a * v0 - (1 + a) * lr * g
         elif name == "AdaGrad":
             h = st.get("h", 0.0) + g * g
             st["h"] = h
-            p = p - hp["lr"] * g / (np.sqrt(h) + 1e-7)
+            p = p - lr * g / (np.sqrt(h) + hp.get("eps", 1e-7))
         elif name == "RMSprop":
-            h = 0.99 * st.get("h", 0.0) + 0.01 * g * g
+            rho = hp.get("decay_rate", 0.99)
+            h = rho * st.get("h", 0.0) + (1 - rho) * g * g
             st["h"] = h
-            p = p - hp["lr"] * g / (np.sqrt(h) + 1e-7)
+            p = p - lr * g / (np.sqrt(h) + hp.get("eps", 1e-7))
         elif name == "AdaDelta":
-            h = 0.95 * st.get("h", 0.0) + 0.05 * g * g
+            rho, eps = hp.get("rho", 0.95), hp.get("eps", 1e-6)
+            h = rho * st.get("h", 0.0) + (1 - rho) * g * g
             s = st.get("s", 0.0)
-            d = np.sqrt(s + 1e-6) / np.sqrt(h + 1e-6) * g
-            st["h"], st["s"] = h, 0.95 * s + 0.05 * d * d
-            p = p - d
+            d = np.sqrt(s + eps) / np.sqrt(h + eps) * g
+            st["h"], st["s"] = h, rho * s + (1 - rho) * d * d
+            p = p - hp.get("lr", 1.0) * d
         elif name == "Adam":
-            m = 0.9 * st.get("m", 0.0) + 0.1 * g
-            v = 0.999 * st.get("v", 0.0) + 0.001 * g * g
+            b1, b2 = hp.get("beta1", 0.9), hp.get("beta2", 0.999)
+            m = b1 * st.get("m", 0.0) + (1 - b1) * g
+            v = b2 * st.get("v", 0.0) + (1 - b2) * g * g
             st["m"], st["v"] = m, v
-            lr_t = hp["lr"] * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
-            p = p - lr_t * m / (np.sqrt(v) + 1e-7)
+            m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)  # the paper's bias correction
+            # ε added to √v as in the course: with v̂ = v/(1 − β₂ᵗ) that is ε/√(1 − β₂ᵗ) on √v̂
+            p = p - (lr or 0.001) * m_hat / (np.sqrt(v_hat) + hp.get("eps", 1e-7)
+                                             / np.sqrt(1 - b2**t))
         out.append(p.copy())
     return np.array(out)
 
@@ -98,6 +109,64 @@ def test_first_steps_match_rule(name):
     opt = getattr(O, name)(**SETTINGS[name])
     _, path = run(opt, 3)
     np.testing.assert_allclose(path[1:], hand_steps(name, SETTINGS[name]), rtol=1e-12, atol=1e-12)
+
+
+# every hyper-parameter away from its default (and ε large enough to matter)
+NON_DEFAULT = {
+    "SGD": dict(lr=0.3),
+    "Momentum": dict(lr=0.05, momentum=0.5),
+    "Nesterov": dict(lr=0.05, momentum=0.6),
+    "AdaGrad": dict(lr=0.7, eps=0.5),
+    "RMSprop": dict(lr=0.2, decay_rate=0.8, eps=0.3),
+    "AdaDelta": dict(rho=0.7, eps=1e-2, lr=0.5),
+    "Adam": dict(lr=0.2, beta1=0.6, beta2=0.8, eps=0.25),
+}
+
+
+@pytest.mark.parametrize("name", list(NON_DEFAULT))
+def test_first_steps_match_rule_with_other_hyper_parameters(name):
+    hp = NON_DEFAULT[name]
+    opt = getattr(O, name)(**hp)
+    for key, value in hp.items():
+        assert opt.state_dict()[key] == value
+    _, path = run(opt, 4, start=(3.0, -1.5))
+    np.testing.assert_allclose(path[1:], hand_steps(name, hp, 4, start=(3.0, -1.5)),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_first_steps_by_hand_with_numbers():
+    """Step one of each rule from (−7, 2), where g = (−0.7, 4), worked out on paper."""
+    def first(opt):
+        return run(opt, 1)[0]
+
+    # Momentum: v = −η·g = (0.07, −0.4); W + v
+    np.testing.assert_allclose(first(O.Momentum(lr=0.1)), [-6.93, 1.6])
+    # Nesterov: v₀ = 0, so W − (1 + α)·η·g = W − 1.9·0.1·g = (−7 + 0.133, 2 − 0.76)
+    np.testing.assert_allclose(first(O.Nesterov(lr=0.1)), [-6.867, 1.24])
+    # AdaGrad: h = g², so W − η·g/(|g| + ε) = W − 1.5·sign(g) (ε = 1e-7 is negligible)
+    np.testing.assert_allclose(first(O.AdaGrad(lr=1.5)), [-5.5, 0.5], rtol=1e-6)
+    # RMSprop: h = 0.01·g², √h = 0.1·|g|: W − η·sign(g)/0.1 = W − 1.0·sign(g) for η = 0.1
+    np.testing.assert_allclose(first(O.RMSprop(lr=0.1)), [-6.0, 1.0], rtol=1e-6)
+    # AdaDelta: h = 0.05·g², s = 0: Δ = √1e-6/√(0.05·g² + 1e-6)·g ≈ 1e-3/√0.05·sign(g)
+    d = 1e-3 / np.sqrt(0.05 * np.array([0.49, 16.0]) + 1e-6) * np.array([-0.7, 4.0])
+    np.testing.assert_allclose(first(O.AdaDelta()), [-7.0 - d[0], 2.0 - d[1]], rtol=1e-12)
+    assert abs(d[0]) == pytest.approx(0.004472, rel=1e-3)
+
+
+def test_sgd_large_parameters_are_updated_in_blocks_bit_for_bit():
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((7, 9)).astype(np.float32)  # 63 elements: 4 blocks of 16 or less
+    g = rng.standard_normal(w.shape).astype(np.float32)
+    small, blocked = O.SGD(lr=0.3), O.SGD(lr=0.3)
+    blocked.LARGE, blocked.BLOCK = 10, 16
+    ws, wb, expected = w.copy(), w.copy(), w.copy()
+    for _ in range(2):
+        small.update([ws], [g])
+        blocked.update([wb], [g])
+        expected -= np.float32(0.3) * g  # W ← W − η·g in float32
+    assert blocked._plans[0][2] is False and small._plans[0][2] is True  # the two paths
+    np.testing.assert_array_equal(wb, ws)
+    np.testing.assert_array_equal(ws, expected)
 
 
 def test_sgd_first_step_by_hand():
@@ -209,6 +278,37 @@ def test_errors_are_clear():
     with pytest.raises(ValueError, match="unknown optimizer"):
         O.get("adamw")
     assert isinstance(O.get("Adam", lr=0.1), O.Adam)
+
+
+def test_wrong_arguments_get_a_message_not_a_numpy_traceback():
+    w = np.zeros(3, np.float32)
+    cases = [
+        (lambda: O.SGD().update(w, np.ones(3, np.float32)),  # arrays instead of lists
+         r"^SGD.update: params and grads must be lists of arrays, got an array; for a single "
+         r"parameter write update\(\[W\], \[dW\]\)"),
+        (lambda: O.Adam().update([w], [None]),
+         r"^Adam.update: grads\[0\] must be an array, got NoneType \(a parameter that "
+         r"received no gradient\?\)"),
+        (lambda: O.Momentum().update([[0.0, 0.0]], [np.zeros(2)]),
+         r"^Momentum.update: params\[0\] must be an array, got list"),
+        (lambda: O.SGD().update([np.zeros(3, int)], [np.ones(3)]),
+         r"^SGD.update: params\[0\] has dtype int64; parameters must be float arrays"),
+        (lambda: O.SGD(lr=None), r"^SGD: lr must be a positive finite number, got None"),
+        (lambda: O.RMSprop(decay_rate="fast"), r"^RMSprop: decay_rate must be a number in "
+                                               r"\[0, 1\), got 'fast'"),
+        (lambda: O.Adam().load_state_dict([1, 2]), r"expected the dict state_dict\(\) returns"),
+        (lambda: O.Adam().load_state_dict({"state": {"m.x": w, "v.x": w}}),
+         r"unknown state entry 'm.x' \(expected '<slot>.<position>' with slots \('m', 'v'\)"),
+    ]
+    for call, match in cases:
+        with pytest.raises(ValueError, match=match):
+            call()
+    # the fast path (known shapes, new lists each step, as nn.Optimizer passes them) too
+    opt = O.SGD(0.1)
+    opt.update([w], [np.ones(3, np.float32)])
+    with pytest.raises(ValueError, match=r"grads\[0\] must be an array, got NoneType"):
+        opt.update([w], [None])
+    np.testing.assert_allclose(w, -0.1)  # only the good step was applied
 
 
 def test_lr_is_a_plain_attribute():

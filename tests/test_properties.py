@@ -145,3 +145,24 @@ def test_binary_cross_entropy_smallest_at_the_sigmoid_target(x):
     best = F.sigmoid_binary_cross_entropy(x, t)
     assert best <= F.sigmoid_binary_cross_entropy(x + 0.5, t) + 1e-12
     assert best <= F.sigmoid_binary_cross_entropy(x - 0.5, t) + 1e-12
+
+
+# --------------------------------------------------------------------------- float32 (the default)
+
+
+@fast
+@given(arrays(np.float32, array_shapes(min_dims=1, max_dims=3, max_side=6),
+              elements=st.floats(-2.0**120, 2.0**120, width=32)))
+def test_float32_softmax_sigmoid_and_losses_stay_float32_and_finite(x):
+    """float32 is the default dtype: the results stay float32, with no overflow warning."""
+    t = x.argmax(axis=-1)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        y = F.softmax(x)
+        s = F.sigmoid(x)
+        loss = F.softmax_cross_entropy(x, t)
+        bce = F.sigmoid_binary_cross_entropy(x, (x > 0).astype(np.float32))
+    assert y.dtype == s.dtype == F.log_softmax(x).dtype == np.float32
+    np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-6)
+    assert np.all((s >= 0) & (s <= 1))
+    assert np.isfinite(loss) and loss >= 0
+    assert np.isfinite(bce) and bce >= 0

@@ -81,6 +81,21 @@ def test_same_seed_same_weights_and_user_data_untouched(data):
          "NaN or infinite values \\(first at sample 7\\)"),
         (dict(resume=True), "resume=True needs checkpoint_dir"),
         (dict(augment=3), "augment must be callable"),
+        (dict(t=np.where(np.arange(300) == 5, np.nan, 1.0)),
+         r"t contains NaN or infinite values \(first at sample 5\)"),
+        (dict(callbacks=[EarlyStopping]), r"callbacks\[0\].*class EarlyStopping \(pass an "
+                                          r"instance"),
+        (dict(callbacks=[print]), r"callbacks\[0\] must be an object with any of the hooks"),
+        (dict(early_stopping=True), "early_stopping must be an EarlyStopping or an int"),
+        (dict(x_val=np.zeros((5, 3), np.float32), t_val=np.zeros(5, int)),
+         r"^fit: x_val does not fit the model: Affine\(2→10\) layer 1: expected input of "
+         r"shape \(N, 2\)"),
+        (dict(early_stopping=EarlyStopping(monitor="acc")),  # a typo: no epoch is run
+         r"monitor='acc' is not among the epoch's metrics \['epoch', 'loss', 'accuracy', "
+         r"'time'"),
+        (dict(callbacks=EarlyStopping()), r"callbacks must be a list of callbacks"),
+        (dict(seed="a"), "seed must be None or a non-negative integer, got 'a'"),
+        (dict(checkpoint_dir=__file__), "test_training.py' is a file, not a folder"),
     ],
 )
 def test_bad_input_raises_before_any_update(data, kwargs, match):
@@ -95,6 +110,16 @@ def test_bad_input_raises_before_any_update(data, kwargs, match):
     assert opt.t == 0
     for p, q in zip(model.params, w0, strict=True):
         np.testing.assert_array_equal(p, q)
+
+
+def test_evaluate_refuses_empty_or_mismatched_data(data):
+    x, t = data
+    trainer = Trainer(mlp(), O.SGD(0.1), verbose=0)
+    with pytest.raises(ValueError, match=r"^evaluate: x is empty"):  # was ZeroDivisionError
+        trainer.evaluate(x[:0], t[:0])
+    with pytest.raises(ValueError, match=r"^evaluate: x has 300 samples but t has 10"):
+        trainer.evaluate(x, t[:10], loss=False)
+    assert set(trainer.evaluate(x, t)) == {"loss", "accuracy"}
 
 
 # --------------------------------------------------------------------------- history
@@ -134,6 +159,43 @@ def test_history_plot_writes_png(tmp_path, data):
     assert titles == ["loss", "accuracy"]
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels == ["loss per iteration", "train (epoch mean)", "validation"]
+
+
+def test_history_plot_is_written_atomically(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    h = History(iterations_per_epoch=2)
+    h.iteration_loss = [1.0, 0.8, 0.7, 0.5]
+    for e, (loss, acc) in enumerate([(0.9, 0.5), (0.6, 0.7)], 1):
+        h.append_epoch({"epoch": e, "loss": loss, "accuracy": acc})
+    h.plot(tmp_path / "curves")  # no extension: a PNG named curves.png, as savefig does
+    path = tmp_path / "curves.png"
+    good = path.read_bytes()
+    assert good[:8] == b"\x89PNG\r\n\x1a\n"
+    normal = tmp_path / "plain.txt"  # a normal file's permissions, not the temp file's 0600
+    normal.write_text("x")
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(normal.stat().st_mode)
+
+    def crash(self, fname, **kwargs):
+        fname.write(b"half an image")
+        raise OSError("killed mid-save (simulated)")
+
+    monkeypatch.setattr(Figure, "savefig", crash)
+    with pytest.raises(OSError, match="simulated"):
+        h.plot(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == good  # the old plot is intact, no temp file is left
+    assert sorted(os.listdir(tmp_path)) == ["curves.png", "plain.txt"]
+    h.plot(tmp_path / "curves.svg")  # the format follows the extension
+    assert b"<svg" in (tmp_path / "curves.svg").read_bytes()[:1000]
+    missing = tmp_path / "no" / "curves.png"
+    with pytest.raises(FileNotFoundError, match=rf"^cannot write {missing}: the folder "
+                                                rf"{missing.parent} does not exist"):
+        h.plot(missing)
+    (tmp_path / "d.png").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"d\.png: it is a folder; give a file name"):
+        h.plot(tmp_path / "d.png")
 
 
 def test_history_plot_without_matplotlib_says_how_to_install(monkeypatch):
@@ -292,7 +354,8 @@ def test_early_stopping_stops_and_restores_best_weights():
                     early_stopping=es)
     assert es.monitor == "val_loss"
     assert h.stopped_epoch is not None and h.stopped_epoch < 300
-    assert len(h) == h.stopped_epoch == h.best_epoch + 3 + 1
+    # patience=3: the third epoch in a row without improvement is the last (as in Keras)
+    assert len(h) == h.stopped_epoch == h.best_epoch + 3
     best = h["val_loss"][h.best_epoch - 1]
     assert best == min(h["val_loss"])
     assert trainer.evaluate(xv, tv)["loss"] == pytest.approx(best, rel=1e-6)
@@ -329,15 +392,26 @@ def test_early_stopping_unit_rules():
             self.history = History()
 
     tr = T()
-    es = EarlyStopping(monitor="accuracy", patience=1, min_delta=0.01)
+    es = EarlyStopping(monitor="accuracy", patience=2, min_delta=0.01)
     es.trainer = tr
     es.on_train_begin(tr)
-    for epoch, acc in enumerate([0.5, 0.7, 0.705, 0.69], 1):
+    # 0.705 does not beat 0.7 by more than min_delta; NaN is never an improvement
+    for epoch, acc in enumerate([0.5, 0.7, 0.705, float("nan")], 1):
         tr.model.w[0] = epoch
         es.on_epoch_end(epoch, {"accuracy": acc})
-    assert es.best_epoch == 2 and tr.stop_training and es.stopped_epoch == 4
+        assert tr.stop_training == (epoch == 4)  # 2 epochs without improvement: stop
+    assert es.best_epoch == 2 and es.best == 0.7 and es.stopped_epoch == 4 and es.wait == 2
     es.on_train_end(tr.history)
     assert tr.model.w[0] == 2 and tr.history.best_epoch == 2
+    # a NaN first value is not taken as the best; patience=0 stops at the first miss
+    tr2 = T()
+    es2 = EarlyStopping(monitor="loss", patience=0)
+    es2.trainer = tr2
+    es2.on_train_begin(tr2)
+    es2.on_epoch_end(1, {"loss": float("nan")})
+    assert es2.best is None and es2.best_epoch is None and tr2.stop_training
+    es2.on_train_end(tr2.history)  # no best weights: nothing restored, no error
+    assert tr2.model.w[0] == 0
     with pytest.raises(ValueError, match="needs validation data"):
         EarlyStopping(monitor="val_accuracy").on_train_begin(tr)
 
@@ -387,9 +461,62 @@ def test_interrupt_and_resume_gives_identical_weights(tmp_path, data, make_opt):
     assert load_checkpoint(tmp_path / CHECKPOINT_NAME)["epoch"] == 6
 
 
+@pytest.mark.parametrize("name", sorted(O.OPTIMIZERS))
+def test_every_optimizer_resumes_bit_identically_through_the_checkpoint(tmp_path, data, name):
+    # every optimizer's state (velocities, h, s, moments, t, clip_norm) through the real
+    # checkpoint file: an interrupted run continued by fresh objects ends on the same bits
+    x, t = data
+    kw = dict(epochs=3, batch_size=64, seed=5)
+
+    def make():
+        lr = {"adadelta": {}, "sgd": {"lr": 0.5}}.get(name, {"lr": 0.05})
+        return O.get(name, clip_norm=1.0, **lr)
+
+    ref = mlp(seed=4)
+    Trainer(ref, make(), verbose=0).fit(x, t, **kw)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(mlp(seed=4), make(), verbose=0).fit(
+            x, t, checkpoint_dir=tmp_path, callbacks=[Interrupt(2, 3)], **kw)
+    fresh, opt = mlp(seed=11), make()
+    Trainer(fresh, opt, verbose=0).fit(x, t, checkpoint_dir=tmp_path, resume=True, **kw)
+    assert opt.t == 3 * 5
+    for p, q in zip(fresh.params, ref.params, strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_each_epoch_sees_every_sample_once_in_a_fresh_order():
+    n = 50
+    x = np.c_[np.arange(n), np.zeros(n)].astype(np.float32)  # column 0 names the sample
+    t = np.arange(n) % 3
+    seen = []
+
+    def record(xb, rng):
+        seen.append(xb[:, 0].astype(int).tolist())
+        return xb
+
+    for batch_size, per_epoch in ((1, 50), (16, 4), (None, 1)):
+        orders = []
+        for _ in range(2):  # the same seed twice: the same orders
+            seen.clear()
+            Trainer(mlp(), O.SGD(0.01), verbose=0).fit(
+                x, t, epochs=3, batch_size=batch_size, seed=9, augment=record)
+            assert len(seen) == 3 * per_epoch
+            orders.append([sum(seen[e * per_epoch:(e + 1) * per_epoch], []) for e in range(3)])
+        assert orders[0] == orders[1]
+        for order in orders[0]:
+            assert sorted(order) == list(range(n))  # every sample exactly once per epoch
+        if batch_size is not None:  # batch GD takes all samples at once: order is moot
+            assert len({tuple(o) for o in orders[0]}) == 3  # a new shuffle every epoch
+            assert orders[0][0] != list(range(n))
+
+
 def test_resume_is_exact_with_dropout_and_batchnorm(tmp_path, data):
     x, t = data
-    kw = dict(epochs=4, batch_size=50, seed=2)
+
+    def jitter(xb, rng):  # draws from the trainer's generator: its state must be restored
+        return xb + rng.normal(0.0, 0.05, xb.shape).astype(xb.dtype)
+
+    kw = dict(epochs=4, batch_size=50, seed=2, augment=jitter)
     net = dict(activation="relu", dropout=0.3, batchnorm=True)
     ref = mlp((2, 30, 3), seed=8, **net)
     Trainer(ref, O.SGD(0.5), verbose=0).fit(x, t, **kw)
@@ -546,6 +673,93 @@ def test_nan_loss_stops_with_clear_error_and_keeps_checkpoint(tmp_path, data):
     assert len(ck["iteration_loss"]) == 20
 
 
+def test_weights_overflowing_with_a_finite_loss_stop_before_the_checkpoint(tmp_path, data):
+    # poisoned after update 20 = the last of epoch 2 (10 per epoch): every loss of epoch 2
+    # was finite, but its weights are not; epoch 2 must not be evaluated or checkpointed
+    x, t = data
+    es = EarlyStopping(monitor="loss", patience=5)
+    with pytest.raises(TrainingDivergedError) as err:
+        Trainer(mlp(), O.SGD(0.5), verbose=0).fit(
+            x, t, epochs=5, batch_size=30, checkpoint_dir=tmp_path, callbacks=[Poison(20)],
+            early_stopping=es)
+    msg = str(err.value)
+    assert "weights became NaN or infinite by the end of epoch 2" in msg
+    assert "update 20 overall" in msg and "smaller learning rate" in msg
+    assert "checkpoint (epoch 1) is intact" in msg
+    assert (err.value.epoch, err.value.iteration, err.value.loss) == (2, 10, None)
+    ck = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert ck["epoch"] == 1 and len(ck["iteration_loss"]) == 10
+    assert all(np.isfinite(a).all() for a in ck["model"].values())
+    assert es.best_epoch == 1  # the callbacks never saw epoch 2
+
+
+def test_batch_mode_overflow_in_the_first_update_leaves_no_checkpoint(tmp_path):
+    # unscaled inputs and a huge rate: the first loss (~1e19) is finite, the update it makes
+    # (~1e39) is not representable in float32; batch mode has one update per epoch
+    x = np.full((20, 1), 1e10, np.float32)
+    t = np.zeros((20, 1), np.float32)
+    model = mlp((1, 1), task="regression", activation="identity")
+    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
+        Trainer(model, O.SGD(1e20), verbose=0).fit(x, t, epochs=3, batch_size=None,
+                                                   checkpoint_dir=tmp_path)
+    assert err.value.epoch == 1 and err.value.iteration == 1 and err.value.loss is None
+    assert not os.path.exists(tmp_path / CHECKPOINT_NAME)
+
+
+def test_resume_into_another_model_or_optimizer_names_the_checkpoint(tmp_path, data):
+    x, t = data
+    Trainer(mlp(), O.Adam(0.01), verbose=0).fit(x, t, epochs=1, batch_size=30,
+                                                checkpoint_dir=tmp_path)
+    ck = tmp_path / CHECKPOINT_NAME
+    for model, opt, why in [(mlp(), O.SGD(0.1), "state was saved by Adam"),
+                            (mlp((2, 20, 3)), O.Adam(0.01), r"Affine1.W has shape \(2, 10\)")]:
+        w0 = weights(model)
+        with pytest.raises(ValueError, match=rf"^fit\(resume=True\): the checkpoint {ck} does "
+                                             rf"not fit this model and optimizer \(.*{why}"):
+            Trainer(model, opt, verbose=0).fit(x, t, epochs=2, batch_size=30,
+                                               checkpoint_dir=tmp_path, resume=True)
+        # nothing was changed: neither the optimizer nor the model
+        assert opt.t == 0 and opt.state_dict()["state"] == {} and opt.lr in (0.1, 0.01)
+        for p, q in zip(model.params, w0, strict=True):
+            np.testing.assert_array_equal(p, q)
+
+
+def test_resume_says_when_the_checkpoints_optimizer_settings_replace_the_given_ones(
+        tmp_path, data):
+    x, t = data
+    kw = dict(batch_size=30, checkpoint_dir=tmp_path, seed=0)
+    Trainer(mlp(), O.Momentum(0.5), verbose=0).fit(x, t, epochs=1, **kw)
+    # e.g. after a divergence: a smaller rate, but resume=True continues the saved run
+    opt = O.Momentum(0.1, momentum=0.8)
+    with pytest.warns(UserWarning, match=r"checkpoint's optimizer settings: lr 0.5 \(this "
+                                         r"optimizer was made with 0.1\), momentum 0.9 "
+                                         r"\(this optimizer was made with 0.8\)"):
+        Trainer(mlp(), opt, verbose=0).fit(x, t, epochs=2, resume=True, **kw)
+    assert (opt.lr, opt.momentum) == (0.5, 0.9)
+    # the same settings, or a learning-rate schedule (which owns lr): no warning
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Trainer(mlp(), O.Momentum(0.5), verbose=0).fit(x, t, epochs=3, resume=True, **kw)
+        sched = LearningRateScheduler(lambda epoch, lr: 0.5 / epoch)
+        Trainer(mlp(), O.Momentum(0.5), verbose=0).fit(x, t, epochs=4, resume=True,
+                                                       callbacks=[sched], **kw)
+        Trainer(mlp(), O.Momentum(0.5), verbose=0).fit(x, t, epochs=5, resume=True,
+                                                       callbacks=[sched], **kw)
+
+
+def test_float_targets_are_converted_once_to_the_models_dtype(data):
+    x, _ = data
+    trainer = Trainer(mlp((2, 1), task="regression", activation="identity"), O.SGD(0.1))
+    for t in (x[:, :1].astype(np.float64), np.arange(300)):  # regression: float64, ints
+        assert trainer._check_data(x, t)[1].dtype == np.float32
+    clf = Trainer(mlp(), O.SGD(0.1))
+    labels = np.zeros(300, np.int64)
+    assert clf._check_data(x, labels)[1] is labels  # class indices stay as they are
+    assert clf._check_data(x, np.eye(3)[labels])[1].dtype == np.float32  # one-hot float64
+
+
 def test_real_divergence_with_too_large_learning_rate():
     # linear regression on inputs of scale 10: each SGD step multiplies the error by
     # (1 − lr·mean(x²)) ≈ −9, so float32 overflows within a few epochs
@@ -634,3 +848,29 @@ def test_ctrl_c_message_names_the_checkpoint(tmp_path, data):
     text = out.getvalue()
     assert text.count("\nepoch ") + text.startswith("epoch ") == 3
     assert "holds epoch 2: fit(..., resume=True) continues from it" in text
+
+
+def test_batch_norm_never_trains_on_a_batch_of_one(data):
+    import warnings
+
+    x, t = data  # 300 samples: batch 299 would leave one sample alone
+    model = mlp((2, 8, 3), activation="relu", batchnorm=True)
+    with pytest.raises(ValueError, match=r"batch_size=1 cannot train a model with batch "
+                                         r"normalization.*use batch_size=2 or more"):
+        Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=1, batch_size=1)
+    seen = []
+
+    class Sizes(Callback):
+        def on_batch_end(self, iteration, loss):
+            seen.append(len(self.trainer.model.layers[0].x))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # BatchNormalization warns about a batch of one
+        h = Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=2, batch_size=299,
+                                                      callbacks=[Sizes()], seed=0)
+    assert seen == [299, 299] and h.iterations_per_epoch == 1
+    # without batch normalization every sample is used
+    seen.clear()
+    Trainer(mlp((2, 8, 3)), O.SGD(0.1), verbose=0).fit(x, t, epochs=1, batch_size=299,
+                                                       callbacks=[Sizes()])
+    assert seen == [299, 1]

@@ -23,6 +23,7 @@ Modules:
 from ippo.autograd import nn, ops
 from ippo.autograd.dot import to_dot
 from ippo.autograd.ops import (
+    abs,
     add,
     batch_norm,
     binary_cross_entropy,
@@ -102,6 +103,7 @@ __all__ = [
     "exp",
     "log",
     "sqrt",
+    "abs",
     "relu",
     "leaky_relu",
     "identity",

@@ -13,14 +13,15 @@ __all__ = ["to_dot"]
 
 
 def _label(t, verbose):
-    name = t.name or ""
+    # the user's name escaped for a DOT string (backslashes, quotes); \n is a line break
+    name = (t.name or "").replace("\\", "\\\\").replace('"', '\\"')
     if verbose or not name:
         shape = "×".join(str(n) for n in t.shape) or "scalar"
         text = f"{shape} {t.dtype}"
         if t.data.size == 1:
             text = f"{t.data.item():.4g}" + (f" ({t.dtype})" if verbose else "")
         name = f"{name}\\n{text}" if name else text
-    return name.replace('"', '\\"')
+    return name
 
 
 def to_dot(output, verbose=False):

@@ -2,8 +2,8 @@
 
 Here a layer is just a forward computation on tensors: no ``backward`` to write, the graph
 records it. A ``Module`` finds its parameters by itself (every ``Parameter`` or sub-module
-stored as an attribute, or in a list of them), so ``parameters()``, ``zero_grad()``,
-``train()``/``eval()`` and ``state_dict()`` work for any model you write.
+stored as an attribute, or in a list, tuple or dict of them), so ``parameters()``,
+``zero_grad()``, ``train()``/``eval()`` and ``state_dict()`` work for any model you write.
 
 The optimizers are the ones of ``ippo.optimizers`` (one implementation of each rule):
 ``Optimizer`` hands them the parameters' arrays and gradients. A training step::
@@ -66,7 +66,8 @@ class Module:
 
     Subclasses set parameters and sub-modules as attributes in ``__init__`` and implement
     ``forward``; calling the module calls ``forward``. Parameters are discovered by walking
-    the attributes (in the order they were set), so nothing needs registering.
+    the attributes (in the order they were set; inside a list, tuple or dict too), so
+    nothing needs registering. Attributes whose names start with ``_`` are skipped.
     """
 
     training = True
@@ -86,10 +87,11 @@ class Module:
                 continue
             if isinstance(value, (Parameter, Module)):
                 yield name, value
-            elif isinstance(value, (list, tuple)):
-                for i, v in enumerate(value):
+            elif isinstance(value, (list, tuple, dict)):
+                items = value.items() if isinstance(value, dict) else enumerate(value)
+                for key, v in items:
                     if isinstance(v, (Parameter, Module)):
-                        yield f"{name}.{i}", v
+                        yield f"{name}.{key}", v
 
     def named_parameters(self, prefix=""):
         """``(name, Parameter)`` pairs in attribute order, depth first: ``"W"``, ``"fc1.W"``,
@@ -264,6 +266,10 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, i):
+        """The i-th module; a slice gives a ``Sequential`` of those modules (shared, not
+        copied): ``model[:2](x)`` runs the first two."""
+        if isinstance(i, slice):
+            return Sequential(*self.layers[i])
         return self.layers[i]
 
     def __len__(self):
@@ -421,19 +427,10 @@ class BatchNormalization(Module):
             return y
         parts = (x, self.gamma, self.beta)
         if not (is_grad_enabled() and any(p.requires_grad for p in parts)):
-            return Tensor(
-                F.batch_norm_inference(
-                    x.data,
-                    self.gamma.data,
-                    self.beta.data,
-                    self.running_mean,
-                    self.running_var,
-                    self.eps,
-                )
-            )
-        # the same formula as functions.batch_norm_inference, recorded: an affine map of x
-        scale = self.gamma / ops.sqrt(Tensor(self.running_var) + self.eps)
-        return (x - Tensor(self.running_mean)) * scale + self.beta
+            parts = tuple(p.data for p in parts)  # nothing to record: plain arrays
+        # functions.batch_norm_inference on tensors (recorded: an affine map of x) or arrays
+        y = F.batch_norm_inference(*parts, self.running_mean, self.running_var, self.eps)
+        return y if isinstance(y, Tensor) else Tensor(y)
 
     def extra_repr(self):
         return str(self.size)

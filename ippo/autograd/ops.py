@@ -23,7 +23,7 @@ __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "matmul", "linear",
     "sum", "mean", "max", "min", "reshape", "transpose", "broadcast_to", "sum_to",
     "getitem", "concatenate", "stack",
-    "exp", "log", "sqrt", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
+    "exp", "log", "sqrt", "abs", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
     "log_softmax", "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy",
     "mse", "l2_penalty", "dropout", "batch_norm", "embedding",
 ]  # fmt: skip
@@ -82,21 +82,25 @@ def _pair(a, b):
     return a, b
 
 
-def _axes_tuple(axis, ndim):
+def _axes_tuple(axis, ndim, op):
+    """``axis`` (None, an int or several) as a tuple of non-negative axes; an axis out of
+    range or named twice is an error naming ``op``."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int):
+    if isinstance(axis, (int, np.integer)):
         axis = (axis,)
     out = []
     for a in axis:
         if not -ndim <= a < ndim:
-            raise ValueError(f"axis {a} is out of range for a tensor with {ndim} axes")
-        out.append(a % ndim)
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} axes")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {tuple(axis)} names the same axis twice")
     return tuple(out)
 
 
 def _keepdims_shape(shape, axis):
-    axes = _axes_tuple(axis, len(shape))
+    axes = _axes_tuple(axis, len(shape), "sum")
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
@@ -175,28 +179,55 @@ class Pow(Function):
         return (gy * c * x ** (c - 1),)
 
 
+class Power(Function):
+    """y = aᵇ with a tensor (or array) exponent  →  ∂L/∂a = gy · b · aᵇ⁻¹,
+    ∂L/∂b = gy · y · log a (each summed to its input's shape)."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        a, b = xs
+        ga = gb = None
+        if self.needs[0]:
+            ga = _sum_to(gy * b * a ** (b - 1), a.shape)
+        if self.needs[1]:
+            log_a = log(a) if isinstance(a, Tensor) else xp.log(a)
+            gb = _sum_to(gy * y * log_a, b.shape)
+        return ga, gb
+
+
+def _binary(cls, op, ufunc, a, b):
+    """Record ``cls`` for ufunc(a, b) (NumPy broadcasting); shapes that do not broadcast
+    give an error naming ``op``."""
+    a, b = _pair(a, b)
+    try:
+        data = ufunc(a.data, b.data)
+    except ValueError:
+        raise ValueError(
+            f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together (aligned "
+            "from the last axis, each pair of lengths must be equal or one of them 1)"
+        ) from None
+    return _record(cls(), data, (a, b))
+
+
 def add(a, b):
     """a + b, with NumPy broadcasting."""
-    a, b = _pair(a, b)
-    return _record(Add(), a.data + b.data, (a, b))
+    return _binary(Add, "add", xp.add, a, b)
 
 
 def sub(a, b):
     """a − b, with NumPy broadcasting."""
-    a, b = _pair(a, b)
-    return _record(Sub(), a.data - b.data, (a, b))
+    return _binary(Sub, "sub", xp.subtract, a, b)
 
 
 def mul(a, b):
     """a · b (element-wise), with NumPy broadcasting."""
-    a, b = _pair(a, b)
-    return _record(Mul(), a.data * b.data, (a, b))
+    return _binary(Mul, "mul", xp.multiply, a, b)
 
 
 def div(a, b):
     """a / b (element-wise), with NumPy broadcasting."""
-    a, b = _pair(a, b)
-    return _record(Div(), a.data / b.data, (a, b))
+    return _binary(Div, "div", xp.divide, a, b)
 
 
 def neg(x):
@@ -206,13 +237,15 @@ def neg(x):
 
 
 def pow(x, c):  # noqa: A001 - the operator's name
-    """xᶜ element-wise. ``c`` a constant number; a tensor exponent means exp(c · log x)."""
-    if isinstance(c, Tensor):
-        return exp(mul(c, log(x)))
+    """xᶜ element-wise. ``c`` a constant number (the common case, one node ``Pow``), or a
+    tensor or array of exponents, broadcast with x (``Power``, which also differentiates
+    with respect to the exponent: ∂y/∂c = y · log x). ``2.0 ** x`` is ``pow(2.0, x)``."""
+    if isinstance(c, Tensor) or xp.ndim(c) != 0:
+        return _binary(Power, "pow", xp.power, x, c)
     x = as_tensor(x)
     c = c.item() if hasattr(c, "item") else c  # a NumPy float64 scalar would promote float32
     if not isinstance(c, (int, float)):
-        raise ValueError(f"pow: the exponent must be a number or a Tensor, got {c!r}")
+        raise ValueError(f"pow: the exponent must be a number, an array or a Tensor, got {c!r}")
     fn = Pow()
     fn.c = c
     return _record(fn, x.data**c, (x,))
@@ -294,6 +327,11 @@ def linear(x, W, b=None):
         and (b is None or (b.shape == W.shape[1:] and b.dtype == W.dtype))
     )
     if not fused:  # general shapes or mixed dtypes: the two separate ops
+        if x.ndim >= 1 and W.ndim == 2 and x.shape[-1] != W.shape[0]:
+            raise ValueError(
+                f"linear: x has shape {x.shape} and W {W.shape}: the last axis of x "
+                f"({x.shape[-1]}) must equal the first of W ({W.shape[0]})"
+            )
         y = matmul(x, W)
         return y if b is None else add(y, b)
     data = xp.dot(x.data, W.data)
@@ -333,14 +371,14 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001
     x = as_tensor(x)
     fn = Sum()
     fn.kshape = _keepdims_shape(x.shape, axis)
-    data = x.data.sum(axis=_axes_tuple(axis, x.ndim), keepdims=keepdims)
+    data = x.data.sum(axis=_axes_tuple(axis, x.ndim, "sum"), keepdims=keepdims)
     return _record(fn, xp.asarray(data), (x,))
 
 
 def mean(x, axis=None, keepdims=False):
     """Mean of x over ``axis`` (all axes by default): Σ x / (number of summed elements)."""
     x = as_tensor(x)
-    axes = _axes_tuple(axis, x.ndim)
+    axes = _axes_tuple(axis, x.ndim, "mean")
     n = 1
     for a in axes:
         n *= x.shape[a]
@@ -350,7 +388,7 @@ def mean(x, axis=None, keepdims=False):
 def max(x, axis=None, keepdims=False):  # noqa: A001
     """Maximum of x over ``axis`` (all axes by default)."""
     x = as_tensor(x)
-    axes = _axes_tuple(axis, x.ndim)
+    axes = _axes_tuple(axis, x.ndim, "max")
     yk = x.data.max(axis=axes, keepdims=True)
     fn = Max()
     fn.kshape = yk.shape
@@ -362,6 +400,8 @@ def max(x, axis=None, keepdims=False):  # noqa: A001
 
 def min(x, axis=None, keepdims=False):  # noqa: A001
     """Minimum of x over ``axis``: −max(−x)."""
+    x = as_tensor(x)
+    _axes_tuple(axis, x.ndim, "min")  # errors name min, not the max it is computed with
     return neg(max(neg(x), axis, keepdims))
 
 
@@ -427,7 +467,20 @@ def transpose(x, *axes):
     x = as_tensor(x)
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
         axes = axes[0]
-    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(a % x.ndim for a in axes)
+    n = x.ndim
+    if not axes:
+        axes = tuple(range(n))[::-1]
+    else:
+        given = tuple(axes)
+        valid = len(given) == n and all(
+            isinstance(a, (int, np.integer)) and -n <= a < n for a in given
+        )
+        axes = tuple(int(a) % n for a in given) if valid else ()
+        if not valid or sorted(axes) != list(range(n)):
+            raise ValueError(
+                f"transpose: axes {given} are not a permutation of the {n} axes of a tensor "
+                f"of shape {x.shape}"
+            )
     fn = Transpose()
     fn.inverse = tuple(np.argsort(axes).tolist())
     return _record(fn, x.data.transpose(axes), (x,))
@@ -439,7 +492,13 @@ def broadcast_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
-    return _record(BroadcastTo(), xp.broadcast_to(x.data, shape), (x,))
+    try:
+        data = xp.broadcast_to(x.data, shape)
+    except ValueError:
+        raise ValueError(
+            f"broadcast_to: a tensor of shape {x.shape} cannot be broadcast to {shape}"
+        ) from None
+    return _record(BroadcastTo(), data, (x,))
 
 
 def sum_to(x, shape):
@@ -449,6 +508,12 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
+    lead = x.ndim - len(shape)
+    if lead < 0 or any(n not in (1, x.shape[lead + i]) for i, n in enumerate(shape)):
+        raise ValueError(
+            f"sum_to: a tensor of shape {x.shape} cannot be summed to {shape} (the target "
+            f"shape must broadcast back to {x.shape})"
+        )
     data = x.data.sum(axis=_sum_axes(x.shape, shape), keepdims=True).reshape(shape)
     return _record(SumTo(), data, (x,))
 
@@ -457,14 +522,20 @@ def sum_to(x, shape):
 
 
 def _plain_index(idx):
-    """Tensors inside an index become their arrays; True when the index has no arrays
-    (basic slicing: no element can be picked twice)."""
+    """True when the index has no arrays (basic slicing: no element can be picked twice).
+    A Tensor in an index is refused: tensors hold floats, and a float mask or float
+    positions would pick the wrong elements."""
     parts = idx if isinstance(idx, tuple) else (idx,)
-    parts = tuple(p.data if isinstance(p, Tensor) else p for p in parts)
+    if any(isinstance(p, Tensor) for p in parts):
+        raise IndexError(
+            "getitem: index with integers, slices, or an integer or boolean NumPy array, "
+            "not a Tensor (tensors hold floats): x[ids] with ids = np.array([...]), or "
+            "x[x > 0] for a mask (a comparison gives a boolean array)"
+        )
     basic = all(
         p is None or p is Ellipsis or isinstance(p, (slice, int, np.integer)) for p in parts
     )
-    return (parts if isinstance(idx, tuple) else parts[0]), basic
+    return idx, basic
 
 
 class GetItem(Function):
@@ -508,7 +579,11 @@ def getitem(x, idx):
     index, basic = _plain_index(idx)
     fn = GetItem()
     fn.index, fn.basic = index, basic
-    return _record(fn, xp.asarray(x.data[index]), (x,))
+    try:
+        data = xp.asarray(x.data[index])
+    except IndexError as e:
+        raise IndexError(f"getitem: cannot index a tensor of shape {x.shape}: {e}") from None
+    return _record(fn, data, (x,))
 
 
 class Concatenate(Function):
@@ -529,16 +604,23 @@ class Concatenate(Function):
         return out
 
 
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis."""
+def _tensor_list(op, tensors):
+    """The operands of ``concatenate``/``stack`` as tensors; plain arrays take the dtype of
+    the first tensor among them (as in the arithmetic)."""
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("concatenate: need at least one tensor")
+        raise ValueError(f"{op}: need at least one tensor")
     like = next((t for t in tensors if isinstance(t, Tensor)), None)
-    ts = [
-        t if isinstance(t, Tensor) else _const(t, like) if like else as_tensor(t) for t in tensors
+    return [
+        t if isinstance(t, Tensor) else _const(t, like) if like is not None else as_tensor(t)
+        for t in tensors
     ]
-    axis = _axes_tuple(axis, ts[0].ndim)[0]
+
+
+def concatenate(tensors, axis=0):
+    """Join tensors along an existing axis."""
+    ts = _tensor_list("concatenate", tensors)
+    axis = _axes_tuple(axis, ts[0].ndim, "concatenate")[0]
     try:
         data = xp.concatenate([t.data for t in ts], axis=axis)
     except ValueError as e:
@@ -558,15 +640,18 @@ def concatenate(tensors, axis=0):
 
 def stack(tensors, axis=0):
     """Join tensors of the same shape along a new axis."""
-    ts = [as_tensor(t) for t in tensors]
-    if not ts:
-        raise ValueError("stack: need at least one tensor")
+    ts = _tensor_list("stack", tensors)
     shape = ts[0].shape
     for t in ts:
         if t.shape != shape:
             raise ValueError(
                 f"stack: all tensors must have the same shape, got {[t.shape for t in ts]}"
             )
+    if not -len(shape) - 1 <= axis <= len(shape):
+        raise ValueError(
+            f"stack: axis {axis} is out of range for stacking tensors of shape {shape} "
+            f"(valid: {-len(shape) - 1}..{len(shape)})"
+        )
     axis = axis % (len(shape) + 1)
     new = shape[:axis] + (1,) + shape[axis:]
     return concatenate([reshape(t, new) for t in ts], axis=axis)
@@ -602,14 +687,26 @@ class Sqrt(Function):
         return (gy / (y * 2),)
 
 
+class Abs(Function):
+    """y = |x|  →  ∂L/∂x = gy · sign(x) (taken as 0 at x = 0); the sign is a constant of
+    the graph."""
+
+    __slots__ = ()
+
+    def backward(self, gy, y, xs):
+        if isinstance(gy, Tensor):
+            return (gy * _const(xp.sign(xs[0].data), gy),)
+        return (gy * xp.sign(xs[0]),)
+
+
 class ReLU(Function):
     """y = max(0, x)  →  ``functions.relu_backward``: gy where y > 0, else 0."""
 
     __slots__ = ()
 
     def backward(self, gy, y, xs):
-        if isinstance(gy, Tensor):  # the mask is a constant of the graph
-            return (gy * _const(y.data > 0, gy),)
+        if isinstance(gy, Tensor):  # the derivative (a 0/1 mask) is a constant of the graph
+            return (gy * _const(F.relu_grad(y.data), gy),)
         return (F.relu_backward(gy, y),)
 
 
@@ -619,9 +716,8 @@ class LeakyReLU(Function):
     __slots__ = ("alpha",)
 
     def backward(self, gy, y, xs):
-        if isinstance(gy, Tensor):
-            slope = xp.where(xs[0].data > 0, 1.0, self.alpha)
-            return (gy * _const(slope, gy),)
+        if isinstance(gy, Tensor):  # the slope (1 or α) is a constant of the graph
+            return (gy * _const(F.leaky_relu_grad(xs[0].data, self.alpha), gy),)
         return (F.leaky_relu_backward(gy, xs[0], self.alpha),)
 
 
@@ -683,6 +779,11 @@ def sqrt(x):
     return _unary(Sqrt, x, xp.sqrt)
 
 
+def abs(x):  # noqa: A001 - the builtin's name, as abs(tensor) calls it
+    """|x| element-wise (``abs(x)`` works too): the L1 norm is ``abs(w).sum()``."""
+    return _unary(Abs, x, xp.abs)
+
+
 def relu(x):
     """ReLU(x) = max(0, x) (``functions.relu``)."""
     return _unary(ReLU, x, F.relu)
@@ -729,15 +830,6 @@ def _targets(t):
     return t.data if isinstance(t, Tensor) else xp.asarray(t)
 
 
-def _n_samples(y_shape):
-    if len(y_shape) <= 1:
-        return 1
-    n = 1
-    for s in y_shape[:-1]:
-        n *= s
-    return n
-
-
 class SoftmaxCrossEntropy(Function):
     """L = cross-entropy of softmax(x) and t, fused (``functions.softmax_cross_entropy_forward``)
     →  ∂L/∂x = (softmax(x) − t) / N (``functions.softmax_cross_entropy_backward``)."""
@@ -746,13 +838,13 @@ class SoftmaxCrossEntropy(Function):
 
     def backward(self, gy, y, xs):
         if isinstance(gy, Tensor):
-            # The same (y − t) / N, with the softmax recorded so it can be differentiated.
-            (x,) = xs
-            p = softmax(x)
+            # The same (y − t) / N, with the softmax recorded so it can be differentiated
+            # (class indices as one-hot rows: the kernel's tensor-friendly branch).
+            p = softmax(xs[0])
             t = self.t
             if t.shape != p.shape:
                 t = xp.eye(p.shape[-1], dtype=p.dtype)[t]
-            return ((p - _const(t, p)) * (gy / _n_samples(p.shape)),)
+            return (F.softmax_cross_entropy_backward_kernel(p, t, False) * gy,)
         gx = F.softmax_cross_entropy_backward(self.p, self.t)
         if gy != 1:
             gx *= gy
@@ -900,17 +992,21 @@ def dropout(x, p=0.5, training=True, rng=None):
 
 class BatchNorm(Function):
     """y = γ·x̂ + β with x̂ = (x − μ)/√(σ² + ε) over the batch (``functions.batch_norm_forward``)
-    →  ``functions.batch_norm_backward`` gives ∂L/∂x, ∂L/∂γ, ∂L/∂β."""
+    →  ``functions.batch_norm_backward`` gives ∂L/∂x, ∂L/∂γ, ∂L/∂β.
 
-    __slots__ = ("xhat", "inv_std")
+    With ``create_graph=True`` x̂ and 1/√(σ² + ε) depend on x through the graph: the
+    backward pass recomputes them with ``functions.batch_norm_forward`` on the tensors
+    (recorded) and runs ``functions.batch_norm_backward`` on tensors too."""
+
+    __slots__ = ("xhat", "inv_std", "eps")
 
     def backward(self, gy, y, xs):
         if isinstance(gy, Tensor):
-            raise NotImplementedError(
-                "batch_norm: create_graph=True (higher-order derivatives) through batch "
-                "normalization is not supported"
-            )
-        dx, dgamma, dbeta = F.batch_norm_backward(gy, self.xhat, self.inv_std, xs[1])
+            x, gamma, beta = xs
+            _, xhat, inv_std, _, _ = F.batch_norm_forward(x, gamma, beta, self.eps)
+        else:
+            xhat, inv_std = self.xhat, self.inv_std
+        dx, dgamma, dbeta = F.batch_norm_backward(gy, xhat, inv_std, xs[1])
         needs = self.needs
         return (dx if needs[0] else None, dgamma if needs[1] else None, dbeta if needs[2] else None)
 
@@ -929,7 +1025,7 @@ def batch_norm(x, gamma, beta, eps=1e-5):
         )
     y, xhat, inv_std, mean, var = F.batch_norm_forward(x.data, gamma.data, beta.data, eps)
     fn = BatchNorm()
-    fn.xhat, fn.inv_std = xhat, inv_std
+    fn.xhat, fn.inv_std, fn.eps = xhat, inv_std, eps
     return _record(fn, y, (x, gamma, beta)), mean, var
 
 
@@ -964,8 +1060,9 @@ def _install():
     T.__rtruediv__ = lambda a, b: div(b, a)
     T.__neg__ = lambda a: neg(a)
     T.__pos__ = lambda a: a
+    T.__abs__ = lambda a: abs(a)
     T.__pow__ = lambda a, c: pow(a, c)
-    T.__rpow__ = lambda a, base: exp(mul(a, _const(np.log(base), a)))
+    T.__rpow__ = lambda a, base: pow(base, a)
     T.__matmul__ = lambda a, b: matmul(a, b)
     T.__rmatmul__ = lambda a, b: matmul(b, a)
     T.__getitem__ = lambda a, idx: getitem(a, idx)
@@ -979,6 +1076,7 @@ def _install():
     T.exp = exp
     T.log = log
     T.sqrt = sqrt
+    T.abs = abs
     T.relu = relu
     T.sigmoid = sigmoid
     T.tanh = tanh

@@ -55,6 +55,8 @@ def no_grad():
 
         with no_grad():
             scores = model(x)
+
+    It also decorates a function: ``@no_grad()`` above ``def predict(x): ...``.
     """
     previous = _GradMode.enabled
     _GradMode.enabled = False
@@ -110,6 +112,11 @@ class Tensor:
         when any of its inputs does (and recording is on: see ``no_grad``).
     creator : Function or None
         The operation that produced this tensor (None for a leaf).
+
+    In-place changes: the graph keeps the arrays an operation used, not copies. Change
+    ``x.data`` in place (``x.data[...] = 0``, an optimizer step) only after ``backward()``,
+    or the backward pass computes with the new values. ``x += 1`` on a Tensor is not in
+    place: it records ``x + 1`` and rebinds the name, as define-by-run should.
     """
 
     __slots__ = ("data", "grad", "requires_grad", "creator", "name", "_retain")
@@ -150,7 +157,33 @@ class Tensor:
         return self.data.size
 
     def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor (a scalar): it has no first axis")
         return len(self.data)
+
+    def __bool__(self):
+        """The truth of a one-element tensor (``if t:`` is ``if t.item():``); an error for
+        several elements, as NumPy gives (a 0-d tensor used to raise from ``len()``)."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.data.shape} is ambiguous: use "
+                "(t > 0).any() or (t > 0).all()"
+            )
+        return bool(self.data)
+
+    # Comparisons give a boolean NumPy array: a mask, not differentiable, nothing recorded
+    # (x[x > 0] picks with it). == stays identity, so tensors can be dict keys and set members.
+    def __lt__(self, other):
+        return self.data < _data(other)
+
+    def __le__(self, other):
+        return self.data <= _data(other)
+
+    def __gt__(self, other):
+        return self.data > _data(other)
+
+    def __ge__(self, other):
+        return self.data >= _data(other)
 
     def __array__(self, dtype=None, copy=None):
         """``np.asarray(tensor)`` gives the values (the same array unless a dtype is asked)."""
@@ -163,6 +196,15 @@ class Tensor:
     def item(self):
         """The value of a one-element tensor as a Python float."""
         return self.data.item()
+
+    def argmax(self, axis=None):
+        """Positions of the maxima along ``axis`` (an integer array: not differentiable,
+        nothing recorded), e.g. the predicted classes ``logits.argmax(axis=-1)``."""
+        return self.data.argmax(axis=axis)
+
+    def argmin(self, axis=None):
+        """Positions of the minima along ``axis`` (an integer array, nothing recorded)."""
+        return self.data.argmin(axis=axis)
 
     def __float__(self):
         return float(self.data)
@@ -189,7 +231,13 @@ class Tensor:
 
     def retain_grad(self):
         """Keep this intermediate tensor's gradient in ``.grad`` after ``backward`` (leaves
-        always keep theirs). Useful to inspect the textbook's intermediate derivatives."""
+        always keep theirs). Useful to inspect the textbook's intermediate derivatives.
+        Like a leaf's, the kept gradient accumulates over ``backward`` calls."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "retain_grad: this tensor does not require gradients, so it never gets one "
+                "(make an input requires_grad=True, outside no_grad())"
+            )
         self._retain = True
         return self
 
@@ -236,11 +284,18 @@ class Tensor:
                     f"backward: grad has shape {seed.shape} but the tensor has shape "
                     f"{self.data.shape}"
                 )
+            if seed is _data(grad):  # the caller's own array: a .grad must not alias it
+                seed = seed.copy()
         if create_graph:
             with enable_grad():
                 _run_backward(self, Tensor(seed), True, retain_graph)
         else:
             _run_backward(self, seed, False, retain_graph)
+
+
+def _data(x):
+    """The array of a tensor, anything else as it is."""
+    return x.data if isinstance(x, Tensor) else x
 
 
 def as_tensor(x, dtype=None):
@@ -253,22 +308,16 @@ def as_tensor(x, dtype=None):
 def _const(value, like):
     """A constant tensor holding ``value`` in the dtype of tensor ``like`` (so that a
     Python or NumPy float64 scalar never promotes a float32 graph)."""
-    t = Tensor.__new__(Tensor)
-    t.data = xp.asarray(value, dtype=like.data.dtype)
-    t.grad = None
-    t.requires_grad = False
-    t.creator = None
-    t.name = None
-    t._retain = False
-    return t
+    return _wrap(xp.asarray(value, dtype=like.data.dtype))
 
 
 class Function:
     """One recorded operation: its inputs and how to differentiate it.
 
     Subclasses implement ``backward(gy, y, xs)``: given ∂L/∂y (``gy``), the output ``y``
-    and the inputs ``xs``, return one gradient per input (None for an input that needs
-    none; ``self.needs[i]`` says which do). On the fast path these are arrays, with
+    and the inputs ``xs``, return one gradient per input, of that input's shape (None for
+    an input that needs none; ``self.needs[i]`` says which do; a one-input op may return
+    the gradient alone). On the fast path these are arrays, with
     ``create_graph=True`` they are tensors; formulas written with arithmetic operators work
     for both. Anything else the backward pass needs (a mask, the softmax output, targets)
     the forward pass saves as attributes.
@@ -290,6 +339,11 @@ class Function:
 
         Use a new instance for every call: the instance is the graph node.
         """
+        if hasattr(self, "needs"):
+            raise RuntimeError(
+                f"{self.name}: this instance is already a node of a graph; make a new one for "
+                f"every call ({self.name}()(x), not f = {self.name}(); f(x); f(y))"
+            )
         ts = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         data = xp.asarray(self.forward(*[t.data for t in ts]))
         return _record(self, data, ts)
@@ -381,6 +435,7 @@ def _accumulate_leaf(x, gx, g, graph):
 
 
 def _wrap(arr):
+    """A constant leaf tensor holding ``arr`` itself (no conversion, no copy)."""
     t = Tensor.__new__(Tensor)
     t.data = arr
     t.grad = None
@@ -399,7 +454,10 @@ def _run_backward(root, seed, graph, retain_graph):
     grads = {id(root): seed}
     for t in order:
         g = grads.pop(id(t), None)
-        if g is None:
+        if g is None:  # no gradient reached it (an op returned None): nothing to pass on
+            if not retain_graph:
+                t.creator.inputs = None
+                _release(t.creator)
             continue
         if t._retain:
             if graph:
@@ -414,9 +472,21 @@ def _run_backward(root, seed, graph, retain_graph):
             gxs = fn.backward(g, t, inputs)
         else:
             gxs = fn.backward(g, t.data, [x.data for x in inputs])
+        if not isinstance(gxs, (tuple, list)):
+            gxs = (gxs,)  # a one-input op may return its gradient as it is
+        if len(gxs) != len(inputs):
+            raise ValueError(
+                f"{fn.name}.backward returned {len(gxs)} gradients for {len(inputs)} inputs "
+                "(one per input, None where none is needed)"
+            )
         for x, gx in zip(inputs, gxs, strict=True):
             if gx is None or not x.requires_grad:
                 continue
+            if gx.shape != x.data.shape:
+                raise ValueError(
+                    f"{fn.name}.backward returned a gradient of shape {gx.shape} for an input "
+                    f"of shape {x.data.shape}"
+                )
             if x.creator is None:
                 _accumulate_leaf(x, gx, g, graph)
             else:
