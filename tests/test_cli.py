@@ -124,7 +124,7 @@ def test_model_and_optimizer_flags_reach_the_model(tmp_path, capsys):
     rc, _, err = run_cli(["train", "-q", "--hidden", "16,8", "--activation", "tanh", "--init",
                           "xavier", "--batchnorm", "--dropout", "0.2", "--weight-decay",
                           "0.001", "--optimizer", "nesterov", "--lr", "0.05", "--batch-size",
-                          "1", "--epochs", "1", "--seed", "3", "--out", run], capsys)
+                          "2", "--epochs", "1", "--seed", "3", "--out", run], capsys)
     assert rc == 0, err
     model = load(run / "model.npz")
     assert model.config() == {"sizes": [64, 16, 8, 10], "activation": "tanh",
@@ -134,7 +134,13 @@ def test_model_and_optimizer_flags_reach_the_model(tmp_path, capsys):
     opt = load_checkpoint(run / "checkpoint" / "checkpoint.npz")["optimizer"]
     assert opt["name"] == "Nesterov" and opt["lr"] == 0.05
     hist = json.loads((run / "history.json").read_text())
-    assert hist["iterations_per_epoch"] == 1438  # --batch-size 1: online, one step a sample
+    assert hist["iterations_per_epoch"] == 719  # 1,438 samples in batches of 2
+    # --batch-size 1: online learning, one step a sample
+    rc, _, err = run_cli(["train", "-q", "--hidden", "8", "--batch-size", "1", "--epochs", "1",
+                          "--out", tmp_path / "online"], capsys)
+    assert rc == 0, err
+    hist = json.loads((tmp_path / "online" / "history.json").read_text())
+    assert hist["iterations_per_epoch"] == 1438
 
 
 def test_regression_dataset_and_evaluate(tmp_path, capsys):
