@@ -223,31 +223,48 @@ def rotate(x, theta, order=1, fill=0.0):
     the pixels are gathered from the flattened batch with one index array per corner.
     """
     n, c, h, w = x.shape
-    dt = x.dtype if x.dtype.kind == "f" else np.float32
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
-    yy, xx = np.meshgrid(np.arange(h, dtype=dt) - dt.type(cy),
-                         np.arange(w, dtype=dt) - dt.type(cx), indexing="ij")
+    yy = (np.arange(h, dtype=dt) - dt.type(cy))[:, None]  # (h, 1), broadcast below
+    xx = (np.arange(w, dtype=dt) - dt.type(cx))[None, :]  # (1, w)
     cos = np.cos(theta).astype(dt)[:, None, None]
     sin = np.sin(theta).astype(dt)[:, None, None]
     # source coordinates of every output pixel, (n, h, w), in the padded frame (+1)
-    sy = cos * yy + sin * xx + dt.type(cy + 1)
-    sx = cos * xx - sin * yy + dt.type(cx + 1)
+    sy = cos * yy + sin * xx
+    sy += dt.type(cy + 1)
+    sx = cos * xx - sin * yy
+    sx += dt.type(cx + 1)
     np.clip(sy, 0, h + 1, out=sy)
     np.clip(sx, 0, w + 1, out=sx)
     h2, w2 = h + 3, w + 3
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 2), (1, 2)), constant_values=fill)
-    flat = padded.transpose(0, 2, 3, 1).reshape(-1, c)  # one row per pixel, all channels
+    # channels last, so that one index picks a pixel's every channel; one channel (the
+    # common case) is gathered from a 1-D array, about twice as fast as from (pixels, 1)
+    padded = np.full((n, h2, w2, c), fill, dtype=dt)
+    padded[:, 1:h + 1, 1:w + 1, :] = x.transpose(0, 2, 3, 1)
+    flat = padded.reshape(-1, c) if c > 1 else padded.reshape(-1)
     offset = (np.arange(n) * (h2 * w2))[:, None, None]
     if order == 0:
         out = flat[offset + np.rint(sy).astype(np.intp) * w2 + np.rint(sx).astype(np.intp)]
     else:
         y0, x0 = sy.astype(np.intp), sx.astype(np.intp)  # floor: coordinates are >= 0
-        wy, wx = (sy - y0)[..., None], (sx - x0)[..., None]
-        i00 = offset + y0 * w2 + x0
-        a, b = flat[i00], flat[i00 + 1]
-        d, e = flat[i00 + w2], flat[i00 + w2 + 1]
-        top = a + (b - a) * wx
-        out = top + (d + (e - d) * wx - top) * wy
+        wy, wx = sy - y0, sx - x0
+        if c > 1:
+            wy, wx = wy[..., None], wx[..., None]
+        i00 = y0 * w2
+        i00 += x0
+        i00 += offset
+        a, b = flat[i00], flat[i00 + 1]  # the four neighbours, fresh arrays: updated in place
+        d, e = flat[i00 + w2], flat[i00 + (w2 + 1)]
+        b -= a  # top = a + (b - a)·wx, bottom = d + (e - d)·wx, out = top + (bottom - top)·wy
+        b *= wx
+        a += b
+        e -= d
+        e *= wx
+        d += e
+        d -= a
+        d *= wy
+        a += d
+        out = a
     return np.ascontiguousarray(out.reshape(n, h, w, c).transpose(0, 3, 1, 2)).astype(
         x.dtype, copy=False)
 

@@ -126,6 +126,13 @@ def test_rotation_by_90_degrees_matches_rot90():
         np.testing.assert_allclose(y[1, 0], np.rot90(IMGS[1, 0], -1), atol=1e-5)
     y0 = A.rotate(IMGS, np.zeros(6), order=1)
     np.testing.assert_allclose(y0, IMGS, atol=1e-6)
+    # raw uint8 pixels and several channels too (interpolated in float32, returned as uint8)
+    raw = (np.random.default_rng(2).random((2, 3, 5, 5)) * 255).astype(np.uint8)
+    for order in (0, 1):
+        y = A.rotate(raw, np.array([0.0, np.pi / 2]), order=order)
+        assert y.dtype == np.uint8
+        np.testing.assert_array_equal(y[0], raw[0])
+        np.testing.assert_array_equal(y[1], np.rot90(raw[1], axes=(1, 2)))
 
 
 def test_noise_statistics():
