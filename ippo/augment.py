@@ -14,6 +14,8 @@ per batch, no per-image Python loop), which is why ``scipy.ndimage`` is not used
 ``shift`` / ``rotate`` work one image at a time.
 """
 
+import math
+
 import numpy as np
 
 
@@ -86,8 +88,8 @@ class GaussianNoise(Augmenter):
 
     def __init__(self, std=0.05, clip=None, seed=None):
         super().__init__(None, seed)
-        if std < 0:
-            raise ValueError(f"GaussianNoise: std must be >= 0, got {std}")
+        if not 0 <= std < math.inf:
+            raise ValueError(f"GaussianNoise: std must be a finite number >= 0, got {std}")
         self.std = float(std)
         self.clip = clip
 
@@ -117,8 +119,8 @@ class RandomShift(Augmenter):
 
     def __init__(self, max_shift=2, fill=0.0, image_shape=None, seed=None):
         super().__init__(image_shape, seed)
-        if int(max_shift) < 0:
-            raise ValueError(f"RandomShift: max_shift must be >= 0, got {max_shift}")
+        if not 0 <= max_shift < math.inf:
+            raise ValueError(f"RandomShift: max_shift must be a whole number >= 0, got {max_shift}")
         self.max_shift = int(max_shift)
         self.fill = float(fill)
 
@@ -138,10 +140,10 @@ class RandomCrop(Augmenter):
     def __init__(self, size=None, padding=0, fill=0.0, image_shape=None, seed=None):
         super().__init__(image_shape, seed)
         self.size = None if size is None else (tuple(size) if np.ndim(size) else (size, size))
+        if not 0 <= padding < math.inf:
+            raise ValueError(f"RandomCrop: padding must be a whole number >= 0, got {padding}")
         self.padding = int(padding)
         self.fill = float(fill)
-        if self.padding < 0:
-            raise ValueError(f"RandomCrop: padding must be >= 0, got {padding}")
 
     def __call__(self, x, rng=None):
         v, restore = _as_nchw(x, self.image_shape, "RandomCrop")
@@ -203,8 +205,9 @@ class RandomRotation(Augmenter):
         if order not in (0, 1):
             raise ValueError(f"RandomRotation: order must be 0 (nearest) or 1 (bilinear), "
                              f"got {order}")
-        if max_degrees < 0:
-            raise ValueError(f"RandomRotation: max_degrees must be >= 0, got {max_degrees}")
+        if not 0 <= max_degrees < math.inf:
+            raise ValueError(f"RandomRotation: max_degrees must be a finite number >= 0, got "
+                             f"{max_degrees}")
         self.max_degrees = float(max_degrees)
         self.order = order
         self.fill = float(fill)
@@ -325,9 +328,12 @@ def from_spec(spec, image_shape=None, seed=None):
                              + ", ".join(SPEC_NAMES) + " (e.g. shift:2,rotate:10)")
         cls, param, default = SPEC_NAMES[name]
         try:
-            value = type(default)(float(val)) if val.strip() else default
+            number = float(val) if val.strip() else default
+            if not math.isfinite(number):
+                raise ValueError
+            value = type(default)(number)
         except ValueError:
-            raise ValueError(f"augment: {name}: {val!r} is not a number") from None
+            raise ValueError(f"augment: {name}: {val!r} is not a finite number") from None
         if cls is not GaussianNoise and image_shape is None:
             raise ValueError(f"augment: {name!r} needs image data; this data set has no "
                              f"image shape (only 'noise' works here)")

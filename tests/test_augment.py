@@ -161,9 +161,18 @@ def test_bad_inputs():
         A.from_spec("zoom:2", (8, 8))
     with pytest.raises(ValueError, match="needs image data"):
         A.from_spec("shift", None)
-    with pytest.raises(ValueError, match="'x' is not a number"):
+    with pytest.raises(ValueError, match="'x' is not a finite number"):
         A.from_spec("rotate:x", (8, 8))
     assert isinstance(A.from_spec("noise:0.1", None), A.GaussianNoise)
+    for spec in ("rotate:nan", "rotate:inf", "shift:inf", "noise:nan", "crop:-inf"):
+        with pytest.raises(ValueError, match=rf"augment: {spec.split(':')[0]}: "
+                                             rf"'{spec.split(':')[1]}' is not a finite number"):
+            A.from_spec(spec, (8, 8))
+    for make in (lambda: A.GaussianNoise(float("nan")), lambda: A.RandomShift(float("inf")),
+                 lambda: A.RandomRotation(float("nan")), lambda: A.RandomCrop(padding=-1),
+                 lambda: A.RandomCrop(padding=float("inf"))):
+        with pytest.raises(ValueError, match="must be a (finite|whole) number >= 0"):
+            make()
     with pytest.raises(ValueError, match=r"crop:28 moves the image by its whole size \(28, 28\)"
                                          r" or more; use fewer pixels, e.g. crop:3"):
         A.from_spec("crop:28", (1, 28, 28))
