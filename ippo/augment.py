@@ -14,6 +14,8 @@ per batch, no per-image Python loop), which is why ``scipy.ndimage`` is not used
 ``shift`` / ``rotate`` work one image at a time.
 """
 
+import math
+
 import numpy as np
 
 
@@ -86,8 +88,8 @@ class GaussianNoise(Augmenter):
 
     def __init__(self, std=0.05, clip=None, seed=None):
         super().__init__(None, seed)
-        if std < 0:
-            raise ValueError(f"GaussianNoise: std must be >= 0, got {std}")
+        if not 0 <= std < math.inf:
+            raise ValueError(f"GaussianNoise: std must be a finite number >= 0, got {std}")
         self.std = float(std)
         self.clip = clip
 
@@ -96,7 +98,12 @@ class GaussianNoise(Augmenter):
         if x.dtype.kind != "f":
             raise ValueError(f"GaussianNoise: expected a float batch, got dtype {x.dtype}")
         rng = _rng(rng, self._own_rng)
-        out = x + rng.normal(0.0, self.std, x.shape).astype(x.dtype)
+        if x.dtype in (np.float32, np.float64):  # drawn in x's dtype: no float64 copy
+            out = rng.standard_normal(x.shape, dtype=x.dtype)
+        else:
+            out = rng.standard_normal(x.shape).astype(x.dtype)
+        out *= self.std  # a Python float: float32 stays float32
+        out += x
         if self.clip is not None:
             np.clip(out, self.clip[0], self.clip[1], out=out)
         return out
@@ -112,8 +119,8 @@ class RandomShift(Augmenter):
 
     def __init__(self, max_shift=2, fill=0.0, image_shape=None, seed=None):
         super().__init__(image_shape, seed)
-        if int(max_shift) < 0:
-            raise ValueError(f"RandomShift: max_shift must be >= 0, got {max_shift}")
+        if not 0 <= max_shift < math.inf:
+            raise ValueError(f"RandomShift: max_shift must be a whole number >= 0, got {max_shift}")
         self.max_shift = int(max_shift)
         self.fill = float(fill)
 
@@ -133,10 +140,10 @@ class RandomCrop(Augmenter):
     def __init__(self, size=None, padding=0, fill=0.0, image_shape=None, seed=None):
         super().__init__(image_shape, seed)
         self.size = None if size is None else (tuple(size) if np.ndim(size) else (size, size))
+        if not 0 <= padding < math.inf:
+            raise ValueError(f"RandomCrop: padding must be a whole number >= 0, got {padding}")
         self.padding = int(padding)
         self.fill = float(fill)
-        if self.padding < 0:
-            raise ValueError(f"RandomCrop: padding must be >= 0, got {padding}")
 
     def __call__(self, x, rng=None):
         v, restore = _as_nchw(x, self.image_shape, "RandomCrop")
@@ -198,8 +205,9 @@ class RandomRotation(Augmenter):
         if order not in (0, 1):
             raise ValueError(f"RandomRotation: order must be 0 (nearest) or 1 (bilinear), "
                              f"got {order}")
-        if max_degrees < 0:
-            raise ValueError(f"RandomRotation: max_degrees must be >= 0, got {max_degrees}")
+        if not 0 <= max_degrees < math.inf:
+            raise ValueError(f"RandomRotation: max_degrees must be a finite number >= 0, got "
+                             f"{max_degrees}")
         self.max_degrees = float(max_degrees)
         self.order = order
         self.fill = float(fill)
@@ -218,31 +226,48 @@ def rotate(x, theta, order=1, fill=0.0):
     the pixels are gathered from the flattened batch with one index array per corner.
     """
     n, c, h, w = x.shape
-    dt = x.dtype if x.dtype.kind == "f" else np.float32
+    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float32)
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
-    yy, xx = np.meshgrid(np.arange(h, dtype=dt) - dt.type(cy),
-                         np.arange(w, dtype=dt) - dt.type(cx), indexing="ij")
+    yy = (np.arange(h, dtype=dt) - dt.type(cy))[:, None]  # (h, 1), broadcast below
+    xx = (np.arange(w, dtype=dt) - dt.type(cx))[None, :]  # (1, w)
     cos = np.cos(theta).astype(dt)[:, None, None]
     sin = np.sin(theta).astype(dt)[:, None, None]
     # source coordinates of every output pixel, (n, h, w), in the padded frame (+1)
-    sy = cos * yy + sin * xx + dt.type(cy + 1)
-    sx = cos * xx - sin * yy + dt.type(cx + 1)
+    sy = cos * yy + sin * xx
+    sy += dt.type(cy + 1)
+    sx = cos * xx - sin * yy
+    sx += dt.type(cx + 1)
     np.clip(sy, 0, h + 1, out=sy)
     np.clip(sx, 0, w + 1, out=sx)
     h2, w2 = h + 3, w + 3
-    padded = np.pad(x, ((0, 0), (0, 0), (1, 2), (1, 2)), constant_values=fill)
-    flat = padded.transpose(0, 2, 3, 1).reshape(-1, c)  # one row per pixel, all channels
+    # channels last, so that one index picks a pixel's every channel; one channel (the
+    # common case) is gathered from a 1-D array, about twice as fast as from (pixels, 1)
+    padded = np.full((n, h2, w2, c), fill, dtype=dt)
+    padded[:, 1:h + 1, 1:w + 1, :] = x.transpose(0, 2, 3, 1)
+    flat = padded.reshape(-1, c) if c > 1 else padded.reshape(-1)
     offset = (np.arange(n) * (h2 * w2))[:, None, None]
     if order == 0:
         out = flat[offset + np.rint(sy).astype(np.intp) * w2 + np.rint(sx).astype(np.intp)]
     else:
         y0, x0 = sy.astype(np.intp), sx.astype(np.intp)  # floor: coordinates are >= 0
-        wy, wx = (sy - y0)[..., None], (sx - x0)[..., None]
-        i00 = offset + y0 * w2 + x0
-        a, b = flat[i00], flat[i00 + 1]
-        d, e = flat[i00 + w2], flat[i00 + w2 + 1]
-        top = a + (b - a) * wx
-        out = top + (d + (e - d) * wx - top) * wy
+        wy, wx = sy - y0, sx - x0
+        if c > 1:
+            wy, wx = wy[..., None], wx[..., None]
+        i00 = y0 * w2
+        i00 += x0
+        i00 += offset
+        a, b = flat[i00], flat[i00 + 1]  # the four neighbours, fresh arrays: updated in place
+        d, e = flat[i00 + w2], flat[i00 + (w2 + 1)]
+        b -= a  # top = a + (b - a)·wx, bottom = d + (e - d)·wx, out = top + (bottom - top)·wy
+        b *= wx
+        a += b
+        e -= d
+        e *= wx
+        d += e
+        d -= a
+        d *= wy
+        a += d
+        out = a
     return np.ascontiguousarray(out.reshape(n, h, w, c).transpose(0, 3, 1, 2)).astype(
         x.dtype, copy=False)
 
@@ -303,13 +328,20 @@ def from_spec(spec, image_shape=None, seed=None):
                              + ", ".join(SPEC_NAMES) + " (e.g. shift:2,rotate:10)")
         cls, param, default = SPEC_NAMES[name]
         try:
-            value = type(default)(float(val)) if val.strip() else default
+            number = float(val) if val.strip() else default
+            if not math.isfinite(number):
+                raise ValueError
+            value = type(default)(number)
         except ValueError:
-            raise ValueError(f"augment: {name}: {val!r} is not a number") from None
+            raise ValueError(f"augment: {name}: {val!r} is not a finite number") from None
         if cls is not GaussianNoise and image_shape is None:
             raise ValueError(f"augment: {name!r} needs image data; this data set has no "
                              f"image shape (only 'noise' works here)")
-        kwargs = {param: value}
+        if name in ("shift", "crop") and value >= min(image_shape[-2:]):
+            raise ValueError(f"augment: {name}:{value:g} moves the image by its whole size "
+                             f"{tuple(image_shape[-2:])} or more; use fewer pixels, e.g. "
+                             f"{name}:{max(1, min(image_shape[-2:]) // 8)}")
+        kwargs = {param: value, "seed": seed}  # used when called without rng
         if cls is not GaussianNoise:
             kwargs["image_shape"] = image_shape
         try:

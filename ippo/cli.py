@@ -39,7 +39,12 @@ def build_parser():
 def main(argv=None):
     """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the subcommand's parser: its usage line, not ippo's
+        _command_parser(parser, getattr(args, "command", None)).error(
+            f"unrecognized arguments: {' '.join(unknown)}")
+    args.argv = argv  # what `ippo train` records in command.txt
     if not hasattr(args, "func"):
         parser.print_help()
         return 0
@@ -54,6 +59,18 @@ def main(argv=None):
     except (ValueError, OSError) as exc:
         print(f"ippo {args.command}: error: {error_message(exc)}", file=sys.stderr)
         return 1
+    except MemoryError as exc:  # e.g. --hidden 1000000,1000000: NumPy names the size
+        print(f"ippo {args.command}: error: out of memory: {exc or 'allocation failed'} "
+              f"(try smaller layers or batches)", file=sys.stderr)
+        return 1
+
+
+def _command_parser(parser, command):
+    """The sub-parser of ``command`` (``parser`` itself when there is none)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return action.choices[command]
+    return parser
 
 
 def error_message(exc):

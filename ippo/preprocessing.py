@@ -14,6 +14,8 @@ Formulas (per feature column j):
 - one-hot:        T[i, t_i] = 1, every other entry 0
 """
 
+import numbers
+
 import numpy as np
 
 from ippo.backend import as_float_array
@@ -138,6 +140,12 @@ class _Scaler:
                              f"got shape {x.shape}")
         if where == "fit" and len(x) == 0:
             raise ValueError(f"{type(self).__name__}.fit: x has no samples")
+        if where == "fit" and not np.isfinite(x).all():  # NaN statistics would spread
+            i = np.argwhere(~np.isfinite(x))[0]
+            what = "missing values (NaN)" if np.isnan(x[tuple(i)]) else "infinite values"
+            pos = int(i[1]) if len(i) == 2 else tuple(int(v) for v in i[1:])
+            raise ValueError(f"{type(self).__name__}.fit: x has {what}, first at sample "
+                             f"{i[0]}, feature {pos}; deal with them first (fill_missing)")
         ref = getattr(self, self._fitted[0])
         if ref is not None and where != "fit" and x.shape[1:] != ref.shape:
             raise ValueError(f"{type(self).__name__}.{where}: fitted on features of shape "
@@ -323,13 +331,16 @@ def train_test_split(x, t, test_size=0.2, seed=0, stratify=False, shuffle=True):
     n = len(x)
     if len(t) != n:
         raise ValueError(f"train_test_split: x has {n} samples but t has {len(t)}")
-    if isinstance(test_size, float) and not isinstance(test_size, bool):
+    if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+        n_test = int(test_size)
+    elif isinstance(test_size, numbers.Real) and not isinstance(test_size, bool):
         if not 0.0 < test_size < 1.0:
             raise ValueError(f"train_test_split: test_size as a fraction must be in (0, 1), "
                              f"got {test_size}")
-        n_test = int(round(n * test_size))
+        n_test = int(round(n * float(test_size)))
     else:
-        n_test = int(test_size)
+        raise ValueError(f"train_test_split: test_size must be a fraction in (0, 1) or a "
+                         f"number of samples, got {test_size!r}")
     if not 0 < n_test < n:
         raise ValueError(f"train_test_split: test_size={test_size!r} gives {n_test} test "
                          f"samples out of {n}; need at least one in each part")

@@ -94,7 +94,7 @@ def test_predict_npy_and_csv_output(digits_run, tmp_path, capsys):
     # an NA cell in the first line is a missing value, not a header
     (tmp_path / "na.csv").write_text(",".join(["NA"] + ["0"] * 63) + "\n")
     rc, _, err = run_cli(["predict", digits_run, tmp_path / "na.csv"], capsys)
-    assert rc == 1 and "na.csv: missing values (NaN)" in err
+    assert rc == 1 and "na.csv: line 1, 'column 1': missing value; fill in" in err
 
 
 def test_config_file_and_flag_precedence(tmp_path, capsys):
@@ -114,6 +114,33 @@ def test_config_file_and_flag_precedence(tmp_path, capsys):
     rc, out2, _ = run_cli(["train", "-q", "--config", tmp_path / "r" / "config.toml",
                            "--out", tmp_path / "r2"], capsys)
     assert rc == 0 and out2.split(";")[0] == out.split(";")[0]
+
+
+def test_model_and_optimizer_flags_reach_the_model(tmp_path, capsys):
+    from ippo.models import load
+    from ippo.training import load_checkpoint
+
+    run = tmp_path / "r"
+    rc, _, err = run_cli(["train", "-q", "--hidden", "16,8", "--activation", "tanh", "--init",
+                          "xavier", "--batchnorm", "--dropout", "0.2", "--weight-decay",
+                          "0.001", "--optimizer", "nesterov", "--lr", "0.05", "--batch-size",
+                          "2", "--epochs", "1", "--seed", "3", "--out", run], capsys)
+    assert rc == 0, err
+    model = load(run / "model.npz")
+    assert model.config() == {"sizes": [64, 16, 8, 10], "activation": "tanh",
+                              "task": "multiclass", "init": "xavier", "dropout": 0.2,
+                              "batchnorm": True, "weight_decay": 0.001, "dtype": "float32",
+                              "seed": 3}
+    opt = load_checkpoint(run / "checkpoint" / "checkpoint.npz")["optimizer"]
+    assert opt["name"] == "Nesterov" and opt["lr"] == 0.05
+    hist = json.loads((run / "history.json").read_text())
+    assert hist["iterations_per_epoch"] == 719  # 1,438 samples in batches of 2
+    # --batch-size 1: online learning, one step a sample
+    rc, _, err = run_cli(["train", "-q", "--hidden", "8", "--batch-size", "1", "--epochs", "1",
+                          "--out", tmp_path / "online"], capsys)
+    assert rc == 0, err
+    hist = json.loads((tmp_path / "online" / "history.json").read_text())
+    assert hist["iterations_per_epoch"] == 1438
 
 
 def test_regression_dataset_and_evaluate(tmp_path, capsys):
@@ -143,6 +170,38 @@ def test_csv_dataset_train_and_predict_with_target_column_present(tmp_path, caps
     rows = list(csv.reader(out.splitlines()))[1:]
     assert rc == 0 and len(rows) == 200
     assert np.mean(np.array([r[2] for r in rows]) == y) >= 0.9
+    # a table without one of the model's columns is named as such
+    (tmp_path / "no_b.csv").write_text("a,label,c\n0.1,yes,0.2\n")
+    rc, _, err = run_cli(["predict", tmp_path / "r", tmp_path / "no_b.csv"], capsys)
+    assert rc == 1 and err == (f"ippo predict: error: {tmp_path / 'no_b.csv'}: no column 'b'; "
+                               f"the model needs the columns 'a', 'b', 'c'\n")
+
+
+def test_predict_fills_missing_cells_as_the_training_csv_was_filled(tmp_path, capsys):
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(60, 2))
+    cells = [[f"{a:.3f}", f"{b:.3f}", f"{a - b:.3f}"] for a, b in x]
+    cells[3][0] = cells[8][1] = "NA"  # missing cells, filled with training means
+    (tmp_path / "d.csv").write_text("a,b,y\n" + "\n".join(",".join(r) for r in cells) + "\n")
+    rc, _, err = run_cli(["train", "-q", "--dataset", f"csv:{tmp_path / 'd.csv'}", "--epochs",
+                          "2", "--out", tmp_path / "r"], capsys)
+    assert rc == 0, err
+    from ippo.datasets import load_csv
+    from ippo.models import load
+
+    data = load_csv(tmp_path / "d.csv")
+    fill = load(tmp_path / "r" / "model.npz").extra["fill_values"]
+    # the training part's column means (filling with its mean keeps a column's mean)
+    np.testing.assert_allclose(fill, data[0][0].mean(axis=0, dtype=np.float64), rtol=1e-5)
+    (tmp_path / "new.csv").write_text("a,b\n,0.5\n0.25,?\n0.25,0.5\n")
+    np.save(tmp_path / "new.npy", np.array([[np.nan, 0.5], [0.25, np.nan], [0.25, 0.5]]))
+    np.save(tmp_path / "filled.npy", np.array([[fill[0], 0.5], [0.25, fill[1]], [0.25, 0.5]]))
+    answers = []
+    for name in ("new.csv", "new.npy", "filled.npy"):
+        rc, out, err = run_cli(["predict", tmp_path / "r", tmp_path / name], capsys)
+        assert rc == 0, err
+        answers.append(out)
+    assert answers[0] == answers[1] == answers[2]
 
 
 def test_csv_run_given_a_relative_path_evaluates_from_another_folder(tmp_path, capsys,
@@ -161,6 +220,17 @@ def test_csv_run_given_a_relative_path_evaluates_from_another_folder(tmp_path, c
     rc, out, err = run_cli(["evaluate", tmp_path / "r"], capsys)
     assert rc == 0, err
     assert f"data: csv:{data / 't.csv'}, test split" in out
+    # and so do --resume and --config (config.toml records the absolute path)
+    assert f'dataset = "csv:{data / "t.csv"}"' in (tmp_path / "r" / "config.toml").read_text()
+    rc, _, err = run_cli(["train", "-q", "--resume", tmp_path / "r", "--epochs", "6"], capsys)
+    assert rc == 0, err
+    rc, _, err = run_cli(["train", "-q", "--config", tmp_path / "r" / "config.toml", "--out",
+                          tmp_path / "again"], capsys)
+    assert rc == 0, err
+    monkeypatch.chdir(data)  # the relative spelling is the same data set for --resume
+    rc, _, err = run_cli(["train", "-q", "--resume", tmp_path / "r", "--dataset", "csv:t.csv",
+                          "--epochs", "7"], capsys)
+    assert rc == 0, err
 
 
 def test_resume_continues_a_run(tmp_path, capsys):
@@ -178,6 +248,69 @@ def test_resume_continues_a_run(tmp_path, capsys):
     assert err.startswith(f"ippo train: error: cannot resume: the checkpoint is damaged, remove "
                           f"it to start the run over: {ckpt}: not a valid ippo checkpoint "
                           f"(truncated")
+
+
+def test_resume_refuses_changes_that_make_another_run(tmp_path, capsys):
+    run = tmp_path / "r"
+    assert run_cli(["train", "-q", "--dataset", "iris", "--epochs", "2", "--out", run],
+                   capsys)[0] == 0
+    config = (run / "config.toml").read_text()
+    for argv, message in [
+        (["--dataset", "digits"], "--dataset cannot change when resuming (the run in "
+                                  f"{run} used 'iris', got 'digits')"),
+        (["--hidden", "8"], "--hidden cannot change when resuming (the run in "
+                            f"{run} used [16], got [8])"),
+        (["--lr", "0.1"], "--lr cannot change when resuming (the run in "
+                          f"{run} used the default, got 0.1)"),
+        (["--out", tmp_path / "elsewhere"], f"a resumed run stays in its folder {run}; "
+                                             f"leave out --out"),
+    ]:
+        rc, _, err = run_cli(["train", "-q", "--resume", run, "--epochs", "3", *argv], capsys)
+        assert rc == 1 and err.strip() == f"ippo train: error: --resume: {message}" + (
+            "" if argv[0] == "--out" else "; only --epochs, --threads, --data-dir can, or "
+                                          "start a new run"), err
+    # nothing of the run was touched by the refused attempts
+    assert (run / "config.toml").read_text() == config
+    assert not (tmp_path / "elsewhere").exists()
+    # the same values, or another spelling of the data set, are no change
+    rc, _, err = run_cli(["train", "-q", "--resume", run, "--epochs", "3", "--dataset", "Iris",
+                          "--hidden", "16"], capsys)
+    assert rc == 0, err
+    assert json.loads((run / "history.json").read_text())["epochs"]["epoch"] == [1, 2, 3]
+    commands = (run / "command.txt").read_text().splitlines()
+    assert commands == [f"ippo train -q --dataset iris --epochs 2 --out {run}",
+                        f"ippo train -q --resume {run} --epochs 3 --dataset Iris --hidden 16"]
+    # a run whose checkpoint is gone starts over, and says so
+    import shutil
+
+    shutil.rmtree(run / "checkpoint")
+    rc, _, err = run_cli(["train", "-q", "--resume", run, "--epochs", "1"], capsys)
+    assert rc == 0 and err == f"ippo train: note: {run} has no checkpoint; training from the " \
+                              f"start\n"
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    from ippo.training import Trainer
+
+    fit = Trainer.fit
+
+    class CtrlC:  # the user presses Ctrl-C during epoch 3
+        def on_epoch_begin(self, epoch):
+            if epoch == 3:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: fit(self, *a, **k,
+                                                                   callbacks=[CtrlC()]))
+    run = tmp_path / "r"
+    rc, _, err = run_cli(["train", "-q", "--dataset", "iris", "--epochs", "5", "--out", run],
+                         capsys)
+    assert rc == 130
+    assert err == f"ippo train: interrupted; epoch 2 is saved: ippo train --resume {run} " \
+                  f"continues\n"
+    monkeypatch.undo()
+    rc, _, err = run_cli(["train", "-q", "--resume", run], capsys)
+    assert rc == 0, err
+    assert json.loads((run / "history.json").read_text())["epochs"]["epoch"] == [1, 2, 3, 4, 5]
 
 
 def test_augment_and_early_stopping_options(tmp_path, capsys):
@@ -219,6 +352,16 @@ def files(tmp_path_factory, digits_run):
     (d / "header.csv").write_text("a,b,c\n")
     (d / "afile").write_text("")
     (d / "zeros.csv").write_text(",".join(["0"] * 64) + "\n")
+    np.save(d / "scalar.npy", np.float32(1.0))
+    np.save(d / "none.npy", np.zeros((0, 64), np.float32))
+    nan = np.zeros((3, 64), np.float32)
+    nan[2, 5] = np.nan
+    np.save(d / "nan.npy", nan)
+    np.save(d / "huge.npy", np.full((1, 64), 1e300))
+    (d / "elf.npy").write_bytes(b"\x7fELF\x02\x01\x01" + bytes(40))
+    (d / "latin1.csv").write_bytes("a,b,y\n1,2,caf\xe9\n".encode("latin-1"))
+    (d / "inf.csv").write_text("a,b,y\n1,2,0\n3,inf,1\n")
+    (d / "huge.csv").write_text(",".join(["1e300"] + ["0"] * 63) + "\n")
     return d
 
 
@@ -238,11 +381,17 @@ ERRORS = [
     (["train", "--config", "{d}/bad.toml"], "unknown key 'layers'"),
     (["train", "--config", "{d}/broken.toml"], "not valid TOML"),
     (["train", "--augment", "zoom"], "unknown augmentation 'zoom'"),
+    (["train", "--augment", "shift:8"], "shift:8 moves the image by its whole size (8, 8)"),
+    (["train", "--init", "-0.1"], "--init: a weight std must be a positive number, got '-0.1'"),
+    (["train", "--init", "glorot"], "--init: expected auto, he, xavier or a number, got "
+                                    "'glorot'"),
     (["train", "--dataset", "iris", "--augment", "rotate"], "needs image data"),
     (["train", "--dataset", "csv:{d}/missing.csv"], "no such file"),
     (["train", "--dataset", "csv:{d}/bad.csv"], "line 3, column 'b': cannot read 'x'"),
     (["train", "--resume", "{d}"], "holds no config.toml"),
     (["train", "--early-stopping", "2", "--val-split", "0"], "needs validation data"),
+    (["train", "--val-split", "0.0001"], "--val-split 0.0001 holds out 0 of the 1,438 training "
+                                         "samples; both parts need at least one"),
     (["evaluate", "{d}/missing.npz"], "no such model file"),
     (["evaluate", "{d}/notamodel.npz"], "not a valid ippo model file"),
     (["evaluate", "{d}/notes.txt"], "notes.txt: not an ippo model file (not an .npz archive)"),
@@ -259,6 +408,21 @@ ERRORS = [
     (["predict", "{run}", "{d}/wide.npy"], "has 5 features per sample but the model expects 64"),
     (["predict", "{run}", "{d}/text.npy"], "numeric"),
     (["predict", "{run}", "{d}/bad.toml"], "unsupported input type"),
+    # samples a model cannot use: no traceback, and no silent NaN predictions
+    (["predict", "{run}", "{d}/scalar.npy"], "scalar.npy: holds a single number"),
+    (["predict", "{run}", "{d}/none.npy"], "none.npy: no samples to predict"),
+    (["predict", "{run}", "{d}/nan.npy"], "nan.npy: sample 2 (0-based), feature 5: nan is not "
+                                         "a finite number"),
+    (["predict", "{run}", "{d}/huge.npy"], "feature 0: 1e+300 is beyond the float32 range"),
+    (["predict", "{run}", "{d}/elf.npy"], "elf.npy: not a .npy file"),
+    (["predict", "{run}", "{d}/huge.csv"], "huge.csv: line 1, 'column 1': '1e300' is beyond "
+                                          "the float32 range"),
+    (["predict", "{run}", "{d}/latin1.csv"], "latin1.csv: not a UTF-8 text file"),
+    (["predict", "{run}", "{d}"], "is a folder; give a .csv or .npy file"),
+    (["train", "--dataset", "csv:{d}/latin1.csv"], "latin1.csv: not a UTF-8 text file"),
+    (["train", "--dataset", "csv:{d}/inf.csv"], "line 3, column 'b': 'inf' is not a finite "
+                                               "number"),
+    (["train", "--dataset", "csv:{d}"], "is a folder, not a CSV file"),
 ]
 
 
@@ -271,6 +435,21 @@ def test_user_errors_are_one_line_without_traceback(argv, message, files, digits
     assert len(lines) == 1, err
     assert lines[0].startswith(f"ippo {argv[0]}: error: ") and message in lines[0], lines[0]
     assert "Traceback" not in err + out
+
+
+def test_out_of_memory_is_one_line(tmp_path, capsys, monkeypatch):
+    # as NumPy says it for --hidden 1000000,1000000 (not really allocated here: with
+    # overcommitting kernels a huge allocation may succeed and be killed later)
+    def huge(*args, **kwargs):
+        raise MemoryError("Unable to allocate 7.28 TiB for an array with shape (1000000, "
+                          "1000000) and data type float32")
+
+    monkeypatch.setattr("ippo.models.MLP", huge)
+    rc, out, err = run_cli(["train", "--hidden", "1000000,1000000", "--out", tmp_path / "r"],
+                           capsys)
+    assert rc == 1 and err == ("ippo train: error: out of memory: Unable to allocate 7.28 TiB "
+                               "for an array with shape (1000000, 1000000) and data type "
+                               "float32 (try smaller layers or batches)\n")
 
 
 def test_errors_in_a_real_process_exit_nonzero_without_traceback(tmp_path):
@@ -308,3 +487,14 @@ def test_run_files_are_written_atomically(tmp_path):
     C.write_config(tmp_path / "config.toml", {"epochs": 3, "hidden": [8, 4]}, header="hi")
     assert (tmp_path / "config.toml").read_text() == "# hi\nhidden = [8, 4]\nepochs = 3\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.toml", "history.json"]
+
+
+@pytest.mark.parametrize("argv", [["train", "--batchnorm", "yes"], ["predict", "m", "x", "y"],
+                                  ["demo", "--fast"]])
+def test_unknown_arguments_are_reported_by_the_subcommand(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert exc.value.code == 2
+    assert err[0].startswith(f"usage: ippo {argv[0]} ")  # its own usage, not ippo's
+    assert err[-1] == f"ippo {argv[0]}: error: unrecognized arguments: {argv[-1]}"

@@ -52,3 +52,13 @@ def test_unknown_command_exits_with_usage_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["no-such-command"])
     assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--seed", "-1"], "--seed: must be >= 0, got -1"),
+    (["--sizes", "4,x"], "--sizes: expected comma-separated integers, got '4,x'"),
+    (["--batch", "1"], "--batch: must be at least 2, got 1"),
+])
+def test_gradcheck_bad_values_name_their_option(argv, message, capsys):
+    assert main(["gradcheck", *argv]) == 1
+    assert capsys.readouterr().err == f"ippo gradcheck: error: {message}\n"

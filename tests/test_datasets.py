@@ -144,6 +144,11 @@ def test_idx_trailing_bytes_and_wrong_magic(tmp_path):
     p.write_bytes(b"\0\0")
     with pytest.raises(ValueError, match="only 2 bytes"):
         idx.read_idx(p)
+    # a damaged header with huge sizes: the byte count is exact (int64 would wrap around)
+    p.write_bytes(bytes([0, 0, 8, 2]) + (2**32 - 1).to_bytes(4, "big") * 2 + b"12")
+    with pytest.raises(ValueError, match=r"truncated: header says shape \(4294967295, "
+                                         r"4294967295\) of uint8 \(18446744065119617025 bytes"):
+        idx.read_idx(p)
 
 
 def test_idx_truncated_gzip_and_wrong_rank(tmp_path):
@@ -253,13 +258,16 @@ def test_download_failure_is_one_clear_oserror(tmp_path, monkeypatch):
         datasets.load_mnist(tmp_path)
 
 
-def test_remote_checksums_match_the_shared_files():
-    if MNIST_DIR is None:
-        pytest.skip("MNIST files not found in ../shared/data/mnist")
-    for fname, sha in files.REMOTE["mnist"]["files"].items():
-        if fname.startswith("t10k-labels"):  # one small file is enough to check the table
-            got = hashlib.sha256((MNIST_DIR / fname).read_bytes()).hexdigest()
-            assert got == sha
+@pytest.mark.parametrize("name", ["mnist", "fashion-mnist"])
+def test_remote_checksums_match_the_shared_files(name):
+    """Every SHA-256 in the download table is the one of the original file (a wrong one
+    would make every user's download fail the check)."""
+    folder = {"mnist": MNIST_DIR, "fashion-mnist": FASHION_DIR}[name]
+    if folder is None or not all((folder / f).is_file() for f in files.REMOTE[name]["files"]):
+        pytest.skip(f"the {name} .gz files are not all in $IPPO_DATA_DIR/{name} or "
+                    f"../shared/data/{name}")
+    for fname, sha in files.REMOTE[name]["files"].items():
+        assert hashlib.sha256((folder / fname).read_bytes()).hexdigest() == sha, fname
 
 
 # --------------------------------------------------------------------------- built-in sets
@@ -366,6 +374,25 @@ def test_load_csv_regression_and_no_header(tmp_path):
     data = datasets.load_csv(p)
     assert data.task == "regression" and data[0][1].shape == (24, 1)
     np.testing.assert_allclose(data[0][1][:, 0], data[0][0][:, 0] * 3.7 + 0.1, rtol=1e-5)
+
+
+def test_load_csv_guesses_semicolon_and_tab_separators(tmp_path):
+    rows = ["a,b,y"] + [f"{i / 10},{(i * 7) % 5},{i % 2}" for i in range(20)]
+    comma = datasets.load_csv(_write(tmp_path / "c.csv", "\n".join(rows)))
+    for name, sep in (("s.csv", ";"), ("t.txt", "\t"), ("t.tsv", "\t")):
+        other = datasets.load_csv(_write(tmp_path / name,
+                                         "\n".join(r.replace(",", sep) for r in rows)))
+        assert other.feature_names == ["a", "b"] and other.class_names == ["0", "1"], name
+        for u, v in zip(comma[0] + comma[1], other[0] + other[1], strict=True):
+            np.testing.assert_array_equal(u, v)
+    # a decimal comma is named as such
+    _write(tmp_path / "dc.csv", "a;b;y\n1,5;2;0\n2;3;1\n")
+    with pytest.raises(ValueError, match=r"line 2, column 'a': cannot read '1,5' as a number "
+                                         r"\(write decimals with a point: 1.5, not 1,5\)"):
+        datasets.load_csv(tmp_path / "dc.csv")
+    # an explicit delimiter still wins: ";" finds one column only
+    with pytest.raises(ValueError, match="need at least 2 columns"):
+        datasets.load_csv(tmp_path / "c.csv", delimiter=";")
 
 
 def test_load_csv_non_numeric_cell_names_line_and_column(tmp_path):

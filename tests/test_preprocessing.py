@@ -150,3 +150,32 @@ def test_train_test_split_errors():
         train_test_split(np.zeros((3, 1)), [1, 2, 3], test_size=1.5)
     with pytest.raises(ValueError, match="need at least one in each part"):
         train_test_split(np.zeros((3, 1)), [1, 2, 3], test_size=0.01)
+
+
+@pytest.mark.parametrize("cls", [Standardizer, MinMaxScaler])
+def test_scalers_refuse_to_fit_on_missing_or_infinite_values(cls):
+    x = np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]], np.float32)
+    with pytest.raises(ValueError, match=rf"{cls.__name__}.fit: x has missing values \(NaN\), "
+                                         r"first at sample 1, feature 1; deal with them first"):
+        cls().fit(x)
+    x[1, 1] = np.inf
+    with pytest.raises(ValueError, match="x has infinite values, first at sample 1, feature 1"):
+        cls().fit(x)
+    images = np.zeros((2, 1, 3, 3))
+    images[1, 0, 2, 0] = np.nan
+    with pytest.raises(ValueError, match=r"first at sample 1, feature \(0, 2, 0\)"):
+        cls().fit(images)
+    # once filled, the same data fits
+    filled = fill_missing(np.array([[1.0, 2.0], [3.0, np.nan], [5.0, 6.0]]), "mean")
+    assert np.isfinite(cls().fit_transform(filled)).all()
+
+
+def test_train_test_split_test_size_types():
+    x, t = np.arange(10)[:, None], np.arange(10)
+    for size in (3, np.int64(3), 0.3, np.float32(0.3)):
+        (_, ta), (_, tb) = train_test_split(x, t, test_size=size, seed=0)
+        assert (len(ta), len(tb)) == (7, 3), size
+    for size in ("0.2", None, True):
+        with pytest.raises(ValueError, match="test_size must be a fraction in \\(0, 1\\) or a "
+                                             "number of samples, got"):
+            train_test_split(x, t, test_size=size)

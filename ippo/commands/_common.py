@@ -90,6 +90,20 @@ def _choice(name, choices):
     return check
 
 
+def _init(v):
+    """--init: auto, he, xavier (any case) or a positive weight std such as 0.01."""
+    s = str(v).strip().lower()
+    if s in ("auto", "he", "xavier"):
+        return s
+    try:
+        std = float(s)
+    except ValueError:
+        raise ValueError(f"--init: expected auto, he, xavier or a number, got {v!r}") from None
+    if isinstance(v, bool) or not 0.0 < std < math.inf:
+        raise ValueError(f"--init: a weight std must be a positive number, got {v!r}")
+    return std
+
+
 def _str(v):
     return None if v is None else str(v)
 
@@ -120,7 +134,7 @@ OPTIONS = {
                "layer; default depends on the data set)"),
     "activation": (_choice("activation", ACTIVATIONS), "relu", "hidden activation: "
                    + ", ".join(ACTIVATIONS) + " (default: relu)"),
-    "init": (_str, "auto", "weight init: auto, he, xavier or a std like 0.01 (default: auto)"),
+    "init": (_init, "auto", "weight init: auto, he, xavier or a std like 0.01 (default: auto)"),
     "optimizer": (_choice("optimizer", OPTIMIZERS), "adam", "optimizer: "
                   + ", ".join(OPTIMIZERS) + " (default: adam)"),
     "lr": (_float_in("lr", 0.0, 1e6, lo_open=True), None,

@@ -12,12 +12,16 @@ from ippo.commands import _common as C
 
 def add_parser(subparsers):
     """Register ``ippo evaluate`` and its options with the ``argparse`` subparsers."""
+    from ippo.datasets import dataset_names
+
     p = subparsers.add_parser(
         "evaluate", help="test a saved model: accuracy, per-class P/R/F1, confusion matrix",
         description="Evaluate a model saved by 'ippo train' (a model.npz or its run folder).")
     p.add_argument("model", metavar="MODEL", help="model.npz, or a run folder holding one")
     p.add_argument("--dataset", metavar="NAME",
-                   help="data set (default: the one the model was trained on)")
+                   help="data set with the model's features: "
+                        + ", ".join(dataset_names()) + " (default: the one the model was "
+                        "trained on)")
     p.add_argument("--data-dir", metavar="DIR", help="folder with the mnist / fashion-mnist "
                    "IDX files, or holding them in NAME/")
     p.add_argument("--split", choices=("test", "train"), default="test",

@@ -3,6 +3,8 @@ each task, as a table."""
 
 import numpy as np
 
+from ippo.commands import _common as C
+
 
 def add_parser(subparsers):
     """Register ``ippo gradcheck`` and its options with the ``argparse`` subparsers."""
@@ -43,6 +45,7 @@ def run(args):
         raise ValueError(f"--sizes: expected positive integers, got {args.sizes!r}")
     if args.batch < 2:
         raise ValueError(f"--batch: must be at least 2, got {args.batch}")
+    C._int_min("seed", 0)(args.seed)  # checked as ippo train's --seed
     if not 0.0 <= args.dropout < 1.0:
         raise ValueError(f"--dropout: must be in [0, 1), got {args.dropout}")
     if not args.weight_decay >= 0.0:

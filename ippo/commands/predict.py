@@ -1,6 +1,8 @@
 """``ippo predict MODEL INPUT``: predictions for new samples from a .csv or .npy file.
 
-Inputs get the same scaling as the model's training data (stored in the model file).
+Inputs get the same scaling as the model's training data (stored in the model file), and
+missing values (empty / NA cells, NaN) the same filling when its training CSV had them
+filled (with ``--dataset csv:PATH``: the training part's column means by default).
 A CSV may have a header; when its column names include the model's feature names, those
 columns are used (so a file that still has its target column works). Classifiers print the
 class and its probability per row; regression models print the predicted value.
@@ -13,7 +15,7 @@ import sys
 import numpy as np
 
 from ippo.commands import _common as C
-from ippo.datasets.tabular import parse_cell, read_rows
+from ippo.datasets.tabular import FLOAT32_MAX, parse_cell, read_rows
 
 
 def add_parser(subparsers):
@@ -22,8 +24,8 @@ def add_parser(subparsers):
         "predict", help="predict classes / values for samples in a .csv or .npy file",
         description="Predict with a model saved by 'ippo train'.")
     p.add_argument("model", metavar="MODEL", help="model.npz, or a run folder holding one")
-    p.add_argument("input", metavar="INPUT", help="samples: .csv (one per row) or .npy "
-                   "(N, features) or images (N, H, W)")
+    p.add_argument("input", metavar="INPUT", help="samples: .csv (one per row; .tsv "
+                   "tab-separated) or .npy (N, features) or images (N, H, W)")
     p.add_argument("-o", "--output", metavar="FILE.csv", help="write the predictions here "
                    "instead of printing them")
     p.add_argument("--probs", action="store_true",
@@ -34,26 +36,45 @@ def add_parser(subparsers):
 def read_inputs(path, extra, width):
     """Samples from a .npy or .csv file as a float32 (N, D) array."""
     path = os.fspath(path)
+    if os.path.isdir(path):
+        raise OSError(f"{path} is a folder; give a .csv or .npy file of samples")
     if not os.path.isfile(path):
         raise OSError(f"no such input file: {path}")
     low = path.lower()
     if low.endswith(".npy"):
+        with open(path, "rb") as f:
+            magic = f.read(6)
+        if magic != b"\x93NUMPY":  # np.load would try it as a pickle and say so
+            raise ValueError(f"{path}: not a .npy file (save arrays with numpy.save)")
         try:
             x = np.load(path, allow_pickle=False)
         except ValueError as exc:
             raise ValueError(f"{path}: not a numeric .npy array ({exc})") from None
         if x.dtype.kind not in "biuf":
             raise ValueError(f"{path}: expected a numeric array, got dtype {x.dtype}")
+        if x.ndim == 0:
+            raise ValueError(f"{path}: holds a single number; expected samples (N, "
+                             f"{width}) or one sample ({width},)")
         if x.ndim == 1:
             x = x[None] if x.size == width else x[:, None]
-        return x.reshape(len(x), -1).astype(np.float32)
+        if len(x) == 0:
+            raise ValueError(f"{path}: no samples to predict (shape {x.shape})")
+        return _finite(_fill_missing(x.reshape(len(x), -1), extra), path)
     if low.endswith((".csv", ".tsv", ".txt")):
         header, rows = read_rows(path, who=None)  # as ippo train's csv:PATH reads it
         cols = None
         feats = extra.get("feature_names")
         if header and feats and all(f in header for f in feats):
             cols = [header.index(f) for f in feats]
-        x = np.empty((len(rows), len(cols) if cols else len(rows[0][1])), np.float32)
+        elif header and feats and any(f in header for f in feats):
+            lacking = [f for f in feats if f not in header]
+            raise ValueError(f"{path}: no column {', '.join(map(repr, lacking))}; the model "
+                             f"needs the columns {', '.join(map(repr, feats))}")
+        x = np.empty((len(rows), len(cols) if cols else len(rows[0][1])))
+
+        def column(j):  # the name of feature j's column, as the file's header spells it
+            return header[cols[j] if cols else j] if header else f"column {j + 1}"
+
         for r, (line, row) in enumerate(rows):
             vals = [row[j] for j in cols] if cols else row
             if len(vals) != x.shape[1]:
@@ -62,14 +83,37 @@ def read_inputs(path, extra, width):
             for j, c in enumerate(vals):
                 try:
                     x[r, j] = parse_cell(c)
-                except ValueError:
-                    col = header[cols[j] if cols else j] if header else f"column {j + 1}"
-                    raise ValueError(f"{path}: line {line}, {col!r}: cannot read "
-                                     f"{c.strip()!r} as a number") from None
+                except ValueError as exc:
+                    raise ValueError(f"{path}: line {line}, {column(j)!r}: {exc}") from None
+        x = _fill_missing(x, extra)
         if np.isnan(x).any():
-            raise ValueError(f"{path}: missing values (NaN); fill them in first")
-        return x
+            r, j = np.argwhere(np.isnan(x))[0]
+            raise ValueError(f"{path}: line {rows[r][0]}, {column(j)!r}: missing value; fill "
+                             f"in missing values first")
+        return _finite(x, path)
     raise ValueError(f"{path}: unsupported input type; use a .csv or .npy file")
+
+
+def _fill_missing(x, extra):
+    """NaN (missing) values replaced as the model's training CSV was filled (its fitted
+    ``fill_values``, e.g. training means); unchanged when the model has none."""
+    fill = extra.get("fill_values")
+    if fill is None or len(fill) != x.shape[1] or x.dtype.kind != "f":
+        return x
+    return np.where(np.isnan(x), np.asarray(fill, dtype=x.dtype), x)
+
+
+def _finite(x, path):
+    """``x`` (N, D) as float32 when every value is finite and within float32's range, else
+    ValueError naming the first bad value (NaN or inf would give NaN predictions)."""
+    bad = ~(np.abs(x) <= FLOAT32_MAX)  # NaN, inf, or beyond float32
+    if bad.any():
+        r, j = np.argwhere(bad)[0]
+        v = float(x[r, j])
+        why = ("is not a finite number" if not np.isfinite(v) else
+               f"is beyond the float32 range (±{FLOAT32_MAX:.3g})")
+        raise ValueError(f"{path}: sample {r} (0-based), feature {j}: {v:g} {why}")
+    return x.astype(np.float32)
 
 
 def run(args):

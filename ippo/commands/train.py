@@ -60,7 +60,10 @@ def resolve_options(args):
             raise OSError(f"--resume: {args.resume} holds no config.toml (not a run folder)")
         base.update(C.read_config(cfg))
         base["out"] = args.resume
-    if getattr(args, "config", None):
+        from_file = C.read_config(args.config) if getattr(args, "config", None) else {}
+        _check_resume_changes(args.resume, base, {**from_file, **given})
+        base.update(from_file)
+    elif getattr(args, "config", None):
         base.update(C.read_config(args.config))
     dataset = given.get("dataset", base.get("dataset", C.OPTIONS["dataset"][1]))
     spec = get_spec(dataset)
@@ -71,10 +74,49 @@ def resolve_options(args):
     batch_size_set = "batch_size" in base or "batch_size" in given
     opts.update(base)
     opts.update(given)
-    opts["dataset"] = spec.name  # the canonical name ("MNIST" -> "mnist") in config and model
+    opts["dataset"] = _canonical_dataset(spec.name)  # "MNIST" -> "mnist" in config and model
+    if opts.get("data_dir"):
+        opts["data_dir"] = os.path.abspath(opts["data_dir"])
     if batch_size_set:
         opts["_batch_size_given"] = True
     return opts, spec
+
+
+#: Options a resumed run may change: the rest would make it another run (other data, model,
+#: optimizer or batches), which the checkpoint cannot continue.
+RESUME_CHANGEABLE = ("epochs", "threads", "data_dir")
+
+
+def _check_resume_changes(run_dir, run_config, changes):
+    """ValueError when ``changes`` (from flags or --config) alter an option of the run in
+    ``run_dir`` other than those in ``RESUME_CHANGEABLE``."""
+    from ippo.datasets import get_spec
+
+    for key, value in changes.items():
+        old = run_config.get(key)
+        if key in RESUME_CHANGEABLE or value == old:
+            continue
+        if key == "dataset" and old is not None and \
+                _canonical_dataset(get_spec(value).name) == _canonical_dataset(old):
+            continue  # "Iris" is "iris", csv:data.csv is csv:/home/me/data.csv
+        flag = "--" + key.replace("_", "-")
+        if key == "out":
+            raise ValueError(f"--resume: a resumed run stays in its folder {run_dir}; "
+                             f"leave out --out")
+        raise ValueError(f"--resume: {flag} cannot change when resuming (the run in {run_dir} "
+                         f"used {_shown(old)}, got {_shown(value)}); only "
+                         + ", ".join("--" + k.replace("_", "-") for k in RESUME_CHANGEABLE)
+                         + " can, or start a new run")
+
+
+def _canonical_dataset(name):
+    """A data set's name as config.toml records it: a csv:PATH with an absolute path, so
+    that --config and --resume find the file from any folder."""
+    return f"csv:{os.path.abspath(name[4:])}" if name.startswith("csv:") and name[4:] else name
+
+
+def _shown(value):
+    return "the default" if value is None else repr(value)
 
 
 def _out_dir(out):
@@ -98,16 +140,6 @@ def _make_optimizer(name, lr):
 
     kwargs = {} if lr is None else {"lr": lr}
     return optimizers.get(name, **kwargs)
-
-
-def _init_arg(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        if value not in ("auto", "he", "xavier"):
-            raise ValueError(f"--init: expected auto, he, xavier or a number, got {value!r}"
-                             ) from None
-        return value
 
 
 def run(args):
@@ -148,6 +180,10 @@ def _run(args, opts, spec):
         val_split = 0.1 if opts["early_stopping"] else 0.0
     x_val = t_val = None
     if val_split > 0:
+        n_val = int(round(len(x_train) * val_split))
+        if not 0 < n_val < len(x_train):
+            raise ValueError(f"--val-split {val_split:g} holds out {n_val:,} of the "
+                             f"{len(x_train):,} training samples; both parts need at least one")
         (x_train, t_train), (x_val, t_val) = train_test_split(
             x_train, t_train, test_size=val_split, seed=seed,
             stratify=task != "regression")
@@ -188,7 +224,7 @@ def _run(args, opts, spec):
     n_out = data.n_classes if task == "multiclass" else 1
     sizes = [n_features] + list(opts["hidden"]) + [n_out]
     model = MLP(sizes, activation=opts["activation"], task=task,
-                init=_init_arg(opts["init"]), dropout=opts["dropout"],
+                init=opts["init"], dropout=opts["dropout"],
                 batchnorm=opts["batchnorm"], weight_decay=opts["weight_decay"], seed=seed)
     optimizer = _make_optimizer(opts["optimizer"], opts["lr"])
 
@@ -200,7 +236,15 @@ def _run(args, opts, spec):
     C.write_config(os.path.join(out, "config.toml"), config,
                    header=f"ippo train options (ippo train --config this file repeats the run)"
                           f"\ncommand: {command}")
-    C.write_text(os.path.join(out, "command.txt"), command + "\n")
+    earlier = ""
+    if args.resume and os.path.isfile(os.path.join(out, "command.txt")):
+        with open(os.path.join(out, "command.txt"), encoding="utf-8") as f:
+            earlier = f.read()  # a resumed run keeps the commands that made it, one a line
+    C.write_text(os.path.join(out, "command.txt"), earlier + command + "\n")
+    ckpt_dir = os.path.join(out, "checkpoint")
+    if args.resume and not os.path.isfile(os.path.join(ckpt_dir, "checkpoint.npz")):
+        print(f"ippo train: note: {args.resume} has no checkpoint; training from the start",
+              file=sys.stderr)
 
     bs_text = "full batch" if batch_size is None else f"batch {batch_size}"
     lr_text = f"lr={optimizer.lr:g}"
@@ -220,11 +264,18 @@ def _run(args, opts, spec):
     # ------------------------------------------------------------------ train
     trainer = Trainer(model, optimizer, verbose=0 if args.quiet else 1)
     t0 = time.perf_counter()
-    history = trainer.fit(x_train, t_train_fit, epochs=opts["epochs"], batch_size=batch_size,
-                          x_val=x_val, t_val=t_val_fit, seed=seed,
-                          early_stopping=opts["early_stopping"],
-                          checkpoint_dir=os.path.join(out, "checkpoint"),
-                          resume=bool(args.resume), augment=augment)
+    try:
+        history = trainer.fit(x_train, t_train_fit, epochs=opts["epochs"],
+                              batch_size=batch_size, x_val=x_val, t_val=t_val_fit, seed=seed,
+                              early_stopping=opts["early_stopping"],
+                              checkpoint_dir=ckpt_dir,
+                              resume=bool(args.resume), augment=augment)
+    except KeyboardInterrupt:  # Ctrl-C: say how to go on from the last saved epoch
+        done = trainer.checkpoint_epoch
+        hint = (f"; epoch {done} is saved: ippo train --resume {shlex.quote(out)} continues"
+                if done else "")
+        print(f"ippo train: interrupted{hint}", file=sys.stderr)
+        return 130
     train_s = time.perf_counter() - t0
 
     # ------------------------------------------------------------------ test + save
@@ -243,10 +294,9 @@ def _run(args, opts, spec):
         n_ok = int(round(acc * len(x_test)))
         summary = f"test accuracy {acc:.4f} ({n_ok:,}/{len(x_test):,})"
     extra = {
-        # a CSV path is stored absolute, so evaluate/predict work from any folder
-        "dataset": (f"csv:{os.path.abspath(opts['dataset'][4:])}"
-                    if opts["dataset"].startswith("csv:") else opts["dataset"]),
-        "data_dir": os.path.abspath(opts["data_dir"]) if opts.get("data_dir") else None,
+        # paths are absolute (resolve_options), so evaluate/predict work from any folder
+        "dataset": opts["dataset"],
+        "data_dir": opts.get("data_dir"),
         "target": opts.get("target"),
         "seed": seed,
         "task": task,
@@ -254,6 +304,8 @@ def _run(args, opts, spec):
         "feature_names": data.feature_names,
         "image_shape": list(data.image_shape) if data.image_shape else None,
         "scaler": scaler.to_dict() if scaler is not None else None,
+        # a CSV's missing cells were filled with these (training means...): so are new ones
+        "fill_values": data.fill_values,
         "target_scaler": t_scaler.to_dict() if t_scaler is not None else None,
         "test": {k: float(v) for k, v in result.items()},
         "epochs_run": len(history),

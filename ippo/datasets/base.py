@@ -12,11 +12,13 @@ class Dataset(tuple):
 
     and offers ``name``, ``task`` ("multiclass", "binary" or "regression"), ``class_names``
     (list of str or None), ``feature_names`` (list of str or None), ``image_shape`` (e.g.
-    ``(28, 28)`` for MNIST or None) and ``description`` as attributes.
+    ``(28, 28)`` for MNIST or None), ``description`` and ``fill_values`` (for a CSV whose
+    missing cells were filled: the value per feature, fitted on the training part, that
+    new samples' missing cells should get too; else None) as attributes.
     """
 
     def __new__(cls, train, test, name="", task="multiclass", class_names=None,
-                feature_names=None, image_shape=None, description=""):
+                feature_names=None, image_shape=None, description="", fill_values=None):
         self = super().__new__(cls, (tuple(train), tuple(test)))
         self.name = name
         self.task = task
@@ -24,6 +26,7 @@ class Dataset(tuple):
         self.feature_names = None if feature_names is None else [str(c) for c in feature_names]
         self.image_shape = None if image_shape is None else tuple(image_shape)
         self.description = description
+        self.fill_values = None if fill_values is None else [float(v) for v in fill_values]
         return self
 
     @property
@@ -60,4 +63,5 @@ class Dataset(tuple):
     # tuple's pickling / copying would drop the attributes; a Dataset is not meant for that
     def __reduce__(self):
         return (Dataset, (self[0], self[1], self.name, self.task, self.class_names,
-                          self.feature_names, self.image_shape, self.description))
+                          self.feature_names, self.image_shape, self.description,
+                          self.fill_values))

@@ -17,6 +17,7 @@ bytes (``1f 8b``), whatever their name.
 """
 
 import gzip
+import math
 import os
 import zlib
 
@@ -67,7 +68,7 @@ def parse_idx(data, name="<bytes>"):
                          f"the file has {len(data)}")
     shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = IDX_TYPES[type_code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: no int64 overflow
     found = len(data) - header
     if found != expected:
         what = "truncated" if found < expected else "has trailing bytes"

@@ -1,6 +1,7 @@
 """``load_csv``: a user's own tabular data, one sample per row."""
 
 import csv
+import io
 import math
 import os
 
@@ -14,28 +15,57 @@ from ippo.preprocessing import one_hot as _one_hot
 MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
 
 
+#: The largest float32: a cell beyond it would become inf in the float32 arrays ippo uses.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def parse_cell(cell):
-    """One CSV cell as a float: NaN for a missing value (empty, NA, N/A, ?, ...);
-    ValueError for text."""
+    """One CSV cell as a float: NaN for a missing value (empty, NA, N/A, ?, ...).
+
+    ValueError (its message says which) for text, and for a number that is infinite ('inf',
+    '1e999') or beyond the float32 range (±3.4e38).
+    """
     s = cell.strip()
     if s.lower() in MISSING:
         return math.nan
-    return float(s)  # raises ValueError for text
+    try:
+        v = float(s)
+    except ValueError:
+        hint = " (write decimals with a point: 1.5, not 1,5)" if _is_float(
+            s.replace(",", ".")) else ""
+        raise ValueError(f"cannot read {s!r} as a number{hint}") from None
+    if math.isinf(v):
+        raise ValueError(f"{s!r} is not a finite number")
+    if abs(v) > FLOAT32_MAX:
+        raise ValueError(f"{s!r} is beyond the float32 range (±{FLOAT32_MAX:.3g})")
+    return v
 
 
 def _looks_numeric(row):
-    ok = 0
     for c in row:
-        try:
-            parse_cell(c)
-            ok += 1
-        except ValueError:
-            pass
-    return ok == len(row)
+        s = c.strip()
+        if s.lower() not in MISSING:
+            try:
+                float(s)  # 'inf' counts as a number here (and is refused later)
+            except ValueError:
+                return False
+    return True
+
+
+def _guess_delimiter(path, text):
+    """Tab for .tsv / .tab files; else the first of ",", ";" (spreadsheets in locales with a
+    decimal comma), tab that occurs in the first non-blank line; "," when none does."""
+    if path.lower().endswith((".tsv", ".tab")):
+        return "\t"
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return next((d for d in (",", ";", "\t") if d in first), ",")
 
 
 def read_rows(path, delimiter=None, header="auto", who="load_csv"):
-    """The non-blank rows of a CSV file (tab-separated for .tsv / .tab): ``(names, rows)``.
+    """The non-blank rows of a CSV file: ``(names, rows)``.
+
+    ``delimiter=None`` guesses it: tab for .tsv / .tab files, else ",", ";" or tab, whichever
+    the first line holds.
 
     ``rows`` is a list of ``(line_number, cells)``, numbered from 1 as an editor shows them;
     ``names`` the header's column names, or None without a header. ``header="auto"``: the
@@ -44,13 +74,20 @@ def read_rows(path, delimiter=None, header="auto", who="load_csv"):
     """
     path = os.fspath(path)
     where = f"{who}: " if who else ""
+    if os.path.isdir(path):
+        raise OSError(f"{where}{path} is a folder, not a CSV file")
     if not os.path.isfile(path):
         raise OSError(f"{where}no such file: {path}")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            text = f.read()
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{where}{path}: not a UTF-8 text file ({exc.reason}: byte "
+                         f"0x{exc.object[exc.start]:02x}); save it as CSV in UTF-8") from None
     if delimiter is None:
-        delimiter = "\t" if path.lower().endswith((".tsv", ".tab")) else ","
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        rows = [(i, r) for i, r in enumerate(csv.reader(f, delimiter=delimiter), start=1)
-                if r and any(c.strip() for c in r)]
+        delimiter = _guess_delimiter(path, text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = [(i, r) for i, r in enumerate(reader, start=1) if r and any(c.strip() for c in r)]
     if not rows:
         raise ValueError(f"{where}{path} is empty")
     if header == "auto":
@@ -70,13 +107,15 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
 
     - ``target``: the target column, by name (with a header) or index (default: the last).
     - ``header``: True, False or "auto" (a first row that is not all numbers is a header).
-    - ``delimiter``: default "," (or tab for ``.tsv`` files).
+    - ``delimiter``: default: guessed from the first line ("," ";" or tab; tab for ``.tsv``
+      files).
     - ``task``: "auto", "multiclass", "binary" or "regression". Auto: a non-numeric target,
       or an integer one with at most ``max_classes`` distinct values, is a class label
       (binary when there are two); anything else is regression.
     - ``missing``: what to do with empty / NA / ? cells in the features: "mean", "median",
-      "zero" (statistics fitted on the training part), "drop_rows", "drop_columns", or
-      "error". Rows whose target is missing are always dropped.
+      "zero" (statistics fitted on the training part, kept as ``dataset.fill_values`` for
+      new samples), "drop_rows", "drop_columns", or "error". Rows whose target is missing
+      are always dropped.
 
     Class labels are mapped to 0..K-1 in sorted order; the original values are in
     ``dataset.class_names``. A non-numeric feature cell raises ``ValueError`` naming the row
@@ -115,9 +154,9 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
         for k, j in enumerate(feat_cols):
             try:
                 x[r, k] = parse_cell(row[j])
-            except ValueError:
-                raise ValueError(f"load_csv: {path}: line {line}, column {names[j]!r}: "
-                                 f"cannot read {row[j].strip()!r} as a number") from None
+            except ValueError as exc:
+                raise ValueError(f"load_csv: {path}: line {line}, column {names[j]!r}: {exc}"
+                                 ) from None
         t_raw.append(row[tcol].strip())
     t_raw = np.array(t_raw, dtype=object)
     keep = np.array([c.lower() not in MISSING for c in t_raw])
@@ -188,14 +227,16 @@ def load_csv(path, target=-1, header="auto", delimiter=None, task="auto", test_s
         if not strat:
             raise
         (xa, ta), (xb, tb) = train_test_split(x, t, test_size, seed)
+    fill_values = None
     if missing in ("mean", "median", "zero"):
         filler = MissingFiller(missing).fit(xa)
         xa, xb = filler.transform(xa), filler.transform(xb)
+        fill_values = filler.values_
     if one_hot and task != "regression":
         ta, tb = _one_hot(ta, len(class_names)), _one_hot(tb, len(class_names))
     return Dataset((xa, ta), (xb, tb), name=os.path.basename(path), task=task,
                    class_names=class_names, feature_names=feature_names,
-                   description=f"CSV {path}, target {names[tcol]!r}")
+                   description=f"CSV {path}, target {names[tcol]!r}", fill_values=fill_values)
 
 
 def _is_float(c):
