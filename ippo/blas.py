@@ -24,13 +24,11 @@ Set ``SINGLE_THREAD_FROM = None`` to switch the policy off.
 #: weight matrix has at least this many entries (None: never).
 SINGLE_THREAD_FROM = 1 << 18
 
-#: An outer product of this many entries or more may be split over the BLAS's threads.
-THREADED_OUTER_FROM = 1 << 18
+#: One sample's weight gradient (an outer product) of fewer entries than this is computed by
+#: the BLAS (``np.dot``), larger ones element-wise: see ``functions.matmul_weight_grad``.
+BLAS_OUTER_PRODUCT_BELOW = 1 << 18
 
 _controllers = None
-
-#: The BLAS's number of threads as last set or read here (see ``runs_single_threaded``).
-_threads = "unread"
 
 
 def _blas():
@@ -49,35 +47,14 @@ def _blas():
 
 def get_threads():
     """The BLAS's current number of threads, or None when it cannot be controlled."""
-    global _threads
     libs = _blas()
-    _threads = libs[0].get_num_threads() if libs else None
-    return _threads
+    return libs[0].get_num_threads() if libs else None
 
 
 def set_threads(n):
     """Let the BLAS use ``n`` threads (no effect when it cannot be controlled)."""
-    global _threads
-    libs = _blas()
-    for lib in libs:
+    for lib in _blas():
         lib.set_num_threads(int(n))
-    _threads = int(n) if libs else None
-
-
-def runs_single_threaded():
-    """Whether the BLAS is known to run on one thread: as set by ``set_threads`` or inside
-    ``single_thread_if``, else as read on the first call. (A change made afterwards behind
-    ippo's back, e.g. with threadpoolctl directly, is not seen: it only affects speed.)"""
-    if _threads == "unread":
-        get_threads()
-    return _threads == 1
-
-
-def outer_product_by_blas(size):
-    """Whether ``np.dot`` should compute an outer product (one sample's weight gradient) of
-    ``size`` entries: faster than the element-wise product when small (below
-    ``THREADED_OUTER_FROM``) or on one thread; see ``functions.matmul_weight_grad``."""
-    return size < THREADED_OUTER_FROM or runs_single_threaded()
 
 
 def prefers_single_thread(n_samples, largest_matrix):
@@ -99,14 +76,18 @@ class single_thread_if:
 
     def __enter__(self):
         if self.condition:
-            n = get_threads()
-            if n is not None and n > 1:
-                self.previous = n
-                set_threads(1)
+            libs = _blas()
+            if libs:
+                n = libs[0].get_num_threads()
+                if n is not None and n > 1:
+                    self.previous = n
+                    for lib in libs:
+                        lib.set_num_threads(1)
         return self
 
     def __exit__(self, *exc):
         if self.previous is not None:
-            set_threads(self.previous)
+            for lib in _blas():
+                lib.set_num_threads(self.previous)
             self.previous = None
         return False

@@ -615,16 +615,17 @@ def matmul_weight_grad(x, dout, dW):
 
     ``x`` is the batch (N, D) and ``dout`` = ∂L/∂y (N, H); dx = dout·Wᵀ is one product the
     caller writes. ``np.dot(..., out=dW)`` needs ``dW`` C-contiguous and of the inputs'
-    dtype. For one sample (online learning) xᵀ·dout is an outer product: on one BLAS thread
-    ``np.dot`` computes it 1.2-2x faster than the element-wise product xᵀ (D, 1) · dout
-    (1, H) (784x100: 27 vs 50 µs; 1000x1000: 390 vs 540 µs, float32), but a multi-threaded
-    OpenBLAS splits large ones over its threads and stalls for milliseconds on a busy
-    machine (1000x1000 on 2 threads: 15 ms). So a large one (``blas.THREADED_OUTER_FROM``
-    entries or more) is computed element-wise unless the BLAS runs on one thread (as
-    ``ippo.models`` arranges for one sample). Both ways give exactly the same numbers.
-    Used by ``layers.Affine``/``layers.MatMul`` and ``graph.MatMul``.
+    dtype. For one sample (online learning) xᵀ·dout is an outer product. Up to
+    ``blas.BLAS_OUTER_PRODUCT_BELOW`` entries ``np.dot`` computes it faster than the
+    element-wise product xᵀ (D, 1) · dout (1, H) (784x100 float32: 27 vs 50 µs; a training
+    step of 784-100-100-100-10 at batch 1 is 1.13x faster); larger ones are computed
+    element-wise: a multi-threaded OpenBLAS splits them over its threads and can stall for
+    milliseconds on a busy machine (1000x1000 on 2 threads: 15 ms against 0.54 ms), and
+    within a training step of 784-1000-1000-10 even one thread was 6-10 % slower. Both ways
+    give exactly the same numbers. Used by ``layers.Affine``/``layers.MatMul`` and
+    ``graph.MatMul``.
     """
-    if x.shape[0] == 1 and not blas.outer_product_by_blas(dW.size):
+    if x.shape[0] == 1 and dW.size >= blas.BLAS_OUTER_PRODUCT_BELOW:
         xp.multiply(x.T, dout, out=dW)
     else:
         xp.dot(x.T, dout, out=dW)
