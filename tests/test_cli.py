@@ -313,6 +313,26 @@ def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
     assert json.loads((run / "history.json").read_text())["epochs"]["epoch"] == [1, 2, 3, 4, 5]
 
 
+def test_long_runs_checkpoint_every_few_epochs(tmp_path, capsys, monkeypatch):
+    from ippo.commands.train import checkpoint_every
+    from ippo.training import Trainer
+
+    assert [checkpoint_every(e) for e in (1, 25, 49, 50, 300)] == [1, 1, 1, 2, 12]
+    fit = Trainer.fit
+
+    class CtrlC:  # Ctrl-C during epoch 8 of 60: the checkpoints hold every 2nd epoch
+        def on_epoch_begin(self, epoch):
+            if epoch == 8:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: fit(self, *a, **k,
+                                                                   callbacks=[CtrlC()]))
+    run = tmp_path / "r"
+    rc, _, err = run_cli(["train", "-q", "--dataset", "iris", "--epochs", "60", "--out", run],
+                         capsys)
+    assert rc == 130 and "epoch 6 is saved" in err
+
+
 def test_augment_and_early_stopping_options(tmp_path, capsys):
     rc, out, _ = run_cli(["train", "-q", "--augment", "shift:1,rotate:10", "--epochs", "2",
                           "--out", tmp_path / "a"], capsys)

@@ -44,6 +44,13 @@ def add_parser(subparsers):
     p.set_defaults(func=run, command="train")
 
 
+def checkpoint_every(epochs):
+    """Epochs between checkpoints: every epoch for runs of up to 25 epochs, else about 25
+    checkpoints in all (300 short epochs of iris spent 70 % of their time saving; the last
+    epoch and an early stop are always saved)."""
+    return max(1, epochs // 25)
+
+
 def resolve_options(args):
     """The final options: defaults < data set defaults < config file < flags."""
     from ippo.datasets import get_spec
@@ -269,6 +276,7 @@ def _run(args, opts, spec):
                               batch_size=batch_size, x_val=x_val, t_val=t_val_fit, seed=seed,
                               early_stopping=opts["early_stopping"],
                               checkpoint_dir=ckpt_dir,
+                              checkpoint_every=checkpoint_every(opts["epochs"]),
                               resume=bool(args.resume), augment=augment)
     except KeyboardInterrupt:  # Ctrl-C: say how to go on from the last saved epoch
         done = trainer.checkpoint_epoch
