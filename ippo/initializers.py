@@ -59,7 +59,11 @@ def xavier_std(n_in):
 
 
 def normal(shape, std, rng=None, dtype=DEFAULT_DTYPE):
-    """An array of ``shape`` drawn from N(0, std²)."""
+    """An array of ``shape`` drawn from N(0, std²).
+
+    Drawn in float64 and then rounded to ``dtype``, so that a float32 and a float64 model
+    built with one seed hold the same weights (to float32's precision): a float64 copy for a
+    gradient check is the same network."""
     if not _is_positive_number(std):
         raise ValueError(f"normal: std must be a positive finite number, got {std!r}")
     w = get_rng(rng).standard_normal(shape) * float(std)
