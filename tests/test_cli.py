@@ -313,6 +313,14 @@ def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
     assert json.loads((run / "history.json").read_text())["epochs"]["epoch"] == [1, 2, 3, 4, 5]
 
 
+def test_batchnorm_with_online_learning_is_one_clear_line(tmp_path, capsys):
+    rc, _, err = run_cli(["train", "-q", "--batchnorm", "--batch-size", "1", "--out",
+                          tmp_path / "r"], capsys)
+    assert rc == 1
+    assert err == ("ippo train: error: --batchnorm needs --batch-size 2 or more: a batch of "
+                   "one sample has no variance to normalize with\n")
+
+
 def test_long_runs_checkpoint_every_few_epochs(tmp_path, capsys, monkeypatch):
     from ippo.commands.train import checkpoint_every
     from ippo.training import Trainer

@@ -221,6 +221,9 @@ def _run(args, opts, spec):
                              f"({len(x_train)} samples); use --batch-size full for batch "
                              f"gradient descent")
         batch_size = len(x_train)
+    if opts["batchnorm"] and batch_size == 1:
+        raise ValueError("--batchnorm needs --batch-size 2 or more: a batch of one sample has "
+                         "no variance to normalize with")
 
     augment = None
     if opts["augment"]:
