@@ -834,7 +834,7 @@ class SoftmaxCrossEntropy(Function):
     """L = cross-entropy of softmax(x) and t, fused (``functions.softmax_cross_entropy_forward``)
     →  ∂L/∂x = (softmax(x) − t) / N (``functions.softmax_cross_entropy_backward``)."""
 
-    __slots__ = ("p", "t")
+    __slots__ = ("p", "t", "is_index")
 
     def backward(self, gy, y, xs):
         if isinstance(gy, Tensor):
@@ -845,7 +845,8 @@ class SoftmaxCrossEntropy(Function):
             if t.shape != p.shape:
                 t = xp.eye(p.shape[-1], dtype=p.dtype)[t]
             return (F.softmax_cross_entropy_backward_kernel(p, t, False) * gy,)
-        gx = F.softmax_cross_entropy_backward(self.p, self.t)
+        # the targets were checked by cross_entropy: the kernel, without checking them again
+        gx = F.softmax_cross_entropy_backward_kernel(self.p, self.t, self.is_index)
         if gy != 1:
             gx *= gy
         return (gx,)
@@ -863,6 +864,7 @@ def cross_entropy(logits, t):
     fn = SoftmaxCrossEntropy()
     fn.p = p
     fn.t = t
+    fn.is_index = is_index
     return _record(fn, xp.asarray(loss, dtype=x.dtype), (x,))
 
 
