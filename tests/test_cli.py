@@ -289,18 +289,24 @@ def test_resume_refuses_changes_that_make_another_run(tmp_path, capsys):
                               f"start\n"
 
 
-def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
+def press_ctrl_c_in_epoch(monkeypatch, at):
+    """Make every Trainer.fit raise KeyboardInterrupt as epoch ``at`` begins (the user's
+    Ctrl-C), until ``monkeypatch.undo()``."""
     from ippo.training import Trainer
 
     fit = Trainer.fit
 
-    class CtrlC:  # the user presses Ctrl-C during epoch 3
+    class CtrlC:
         def on_epoch_begin(self, epoch):
-            if epoch == 3:
+            if epoch == at:
                 raise KeyboardInterrupt
 
     monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: fit(self, *a, **k,
                                                                    callbacks=[CtrlC()]))
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path, capsys, monkeypatch):
+    press_ctrl_c_in_epoch(monkeypatch, 3)
     run = tmp_path / "r"
     rc, _, err = run_cli(["train", "-q", "--dataset", "iris", "--epochs", "5", "--out", run],
                          capsys)
@@ -323,18 +329,9 @@ def test_batchnorm_with_online_learning_is_one_clear_line(tmp_path, capsys):
 
 def test_long_runs_checkpoint_every_few_epochs(tmp_path, capsys, monkeypatch):
     from ippo.commands.train import checkpoint_every
-    from ippo.training import Trainer
 
     assert [checkpoint_every(e) for e in (1, 25, 49, 50, 300)] == [1, 1, 1, 2, 12]
-    fit = Trainer.fit
-
-    class CtrlC:  # Ctrl-C during epoch 8 of 60: the checkpoints hold every 2nd epoch
-        def on_epoch_begin(self, epoch):
-            if epoch == 8:
-                raise KeyboardInterrupt
-
-    monkeypatch.setattr(Trainer, "fit", lambda self, *a, **k: fit(self, *a, **k,
-                                                                   callbacks=[CtrlC()]))
+    press_ctrl_c_in_epoch(monkeypatch, 8)  # of 60 epochs: the checkpoints hold every 2nd
     run = tmp_path / "r"
     rc, _, err = run_cli(["train", "-q", "--dataset", "iris", "--epochs", "60", "--out", run],
                          capsys)
