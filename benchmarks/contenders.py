@@ -240,18 +240,6 @@ class IppoContender(Contender):
         if not through_trainer:
             self.name = "ippo-step"
 
-    def unavailable(self):
-        why = super().unavailable()
-        if why:
-            return why
-        try:
-            from ippo.models import MLP  # noqa: F401
-            from ippo.optimizers import SGD  # noqa: F401
-            from ippo.training import Trainer  # noqa: F401
-        except ImportError as exc:
-            return f"ippo is not complete yet ({exc})"
-        return None
-
     def build(self, net, batch_size, x, t, lr=0.01, seed=0):
         from ippo.models import MLP
         from ippo.optimizers import SGD
@@ -299,19 +287,6 @@ class AutogradContender(Contender):
     def __init__(self, dtype="float32"):
         self.dtype = dtype
         self.name = "ippo.autograd" if dtype == "float32" else f"ippo.autograd-{dtype}"
-
-    def unavailable(self):
-        try:
-            why = super().unavailable()
-        except ModuleNotFoundError as exc:
-            return str(exc)
-        if why:
-            return why
-        try:
-            from ippo.autograd import nn  # noqa: F401
-        except ImportError as exc:
-            return f"ippo.autograd is not complete yet ({exc})"
-        return None
 
     def build(self, net, batch_size, x, t, lr=0.01, seed=0):
         from ippo.autograd import nn

@@ -63,6 +63,16 @@ def _check_not_empty(func, y, y_name="y"):
         )
 
 
+def _check_probability_targets(func, t):
+    """ValueError naming ``func`` unless every target lies in [0, 1] (a binary loss's labels,
+    one-hot rows or target probabilities); NaN fails too."""
+    if t.size and not (t.min() >= 0 and t.max() <= 1):  # written so that NaN fails too
+        raise ValueError(
+            f"{func}: targets must lie in [0, 1], got values from {float(t.min())} to "
+            f"{float(t.max())} (t has shape {t.shape})"
+        )
+
+
 def _class_indices(func, t, y_shape, y_name="y"):
     """``t`` as integer class indices, or ValueError naming ``func`` when a value is not an
     integer in 0..C−1 (C = ``y_shape[-1]``)."""
@@ -308,6 +318,12 @@ def log_softmax(x):
     return z
 
 
+def log_softmax_backward(dout, y):
+    """Chain rule through log-softmax, from the softmax output y = softmax(x) = exp(log_softmax(x)):
+    dx = dout − y · Σₖ doutₖ (sum over the last axis)."""
+    return dout - y * dout.sum(axis=-1, keepdims=True)
+
+
 def softmax_backward(dout, y):
     """Chain rule through softmax from its output y: dx = y · (dout − Σₖ dout·y)."""
     return y * (dout - (dout * y).sum(axis=-1, keepdims=True))
@@ -417,7 +433,8 @@ def sigmoid_binary_cross_entropy_backward(y, t):
 # =========================================================================== layers (issue 3)
 # Unchecked kernels behind the public losses above (the public functions validate, then call
 # them; a loss layer checks shapes only and calls them directly, once per training step), and
-# the formulas of the remaining layers: dropout, batch normalization, embedding, L2 decay.
+# the formulas of the remaining layers: the weight gradient of a matrix product, dropout,
+# batch normalization, embedding, L2 decay.
 
 
 def softmax_cross_entropy_kernel(x, t, is_index):
@@ -484,6 +501,27 @@ def sigmoid_binary_cross_entropy_kernel(x, t):
     """
     loss = xp.maximum(x, 0) - x * t + xp.log1p(xp.exp(-xp.abs(x)))
     return float(xp.mean(loss))
+
+
+def matmul_weight_grad(x, dout, dW):
+    """The weight gradient of y = x·W: dW = xᵀ·dout, written into ``dW`` (D, H).
+
+    ``x`` is the batch (N, D) and ``dout`` = ∂L/∂y (N, H); dx = dout·Wᵀ is one product the
+    caller writes. ``np.dot(..., out=dW)`` needs ``dW`` C-contiguous and of the inputs'
+    dtype. For one sample (online learning) xᵀ·dout is an outer product. Up to
+    ``blas.BLAS_OUTER_PRODUCT_BELOW`` entries ``np.dot`` computes it faster than the
+    element-wise product xᵀ (D, 1) · dout (1, H) (784x100 float32: 27 vs 50 µs; a training
+    step of 784-100-100-100-10 at batch 1 is 1.13x faster); larger ones are computed
+    element-wise: a multi-threaded OpenBLAS splits them over its threads and can stall for
+    milliseconds on a busy machine (1000x1000 on 2 threads: 15 ms against 0.54 ms), and
+    within a training step of 784-1000-1000-10 even one thread was 6-10 % slower. Both ways
+    give exactly the same numbers. Used by ``layers.Affine``/``layers.MatMul`` and
+    ``graph.MatMul``.
+    """
+    if x.shape[0] == 1 and dW.size >= blas.BLAS_OUTER_PRODUCT_BELOW:
+        xp.multiply(x.T, dout, out=dW)
+    else:
+        xp.dot(x.T, dout, out=dW)
 
 
 def dropout_mask(shape, ratio, rng, dtype=xp.float32):
@@ -557,6 +595,23 @@ def batch_norm_backward(dout, xhat, inv_std, gamma, dgamma=None, dbeta=None):
     return dx, dgamma, dbeta
 
 
+def batch_norm_inference_backward(dout, x, gamma, running_mean, running_var, eps=1e-5,
+                                  dgamma=None, dbeta=None):
+    """Chain rule through ``batch_norm_inference``; returns ``(dx, dgamma, dbeta)``.
+
+    At inference the statistics are fixed numbers, so each sample is normalized on its own:
+    x̂ = (x − μ_run)/√(σ²_run + ε), dβ = Σ dy, dγ = Σ dy·x̂ (sums over the batch) and simply
+    dx = dy·γ/√(σ²_run + ε) (no term through the batch's mean and variance, unlike
+    ``batch_norm_backward``). ``dgamma`` / ``dbeta`` may name arrays to write into.
+    """
+    inv_std = 1.0 / xp.sqrt(running_var + eps)
+    xhat = x - running_mean
+    xhat *= inv_std
+    dbeta = xp.sum(dout, axis=0, out=dbeta)
+    dgamma = xp.sum(dout * xhat, axis=0, out=dgamma)
+    return dout * (gamma * inv_std), dgamma, dbeta
+
+
 def embedding_backward(dout, idx, dW):
     """Chain rule through the row lookup y = W[idx]: dW[i] = Σ of dout rows whose index is i.
 
@@ -583,69 +638,3 @@ def l2_penalty_backward(grad, w, weight_decay, scratch=None):
     if weight_decay:
         grad += xp.multiply(w, weight_decay, out=scratch)
     return grad
-
-
-# --------------------------------------------------------------------------- autograd additions
-
-
-def log_softmax_backward(dout, y):
-    """Chain rule through log-softmax, from the softmax output y = softmax(x) = exp(log_softmax(x)):
-    dx = dout − y · Σₖ doutₖ (sum over the last axis)."""
-    return dout - y * dout.sum(axis=-1, keepdims=True)
-
-
-# --------------------------------------------------------------------------- review: shared checks
-
-
-def _check_probability_targets(func, t):
-    """ValueError naming ``func`` unless every target lies in [0, 1] (a binary loss's labels,
-    one-hot rows or target probabilities); NaN fails too."""
-    if t.size and not (t.min() >= 0 and t.max() <= 1):  # written so that NaN fails too
-        raise ValueError(
-            f"{func}: targets must lie in [0, 1], got values from {float(t.min())} to "
-            f"{float(t.max())} (t has shape {t.shape})"
-        )
-
-
-# --------------------------------------------------------------------------- review: matrix product
-
-
-def matmul_weight_grad(x, dout, dW):
-    """The weight gradient of y = x·W: dW = xᵀ·dout, written into ``dW`` (D, H).
-
-    ``x`` is the batch (N, D) and ``dout`` = ∂L/∂y (N, H); dx = dout·Wᵀ is one product the
-    caller writes. ``np.dot(..., out=dW)`` needs ``dW`` C-contiguous and of the inputs'
-    dtype. For one sample (online learning) xᵀ·dout is an outer product. Up to
-    ``blas.BLAS_OUTER_PRODUCT_BELOW`` entries ``np.dot`` computes it faster than the
-    element-wise product xᵀ (D, 1) · dout (1, H) (784x100 float32: 27 vs 50 µs; a training
-    step of 784-100-100-100-10 at batch 1 is 1.13x faster); larger ones are computed
-    element-wise: a multi-threaded OpenBLAS splits them over its threads and can stall for
-    milliseconds on a busy machine (1000x1000 on 2 threads: 15 ms against 0.54 ms), and
-    within a training step of 784-1000-1000-10 even one thread was 6-10 % slower. Both ways
-    give exactly the same numbers. Used by ``layers.Affine``/``layers.MatMul`` and
-    ``graph.MatMul``.
-    """
-    if x.shape[0] == 1 and dW.size >= blas.BLAS_OUTER_PRODUCT_BELOW:
-        xp.multiply(x.T, dout, out=dW)
-    else:
-        xp.dot(x.T, dout, out=dW)
-
-
-# ----------------------------------------------------------- audit (layers): batch norm, inference
-
-
-def batch_norm_inference_backward(dout, x, gamma, running_mean, running_var, eps=1e-5,
-                                  dgamma=None, dbeta=None):
-    """Chain rule through ``batch_norm_inference``; returns ``(dx, dgamma, dbeta)``.
-
-    At inference the statistics are fixed numbers, so each sample is normalized on its own:
-    x̂ = (x − μ_run)/√(σ²_run + ε), dβ = Σ dy, dγ = Σ dy·x̂ (sums over the batch) and simply
-    dx = dy·γ/√(σ²_run + ε) (no term through the batch's mean and variance, unlike
-    ``batch_norm_backward``). ``dgamma`` / ``dbeta`` may name arrays to write into.
-    """
-    inv_std = 1.0 / xp.sqrt(running_var + eps)
-    xhat = x - running_mean
-    xhat *= inv_std
-    dbeta = xp.sum(dout, axis=0, out=dbeta)
-    dgamma = xp.sum(dout * xhat, axis=0, out=dgamma)
-    return dout * (gamma * inv_std), dgamma, dbeta
