@@ -77,15 +77,17 @@ def _class_indices(func, t, y_shape, y_name="y"):
     """``t`` as integer class indices, or ValueError naming ``func`` when a value is not an
     integer in 0..C−1 (C = ``y_shape[-1]``)."""
     if t.dtype.kind == "f":
-        if t.size and not xp.all(xp.isfinite(t) & (t == xp.floor(t))):
+        whole = xp.isfinite(t) & (t == xp.floor(t))
+        if not xp.all(whole):
             raise ValueError(
                 f"{func}: t of shape {t.shape} looks like class indices (one per row "
-                f"of {y_name} of shape {y_shape}) but holds non-integer values"
+                f"of {y_name} of shape {y_shape}) but holds non-integer values, such as "
+                f"{float(t[~whole].flat[0])}"
             )
     t = t.astype(xp.intp, copy=False)
     n_classes = y_shape[-1]
     # ufunc.reduce: t.min() / t.max() without their Python wrappers (this runs every step of
-    # the autograd's softmax-cross-entropy backward)
+    # the autograd's cross_entropy)
     if t.size and (xp.minimum.reduce(t, axis=None) < 0
                    or xp.maximum.reduce(t, axis=None) >= n_classes):
         raise ValueError(

@@ -641,11 +641,8 @@ class SoftmaxWithLoss(LossLayer):
                 if t.dtype.kind != "f" and t.dtype.kind != "b":
                     raise ValueError(f"{self._where()}: class indices must be integers, "
                                      f"got dtype {t.dtype}")
-                ti = t.astype(xp.intp)
-                if t.dtype.kind == "f" and not (ti == t).all():  # 1.0 is class 1; 0.5 is none
-                    raise ValueError(f"{self._where()}: class indices must be whole numbers, "
-                                     f"got {float(t[ti != t].flat[0])}")
-                t = ti
+                # 1.0 is class 1; 0.5 is none (the check of ippo.functions' losses)
+                t = F._class_indices(self._where(), t, x.shape, "scores")
         else:
             raise self._bad_targets(
                 x, t, f"one-hot {tuple(x.shape)} or class indices {tuple(x.shape[:-1])}")
