@@ -25,3 +25,12 @@ def as_float_array(x, dtype=None, name="x"):
     if arr.dtype.kind in "biu":
         return arr.astype(DEFAULT_DTYPE if dtype is None else dtype)
     raise ValueError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
+
+
+def as_float(value, name, expected="a number"):
+    """``float(value)`` for a hyper-parameter, or a ``ValueError`` reading
+    "{name} must be {expected}, got {value!r}" (``name`` says where: "Dropout: ratio")."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be {expected}, got {value!r}") from None

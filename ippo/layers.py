@@ -24,7 +24,7 @@ Every formula comes from ``ippo.functions``; the layers only keep the intermedia
 import warnings
 
 from ippo import functions as F
-from ippo.backend import DEFAULT_DTYPE, as_float_array, xp
+from ippo.backend import DEFAULT_DTYPE, as_float, as_float_array, xp
 from ippo.initializers import get_rng
 
 
@@ -105,14 +105,6 @@ class Layer:
 
     def __call__(self, *args):
         return self.forward(*args)
-
-
-def _float_arg(value, name, where):
-    """``float(value)``, or a ``ValueError`` naming the layer and the argument."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: {name} must be a number, got {value!r}") from None
 
 
 def _new_param(a, dtype, name, where):
@@ -354,7 +346,7 @@ class LeakyReLU(Layer):
 
     def __init__(self, alpha=0.01):
         super().__init__()
-        self.alpha = _float_arg(alpha, "alpha", "LeakyReLU")
+        self.alpha = as_float(alpha, "LeakyReLU: alpha")
         self.x = None
 
     def __repr__(self):
@@ -425,7 +417,7 @@ class Dropout(Layer):
 
     def __init__(self, ratio=0.5, seed=None):
         super().__init__()
-        ratio = _float_arg(ratio, "ratio", "Dropout")
+        ratio = as_float(ratio, "Dropout: ratio")
         if not 0.0 <= ratio < 1.0:
             raise ValueError(f"Dropout: ratio must be in [0, 1), got {ratio}")
         self.ratio = ratio
@@ -483,10 +475,10 @@ class BatchNormalization(Layer):
             raise ValueError(f"BatchNormalization: beta must have shape ({d},), got {beta.shape}")
         self.params = [gamma, beta]
         self.grads = [xp.zeros_like(gamma), xp.zeros_like(beta)]
-        self.momentum = _float_arg(momentum, "momentum", "BatchNormalization")
+        self.momentum = as_float(momentum, "BatchNormalization: momentum")
         if not 0.0 <= self.momentum <= 1.0:
             raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
-        self.eps = _float_arg(eps, "eps", "BatchNormalization")
+        self.eps = as_float(eps, "BatchNormalization: eps")
         if not self.eps > 0.0:
             raise ValueError(f"BatchNormalization: eps must be > 0, got {eps}")
         self.running_mean = xp.zeros(d, gamma.dtype)

@@ -28,7 +28,7 @@ products; square roots and divisions are element-wise.
 
 import math
 
-from ippo.backend import xp
+from ippo.backend import as_float, xp
 
 __all__ = [
     "Optimizer",
@@ -237,22 +237,15 @@ class Optimizer:
         raise NotImplementedError
 
 
-def _as_float(owner, name, value, expected):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}") from None
-
-
 def _positive_float(owner, name, value):
-    value = _as_float(owner, name, value, "a positive finite number")
+    value = as_float(value, f"{owner}: {name}", "a positive finite number")
     if not value > 0 or not math.isfinite(value):
         raise ValueError(f"{owner}: {name} must be a positive finite number, got {value}")
     return value
 
 
 def _fraction(owner, name, value):
-    value = _as_float(owner, name, value, "a number in [0, 1)")
+    value = as_float(value, f"{owner}: {name}", "a number in [0, 1)")
     if not 0.0 <= value < 1.0:
         raise ValueError(f"{owner}: {name} must lie in [0, 1), got {value}")
     return value
