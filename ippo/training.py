@@ -956,14 +956,15 @@ class Trainer:
                 f"{fit.get('batch_size')} but this call uses {bs}; the continuation would "
                 f"not be the same run"
             )
-        # a checkpoint that does not fit leaves the model and the optimizer as they were
-        model_before, opt_before = self.model.state_dict(), self.optimizer.state_dict()
+        # a checkpoint that does not fit leaves the model and the optimizer as they were:
+        # the optimizer is restored if the model refuses its state (a model's
+        # load_state_dict checks everything before it copies anything)
+        opt_before = self.optimizer.state_dict()
         try:
             self.optimizer.load_state_dict(state["optimizer"])
             self.model.load_state_dict(state["model"])
         except ValueError as exc:
             self.optimizer.load_state_dict(opt_before)
-            self.model.load_state_dict(model_before)
             raise ValueError(
                 f"fit(resume=True): the checkpoint {path} does not fit this model and "
                 f"optimizer ({exc}); resume with the architecture and optimizer of the "

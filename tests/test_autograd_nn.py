@@ -126,6 +126,14 @@ def test_load_state_from_models_mlp():
     bad["Affine1.W"] = np.zeros((4, 4))
     with pytest.raises(ValueError, match=r"Affine1.W has shape \(4, 4\), expected \(5, 4\)"):
         b.load_state_dict(bad)
+    # a wrong array anywhere leaves every parameter as it was (nothing half-loaded)
+    before = b.state_dict()
+    bad = {k: np.full_like(v, 7.0) for k, v in before.items()}
+    bad["Affine2.b"] = np.zeros(4)
+    with pytest.raises(ValueError, match=r"Affine2.b has shape \(4,\), expected \(3,\)"):
+        b.load_state_dict(bad)
+    for k, v in b.state_dict().items():
+        np.testing.assert_array_equal(v, before[k])
 
 
 def test_mlp_argument_errors():

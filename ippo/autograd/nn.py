@@ -172,7 +172,7 @@ class Module:
 
     def load_state_dict(self, state):
         """Copy arrays from ``state`` (as ``state_dict`` returns) into the parameters, in
-        place; the names and shapes must match exactly."""
+        place; the names and shapes must match exactly (else nothing is copied)."""
         params = {name: p.data for name, p in self.named_parameters()}
         params.update(self.named_buffers())
         missing = sorted(set(params) - set(state))
@@ -182,14 +182,15 @@ class Module:
                 f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
                 f"unexpected keys {unexpected}"
             )
-        for name, dst in params.items():
-            arr = np.asarray(state[name])
-            if arr.shape != dst.shape:
+        arrays = {name: np.asarray(state[name]) for name in params}
+        for name, dst in params.items():  # every array checked before any is copied
+            if arrays[name].shape != dst.shape:
                 raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: {name} has shape {arr.shape}, "
-                    f"expected {dst.shape}"
+                    f"{type(self).__name__}.load_state_dict: {name} has shape "
+                    f"{arrays[name].shape}, expected {dst.shape}"
                 )
-            xp.copyto(dst, arr, casting="same_kind")
+        for name, dst in params.items():
+            xp.copyto(dst, arrays[name], casting="same_kind")
 
     def __repr__(self):
         inner = [
