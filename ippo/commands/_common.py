@@ -222,12 +222,12 @@ def write_json(path, obj):
 
 
 def write_text(path, text):
-    """Write a text file atomically: a temp file beside it, then a rename, so that a run
+    """Write a UTF-8 text file atomically (``models.write_atomically``), so that a run
     stopped mid-write (``--resume`` reads config.toml back) never leaves half a file."""
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from ippo.models import write_atomically
+
+    data = text.encode("utf-8")
+    write_atomically(path, lambda f: f.write(data))
 
 
 def _json_default(o):
