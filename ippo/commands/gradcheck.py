@@ -23,9 +23,9 @@ def add_parser(subparsers):
     p.add_argument("--init", default="auto",
                    help="initial weights: auto (default), he, xavier, or a std such as 0.1")
     p.add_argument("--batchnorm", action="store_true", help="add batch normalization")
-    p.add_argument("--dropout", type=float, default=0.0, help="dropout ratio (default 0)")
-    p.add_argument("--weight-decay", type=float, default=0.0, help="L2 weight decay λ")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--dropout", default=0.0, help="dropout ratio (default 0)")
+    p.add_argument("--weight-decay", default=0.0, help="L2 weight decay λ")
+    p.add_argument("--seed", default=0, help="random seed (default 0)")
     p.set_defaults(func=run, command="gradcheck")
 
 
@@ -45,18 +45,10 @@ def run(args):
         raise ValueError(f"--sizes: expected positive integers, got {args.sizes!r}")
     if args.batch < 2:
         raise ValueError(f"--batch: must be at least 2, got {args.batch}")
-    C._int_min("seed", 0)(args.seed)  # checked as ippo train's --seed
-    if not 0.0 <= args.dropout < 1.0:
-        raise ValueError(f"--dropout: must be in [0, 1), got {args.dropout}")
-    if not args.weight_decay >= 0.0:
-        raise ValueError(f"--weight-decay: must be >= 0, got {args.weight_decay}")
-    try:
-        init = float(args.init)
-    except ValueError:
-        init = args.init
-    if init not in ("auto", "he", "xavier") and not (isinstance(init, float) and init > 0):
-        raise ValueError(f"--init: must be auto, he, xavier or a positive std, got "
-                         f"{args.init!r}")
+    # the options ippo train shares are checked by its own checks (ippo.commands._common)
+    for key in ("seed", "dropout", "weight_decay", "init"):
+        setattr(args, key, C.OPTIONS[key][0](getattr(args, key)))
+    init = args.init
     if args.activation == "all":
         activations = list(ACTIVATIONS)
     elif args.activation in ACTIVATIONS:
