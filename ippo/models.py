@@ -15,10 +15,7 @@ A training step::
         p -= lr * g                           # or: optimizer.update(model.params, model.grads)
 """
 
-import json
 import os
-import tempfile
-import zipfile
 from collections.abc import Mapping
 
 import numpy as np
@@ -28,6 +25,7 @@ from ippo import blas
 from ippo import functions as F
 from ippo.backend import DEFAULT_DTYPE, xp
 from ippo.initializers import get_rng, init_std, normal
+from ippo.io import read_npz, save_npz
 from ippo.layers import (
     ACTIVATIONS,
     LAYERS,
@@ -54,7 +52,6 @@ TASKS = {
 #: Written into every model file; ``load`` refuses anything else.
 FILE_FORMAT = "ippo-model"
 FILE_VERSION = 1
-META_KEY = "__meta__"
 
 #: ``scores`` / ``predict`` run inputs larger than this in chunks, to bound memory.
 PREDICT_CHUNK = 8192
@@ -499,133 +496,6 @@ MODELS = {"Sequential": Sequential, "MLP": MLP}
 # --------------------------------------------------------------------------- files
 
 
-def _read_umask():
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-#: The process's umask, read once at import (reading it means setting it, briefly).
-_UMASK = _read_umask()
-
-
-def save_npz(path, arrays, meta, *, json_default=None, allow_nan=False):
-    """Write ``arrays`` and the JSON ``meta`` to one .npz file at ``path``, atomically.
-
-    The file is written to a temporary file in the same directory, flushed and fsynced, and
-    renamed over ``path`` only when complete (then the folder is fsynced too, where the
-    platform allows), so a crash never leaves a half-written file behind. The file gets a
-    normal file's permissions (``0o666`` less the umask), not the temporary file's private
-    ``0o600``. ``json_default`` and ``allow_nan`` are passed to ``json.dumps``; the model
-    files keep ``allow_nan=False`` (strict JSON), checkpoints allow NaN in their history.
-    This is the one writer of ippo's files: models and ``training.save_checkpoint`` use it.
-    """
-    try:
-        text = json.dumps(meta, allow_nan=allow_nan, default=json_default)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"save: the description (and extra) must be JSON-able: {exc}") from None
-    if META_KEY in arrays:
-        raise ValueError(f"save: {META_KEY!r} is reserved")
-    payload = {META_KEY: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
-    return write_atomically(path, lambda f: np.savez(f, **payload, **arrays), suffix=".npz")
-
-
-def write_atomically(path, write, suffix=""):
-    """Create or replace the file ``path`` atomically: ``write(f)`` fills a binary file.
-
-    ``write`` gets a temporary file opened for binary writing in the same directory; when it
-    returns, the file is flushed, fsynced and renamed over ``path`` (``os.replace``), then
-    the folder is fsynced where the platform allows, so a crash at any moment leaves either
-    the old file or the complete new one, never half a file. If ``write`` raises, the
-    temporary file is removed and ``path`` is untouched. The file gets a normal file's
-    permissions (``0o666`` less the umask), not the temporary file's private ``0o600``.
-    Used by ``save_npz`` (models, checkpoints) and ``training.History.plot``.
-    """
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):  # else the rename's error would name the temporary file
-        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name such "
-                                f"as {os.path.join(path, 'name' + suffix)}")
-    if not os.path.isdir(directory):  # else mkstemp's error would name the temporary file
-        raise FileNotFoundError(f"cannot write {path}: the folder {directory} does not exist "
-                                f"(create it first, e.g. os.makedirs)")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
-    try:
-        try:  # mkstemp makes the file private (0600); give it a normal file's permissions
-            os.chmod(tmp, 0o666 & ~_UMASK)
-        except OSError:
-            pass
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (not possible on every platform)
-        dfd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
-    return path
-
-
-def read_npz(path, kind="model file"):
-    """Read an ippo .npz file: ``(meta, arrays)`` with every array loaded, never unpickling.
-
-    Raises ``ValueError`` naming the file when it is not a complete ippo file: not an .npz
-    archive at all (a pickle is named as such), truncated, corrupt, no ``__meta__``, bad
-    JSON, object arrays. ``kind`` names the file in the messages ("model file",
-    "checkpoint").
-    """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"{path}: no such file")
-    try:
-        with open(path, "rb") as f:
-            head = f.read(6)
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read the ippo {kind}: {exc}") from None
-    if head == b"\x93NUMPY":
-        raise ValueError(f"{path}: not an ippo {kind} (a single .npy array, not an .npz "
-                         f"archive)")
-    if not head.startswith(b"PK"):  # an .npz is a zip archive; anything else is not ours
-        what = ("it is a Python pickle, which ippo never loads: unpickling can run code"
-                if head[:1] == b"\x80" else "not an .npz archive")
-        raise ValueError(f"{path}: not an ippo {kind} ({what})")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            names = list(data.files)
-            if META_KEY not in names:
-                raise ValueError(f"no {META_KEY!r} entry (not written by ippo)")
-            arrays = {name: data[name] for name in names}
-    except ValueError as exc:
-        raise ValueError(f"{path}: not a valid ippo {kind}: {exc}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError) as exc:
-        raise ValueError(f"{path}: not a valid ippo {kind} (truncated or corrupt: "
-                         f"{type(exc).__name__}: {exc})") from None
-    except Exception as exc:  # zlib.error and other decoder errors of a corrupt archive
-        raise ValueError(f"{path}: not a valid ippo {kind} (corrupt: "
-                         f"{type(exc).__name__}: {exc})") from None
-    raw = arrays.pop(META_KEY)
-    try:
-        if raw.dtype != np.uint8 or raw.ndim != 1:
-            raise ValueError(f"{META_KEY} must be a 1-D uint8 array, got {raw.dtype} {raw.shape}")
-        meta = json.loads(raw.tobytes().decode("utf-8"))
-        if not isinstance(meta, dict):
-            raise ValueError("the description is not a JSON object")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path}: not a valid ippo {kind}: bad {META_KEY}: {exc}") from None
-    return meta, arrays
-
-
 def load(path):
     """Rebuild the model saved by ``model.save(path)``; its ``extra`` dict is ``model.extra``.
 
@@ -659,5 +529,4 @@ def load(path):
     return model
 
 
-__all__ = ["Sequential", "MLP", "load", "save_npz", "read_npz", "write_atomically", "TASKS",
-           "MODELS"]
+__all__ = ["Sequential", "MLP", "load", "TASKS", "MODELS"]

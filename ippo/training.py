@@ -55,8 +55,8 @@ import warnings
 import numpy as np
 
 from ippo import metrics as _metrics
+from ippo.io import load_checkpoint, save_checkpoint, write_atomically
 from ippo.layers import BatchNormalization
-from ippo.models import read_npz, save_npz, write_atomically
 from ippo.progress import make_progress
 
 __all__ = [
@@ -73,7 +73,6 @@ __all__ = [
 
 #: file name of the checkpoint inside ``checkpoint_dir``
 CHECKPOINT_NAME = "checkpoint.npz"
-CHECKPOINT_FORMAT = 1
 
 
 class TrainingDivergedError(ValueError):
@@ -410,73 +409,6 @@ class LearningRateScheduler(Callback):
 
 
 # =========================================================================== checkpoints
-
-
-def _flatten(prefix, d, arrays, meta):
-    """Split a nested dict into arrays (``prefix/key`` names) and JSON-able scalars."""
-    for k, v in d.items():
-        name = f"{prefix}/{k}" if prefix else str(k)
-        if isinstance(v, dict):
-            sub_meta = {}
-            _flatten(name, v, arrays, sub_meta)
-            meta[k] = {"__dict__": sub_meta}
-        elif isinstance(v, np.ndarray):
-            arrays[name] = v
-            meta[k] = {"__array__": name}
-        elif isinstance(v, np.generic):
-            meta[k] = v.item()
-        else:
-            meta[k] = v
-
-
-def _unflatten(meta, z):
-    out = {}
-    for k, v in meta.items():
-        if isinstance(v, dict) and "__array__" in v:
-            out[k] = z[v["__array__"]]
-        elif isinstance(v, dict) and "__dict__" in v:
-            out[k] = _unflatten(v["__dict__"], z)
-        else:
-            out[k] = v
-    return out
-
-
-def save_checkpoint(path, state):
-    """Write ``state`` (a nested dict of arrays and JSON-able values) to ``path`` atomically.
-
-    The arrays go into an ``.npz`` under their slash-joined key paths; everything else into a
-    JSON string stored as the uint8 array ``__meta__``. Written by ``models.save_npz``, the
-    one atomic writer: a temporary file in the same directory, flushed and fsynced, renamed
-    over ``path``; the file gets normal (umask) permissions.
-    """
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    arrays, meta = {}, {}
-    _flatten("", state, arrays, meta)
-    save_npz(path, arrays, {"format": CHECKPOINT_FORMAT, "state": meta},
-             json_default=_json_scalar, allow_nan=True)
-
-
-def _json_scalar(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"checkpoint: cannot store a {type(value).__name__} (arrays, numbers, "
-                    f"strings, lists and dicts only)")
-
-
-def load_checkpoint(path):
-    """Read what ``save_checkpoint`` wrote (``allow_pickle=False``): the nested dict.
-
-    A truncated, corrupt or foreign file raises one ``ValueError`` naming the file and why
-    (``models.read_npz``).
-    """
-    meta, arrays = read_npz(path, kind="checkpoint")
-    if meta.get("format") != CHECKPOINT_FORMAT or not isinstance(meta.get("state"), dict):
-        raise ValueError(
-            f"{os.fspath(path)}: checkpoint format {meta.get('format')!r} is not supported "
-            f"(expected {CHECKPOINT_FORMAT})"
-        )
-    return _unflatten(meta["state"], arrays)
 
 
 # =========================================================================== Trainer

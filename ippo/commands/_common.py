@@ -222,9 +222,9 @@ def write_json(path, obj):
 
 
 def write_text(path, text):
-    """Write a UTF-8 text file atomically (``models.write_atomically``), so that a run
+    """Write a UTF-8 text file atomically (``ippo.io.write_atomically``), so that a run
     stopped mid-write (``--resume`` reads config.toml back) never leaves half a file."""
-    from ippo.models import write_atomically
+    from ippo.io import write_atomically
 
     data = text.encode("utf-8")
     write_atomically(path, lambda f: f.write(data))
