@@ -23,7 +23,9 @@ Every formula comes from ``ippo.functions``; the layers only keep the intermedia
 
 import warnings
 
+from ippo import checks
 from ippo import functions as F
+from ippo import kernels as K
 from ippo.backend import DEFAULT_DTYPE, as_float, as_float_array, xp
 from ippo.initializers import get_rng
 
@@ -66,6 +68,32 @@ class Layer:
             raise self._bad_dout(dout, None if kept is None else kept.shape)
         return kept
 
+    def _dout(self, dout, expected):
+        """``dout`` once checked to have the ``expected`` shape (None: no forward yet)."""
+        if expected is None or dout.shape != expected:
+            raise self._bad_dout(dout, expected)
+        return dout
+
+    def _batch(self, x, n_features, dtype):
+        """``x`` as a batch (N, ``n_features``) of ``dtype``, the shape the formula takes: one
+        1-D sample becomes (1, n) and images (N, C, H, W) are flattened, as in the course;
+        ``self._x_shape`` keeps the shape to give back (None for a batch). Any other shape
+        is a ValueError naming the layer."""
+        if not isinstance(x, xp.ndarray) or x.dtype != dtype:
+            x = as_float_array(x, dtype=dtype, name=self._where())
+        self._x_shape = None
+        if x.ndim == 2 and x.shape[1] == n_features:
+            return x
+        if x.ndim == 1 and x.shape[0] == n_features:
+            self._x_shape = x.shape
+            return x.reshape(1, -1)
+        if x.ndim > 2 and x.size // max(x.shape[0], 1) == n_features:
+            self._x_shape = x.shape
+            return x.reshape(x.shape[0], -1)
+        raise ValueError(
+            f"{self._where()}: expected input of shape (N, {n_features}), got {tuple(x.shape)}"
+        )
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -107,10 +135,24 @@ class Layer:
         return self.forward(*args)
 
 
-def _new_param(a, dtype, name, where):
+def _new_param(a, dtype, name, where, ndim=None, shape=None, hint=""):
+    """A layer's own float copy of the array ``a`` (updating it never changes the caller's
+    array), checked to have ``ndim`` axes or the ``shape`` given (``hint`` says why)."""
     arr = as_float_array(a, dtype=dtype, name=f"{where}: {name}")
-    # a layer owns its parameters: a copy, so that updating it never changes the caller's array
+    if ndim is not None and arr.ndim != ndim:
+        raise ValueError(f"{where}: {name} must be {ndim}-D{hint}, got shape {arr.shape}")
+    if shape is not None and arr.shape != shape:
+        raise ValueError(f"{where}: {name} must have shape {shape}{hint}, got {arr.shape}")
     return xp.array(arr, dtype=dtype if dtype is not None else arr.dtype, copy=True)
+
+
+def _hyper(value, where, valid, expected):
+    """A hyper-parameter as a float, checked: ``valid(v)`` must hold (``expected`` says how
+    in the error, e.g. "in [0, 1)")."""
+    v = as_float(value, where)
+    if not valid(v):
+        raise ValueError(f"{where} must be {expected}, got {value}")
+    return v
 
 
 # --------------------------------------------------------------------------- linear layers
@@ -130,16 +172,9 @@ class Affine(Layer):
 
     def __init__(self, W, b=None, dtype=None):
         super().__init__()
-        W = _new_param(W, dtype, "W", "Affine")
-        if W.ndim != 2:
-            raise ValueError(f"Affine: W must be 2-D (in, out), got shape {W.shape}")
-        if b is None:
-            b = xp.zeros(W.shape[1], dtype=W.dtype)
-        b = _new_param(b, W.dtype, "b", "Affine")
-        if b.shape != (W.shape[1],):
-            raise ValueError(
-                f"Affine: b must have shape ({W.shape[1]},) to match W {W.shape}, got {b.shape}"
-            )
+        W = _new_param(W, dtype, "W", "Affine", ndim=2, hint=" (in, out)")
+        b = xp.zeros(W.shape[1], dtype=W.dtype) if b is None else b
+        b = _new_param(b, W.dtype, "b", "Affine", shape=W.shape[1:], hint=f" to match W {W.shape}")
         self.params = [W, b]
         self.grads = [xp.zeros_like(W), xp.zeros_like(b)]
         self.x = None
@@ -176,46 +211,23 @@ class Affine(Layer):
         w = xp.zeros((config["in_size"], config["out_size"]), dtype=dtype)
         return cls(w, dtype=dtype)
 
-    def _bad_input(self, x):
-        return ValueError(
-            f"{self._where()}: expected input of shape (N, {self.in_size}), got {tuple(x.shape)}"
-        )
-
     def forward(self, x):
         W, b = self.params
-        if not isinstance(x, xp.ndarray) or x.dtype != W.dtype:
-            x = as_float_array(x, dtype=W.dtype, name=self._where())
-        self._x_shape = None
-        if x.ndim != 2:
-            if x.ndim == 1:
-                if x.shape[0] != W.shape[0]:
-                    raise self._bad_input(x)
-                self._x_shape = x.shape
-                x = x.reshape(1, -1)
-            elif x.ndim > 2 and x.size // max(x.shape[0], 1) == W.shape[0]:
-                self._x_shape = x.shape
-                x = x.reshape(x.shape[0], -1)
-            else:
-                raise self._bad_input(x)
-        elif x.shape[1] != W.shape[0]:
-            raise self._bad_input(x)
-        self.x = x
-        y = xp.dot(x, W)
+        self.x = x = self._batch(x, W.shape[0], W.dtype)  # (N, in)
+        y = xp.dot(x, W)  # y = x·W + b
         y += b
         return y[0] if self._x_shape is not None and len(self._x_shape) == 1 else y
 
     def backward(self, dout):
         W, x = self.params[0], self.x
-        if dout.ndim == 1:
-            dout = dout.reshape(1, -1)
-        if x is None or dout.shape != (x.shape[0], W.shape[1]):
-            raise self._bad_dout(dout, None if x is None else (x.shape[0], W.shape[1]))
-        F.matmul_weight_grad(self.x, dout, self.grads[0])
+        dout = self._dout(dout.reshape(1, -1) if dout.ndim == 1 else dout,
+                          None if x is None else (x.shape[0], W.shape[1]))
+        F.matmul_weight_grad(x, dout, self.grads[0])  # dW = xᵀ·dout
         xp.add.reduce(dout, axis=0, out=self.grads[1])  # db = Σₙ dout (no Python wrapper)
         if not self.need_input_grad:
             return None
-        dx = xp.dot(dout, W.T)
-        return dx.reshape(self._x_shape) if self._x_shape is not None else dx
+        dx = xp.dot(dout, W.T)  # dx = dout·Wᵀ
+        return dx if self._x_shape is None else dx.reshape(self._x_shape)
 
 
 class _MatrixLayer(Layer):
@@ -229,11 +241,8 @@ class _MatrixLayer(Layer):
 
     def __init__(self, W, dtype=None):
         super().__init__()
-        name = type(self).__name__
-        W = _new_param(W, dtype, "W", name)
-        if W.ndim != 2:
-            raise ValueError(f"{name}: W must be 2-D ({', '.join(self.axes)}), got shape "
-                             f"{W.shape}")
+        W = _new_param(W, dtype, "W", type(self).__name__, ndim=2,
+                       hint=f" ({', '.join(self.axes)})")
         self.params = [W]
         self.grads = [xp.zeros_like(W)]
 
@@ -263,24 +272,19 @@ class MatMul(_MatrixLayer):
 
     def forward(self, x):
         W = self.params[0]
-        if not isinstance(x, xp.ndarray) or x.dtype != W.dtype:
-            x = as_float_array(x, dtype=W.dtype, name=self._where())
-        if x.ndim != 2 or x.shape[1] != W.shape[0]:
-            raise ValueError(
-                f"{self._where()}: expected input of shape (N, {W.shape[0]}), "
-                f"got {tuple(x.shape)}"
-            )
-        self.x = x
-        return xp.dot(x, W)
+        self.x = x = self._batch(x, W.shape[0], W.dtype)
+        if self._x_shape is not None:  # a matrix product takes a batch (N, in) only
+            raise ValueError(f"{self._where()}: expected input of shape (N, {W.shape[0]}), "
+                             f"got {self._x_shape}")
+        return xp.dot(x, W)  # y = x·W
 
     def backward(self, dout):
         W, x = self.params[0], self.x
-        if x is None or dout.shape != (x.shape[0], W.shape[1]):
-            raise self._bad_dout(dout, None if x is None else (x.shape[0], W.shape[1]))
-        F.matmul_weight_grad(x, dout, self.grads[0])
+        dout = self._dout(dout, None if x is None else (x.shape[0], W.shape[1]))
+        F.matmul_weight_grad(x, dout, self.grads[0])  # dW = xᵀ·dout
         if not self.need_input_grad:
             return None
-        return xp.dot(dout, self.params[0].T)
+        return xp.dot(dout, W.T)  # dx = dout·Wᵀ
 
 
 class Embedding(_MatrixLayer):
@@ -301,24 +305,14 @@ class Embedding(_MatrixLayer):
         return f"Embedding({self.params[0].shape[0]}×{self.params[0].shape[1]})"
 
     def forward(self, idx):
-        idx = xp.asarray(idx)
-        vocab = self.params[0].shape[0]
-        if idx.dtype.kind not in "iu":
-            raise ValueError(f"{self._where()}: ids must be integers, got dtype {idx.dtype}")
-        if idx.size and (idx.min() < 0 or idx.max() >= vocab):
-            raise ValueError(
-                f"{self._where()}: ids must lie in 0..{vocab - 1}, got values from "
-                f"{int(idx.min())} to {int(idx.max())}"
-            )
-        self.idx = idx
-        return self.params[0][idx]
+        W = self.params[0]
+        self.idx = idx = checks.ids(self._where(), idx, W.shape[0])
+        return W[idx]  # y = W[idx]
 
     def backward(self, dout):
         idx = self.idx
-        if idx is None or dout.shape != idx.shape + self.params[0].shape[1:]:
-            raise self._bad_dout(dout, None if idx is None
-                                 else idx.shape + self.params[0].shape[1:])
-        F.embedding_backward(dout, idx, self.grads[0])
+        dout = self._dout(dout, None if idx is None else idx.shape + self.params[0].shape[1:])
+        F.embedding_backward(dout, idx, self.grads[0])  # dW[i] = Σ dout rows with id i
         return None
 
 
@@ -417,10 +411,7 @@ class Dropout(Layer):
 
     def __init__(self, ratio=0.5, seed=None):
         super().__init__()
-        ratio = as_float(ratio, "Dropout: ratio")
-        if not 0.0 <= ratio < 1.0:
-            raise ValueError(f"Dropout: ratio must be in [0, 1), got {ratio}")
-        self.ratio = ratio
+        self.ratio = _hyper(ratio, "Dropout: ratio", lambda r: 0.0 <= r < 1.0, "in [0, 1)")
         # an integer seed is kept for config() (a Generator is not JSON-able)
         self.seed = (int(seed) if isinstance(seed, (int, xp.integer)) and not isinstance(seed, bool)
                      else None)
@@ -465,33 +456,22 @@ class BatchNormalization(Layer):
     def __init__(self, gamma, beta=None, momentum=0.9, eps=1e-5, running_mean=None,
                  running_var=None, dtype=None):
         super().__init__()
-        gamma = _new_param(gamma, dtype, "gamma", "BatchNormalization")
-        if gamma.ndim != 1:
-            raise ValueError(f"BatchNormalization: gamma must be 1-D, got shape {gamma.shape}")
-        d = gamma.shape[0]
-        beta = xp.zeros(d, gamma.dtype) if beta is None else beta
-        beta = _new_param(beta, gamma.dtype, "beta", "BatchNormalization")
-        if beta.shape != (d,):
-            raise ValueError(f"BatchNormalization: beta must have shape ({d},), got {beta.shape}")
+        where = "BatchNormalization"
+        gamma = _new_param(gamma, dtype, "gamma", where, ndim=1)
+        d = gamma.shape
+        beta = _new_param(xp.zeros(d, gamma.dtype) if beta is None else beta, gamma.dtype,
+                          "beta", where, shape=d)
         self.params = [gamma, beta]
         self.grads = [xp.zeros_like(gamma), xp.zeros_like(beta)]
-        self.momentum = as_float(momentum, "BatchNormalization: momentum")
-        if not 0.0 <= self.momentum <= 1.0:
-            raise ValueError(f"BatchNormalization: momentum must be in [0, 1], got {momentum}")
-        self.eps = as_float(eps, "BatchNormalization: eps")
-        if not self.eps > 0.0:
-            raise ValueError(f"BatchNormalization: eps must be > 0, got {eps}")
-        self.running_mean = xp.zeros(d, gamma.dtype)
-        self.running_var = xp.ones(d, gamma.dtype)
-        for name, given in (("running_mean", running_mean), ("running_var", running_var)):
-            if given is not None:
-                arr = _new_param(given, gamma.dtype, name, "BatchNormalization")
-                if arr.shape != (d,):
-                    raise ValueError(f"BatchNormalization: {name} must have shape ({d},), "
-                                     f"got {arr.shape}")
-                getattr(self, name)[...] = arr
+        self.momentum = _hyper(momentum, f"{where}: momentum", lambda m: 0.0 <= m <= 1.0,
+                               "in [0, 1]")
+        self.eps = _hyper(eps, f"{where}: eps", lambda e: e > 0.0, "> 0")
+        self.running_mean = xp.zeros(d, gamma.dtype) if running_mean is None else \
+            _new_param(running_mean, gamma.dtype, "running_mean", where, shape=d)
+        self.running_var = xp.ones(d, gamma.dtype) if running_var is None else \
+            _new_param(running_var, gamma.dtype, "running_var", where, shape=d)
         if (self.running_var < 0).any():
-            raise ValueError("BatchNormalization: running_var must be >= 0 (a variance)")
+            raise ValueError(f"{where}: running_var must be >= 0 (a variance)")
         self._cache = None
         self._x_shape = None
 
@@ -513,37 +493,26 @@ class BatchNormalization(Layer):
 
     def forward(self, x):
         gamma, beta = self.params
-        if not isinstance(x, xp.ndarray) or x.dtype != gamma.dtype:
-            x = as_float_array(x, dtype=gamma.dtype, name=self._where())
-        self._x_shape = None
-        if x.ndim != 2:
-            if x.ndim == 0:
-                raise ValueError(f"{self._where()}: expected input of shape (N, {self.size}), "
-                                 f"got {tuple(x.shape)}")
-            self._x_shape = x.shape  # one 1-D sample, or images (N, C, H, W)
-            x = x.reshape(1, -1) if x.ndim == 1 else x.reshape(x.shape[0], -1)
-        if x.shape[1] != self.size:
-            raise ValueError(f"{self._where()}: expected input of shape (N, {self.size}), "
-                             f"got {tuple(x.shape if self._x_shape is None else self._x_shape)}")
+        x = self._batch(x, self.size, gamma.dtype)  # (N, features)
         if self.training:
             if x.shape[0] == 1:
-                warnings.warn(
-                    f"{self._where()}: a training batch of one sample has no variance: the "
-                    f"output is beta, no gradient reaches the layers below and the running "
-                    f"variance is pulled toward 0; use batches of 2 or more samples (or "
-                    f"eval() for inference)", RuntimeWarning, stacklevel=2)
+                self._warn_one_sample()
             y, xhat, inv_std, mean, var = F.batch_norm_forward(x, gamma, beta, self.eps)
             self._cache = (True, xhat, inv_std)
-            m = self.momentum
-            self.running_mean *= m
-            self.running_mean += (1.0 - m) * mean
-            self.running_var *= m
-            self.running_var += (1.0 - m) * var
+            F.running_average(self.running_mean, mean, self.momentum)
+            F.running_average(self.running_var, var, self.momentum)
         else:
             y = F.batch_norm_inference(x, gamma, beta, self.running_mean, self.running_var,
                                        self.eps)
             self._cache = (False, x, None)  # backward (if any) uses the running statistics
         return y.reshape(self._x_shape) if self._x_shape is not None else y
+
+    def _warn_one_sample(self):
+        warnings.warn(
+            f"{self._where()}: a training batch of one sample has no variance: the output is "
+            f"beta, no gradient reaches the layers below and the running variance is pulled "
+            f"toward 0; use batches of 2 or more samples (or eval() for inference)",
+            RuntimeWarning, stacklevel=3)
 
     def backward(self, dout):
         """Training mode: through the batch statistics (``F.batch_norm_backward``); inference
@@ -551,9 +520,7 @@ class BatchNormalization(Layer):
         if self._cache is None:
             raise self._bad_dout(dout, None)
         training, x2d, inv_std = self._cache  # x2d: x̂ in training mode, x at inference
-        expected = x2d.shape if self._x_shape is None else self._x_shape
-        if dout.shape != expected:
-            raise self._bad_dout(dout, expected)
+        dout = self._dout(dout, x2d.shape if self._x_shape is None else self._x_shape)
         if self._x_shape is not None:
             dout = dout.reshape(x2d.shape)
         if training:
@@ -594,19 +561,21 @@ class LossLayer(Layer):
         (probabilities for classification, the values themselves for regression)."""
         raise NotImplementedError(f"{type(self).__name__} does not define output")
 
-    def _bad_targets(self, x, t, expected):
-        return ValueError(
-            f"{self._where()}: scores have shape {tuple(x.shape)} but targets t have shape "
-            f"{tuple(t.shape)}; expected {expected}"
-        )
+    def _targets_like(self, x, t):
+        """Element-wise targets in x's dtype and shape (a (N,) target is accepted for x of
+        shape (N, 1)); only the shape is checked."""
+        t = checks.targets_like(self._where(), x.shape, xp.asarray(t), "x")
+        return t if t.dtype == x.dtype else as_float_array(t, dtype=x.dtype,
+                                                           name=f"{self._where()}: t")
 
 
 class SoftmaxWithLoss(LossLayer):
     """Softmax then cross-entropy, fused: loss = −Σₖ tₖ log softmax(x)ₖ averaged over the batch.
 
     ``t`` is one-hot (same shape as x) or class indices (shape x.shape[:-1]); index targets
-    never build a one-hot array. backward: dx = (y − t) / N with y = softmax(x). Only shapes are
-    checked here, once per step (``ippo.functions.softmax_cross_entropy`` validates values).
+    never build a one-hot array. backward: dx = (y − t) / N with y = softmax(x). Only the
+    targets' shape is checked here, once per step (``ippo.functions.softmax_cross_entropy``
+    and ``Trainer.fit`` check the values).
     """
 
     task = "multiclass"
@@ -615,45 +584,40 @@ class SoftmaxWithLoss(LossLayer):
         super().__init__()
         self.y = None
         self.t = None
-        self._is_index = True
 
     def output(self, scores):
         """Class probabilities: softmax(scores) along the last axis."""
         return F.softmax(scores)
 
     def forward(self, x, t):
-        t = xp.asarray(t)
-        if t.shape == x.shape:
-            is_index = False
-            if t.dtype != x.dtype:
-                t = t.astype(x.dtype)
-        elif t.shape == x.shape[:-1]:
-            is_index = True
-            if t.dtype.kind not in "iu":
-                if t.dtype.kind != "f" and t.dtype.kind != "b":
-                    raise ValueError(f"{self._where()}: class indices must be integers, "
-                                     f"got dtype {t.dtype}")
-                # 1.0 is class 1; 0.5 is none (the check of ippo.functions' losses)
-                t = F._class_indices(self._where(), t, x.shape, "scores")
-        else:
-            raise self._bad_targets(
-                x, t, f"one-hot {tuple(x.shape)} or class indices {tuple(x.shape[:-1])}")
+        self.t = t = self._class_targets(x, t)
         try:
-            loss, self.y = F.softmax_cross_entropy_kernel(x, t, is_index)
-        except IndexError as exc:
+            loss, self.y = K.softmax_cross_entropy(x, t)  # y = softmax(x)
+        except IndexError as exc:  # a class index ≥ C (the trainer checks labels once)
             raise ValueError(f"{self._where()}: class index out of range for "
                              f"{x.shape[-1]} classes ({exc})") from None
-        self.t = t
-        self._is_index = is_index
         return loss
 
     def backward(self, dout=1):
         if self.y is None:
             raise self._bad_dout(dout, None)
-        dx = F.softmax_cross_entropy_backward_kernel(self.y, self.t, self._is_index)
+        dx = K.softmax_cross_entropy_backward(self.y, self.t)  # dx = (y − t) / N
         if dout != 1:
             dx *= dout
         return dx
+
+    def _class_targets(self, x, t):
+        """Class indices (integers; a whole float such as 2.0 is class 2) or one-hot rows in
+        x's dtype, told apart by their shape."""
+        t = xp.asarray(t)
+        if not checks.is_class_index(self._where(), x.shape, t, "x"):
+            return t if t.dtype == x.dtype else t.astype(x.dtype)
+        if t.dtype.kind in "iu":
+            return t
+        if t.dtype.kind not in "fb":
+            raise ValueError(f"{self._where()}: class indices must be integers, got dtype "
+                             f"{t.dtype}")
+        return checks.class_indices(self._where(), t, x.shape, "x")
 
 
 class SigmoidWithLoss(LossLayer):
@@ -675,22 +639,14 @@ class SigmoidWithLoss(LossLayer):
         return F.sigmoid(scores)
 
     def forward(self, x, t):
-        t = xp.asarray(t)
-        if t.shape != x.shape:
-            if x.ndim >= 1 and x.shape[-1] == 1 and t.shape == x.shape[:-1]:
-                t = t.reshape(x.shape)
-            else:
-                raise self._bad_targets(x, t, f"{tuple(x.shape)} or {tuple(x.shape[:-1])}")
-        if t.dtype != x.dtype:
-            t = t.astype(x.dtype)
-        self.t = t
+        self.t = t = self._targets_like(x, t)
         self.y = F.sigmoid(x)
-        return F.sigmoid_binary_cross_entropy_kernel(x, t)
+        return K.sigmoid_binary_cross_entropy(x, t)
 
     def backward(self, dout=1):
         if self.y is None:
             raise self._bad_dout(dout, None)
-        dx = F.sigmoid_binary_cross_entropy_backward(self.y, self.t)
+        dx = K.sigmoid_binary_cross_entropy_backward(self.y, self.t)  # dx = (σ(x) − t) / size
         if dout != 1:
             dx *= dout
         return dx
@@ -713,21 +669,13 @@ class MeanSquaredLoss(LossLayer):
         return scores
 
     def forward(self, x, t):
-        t = xp.asarray(t)
-        if t.shape != x.shape:
-            if x.ndim >= 1 and x.shape[-1] == 1 and t.shape == x.shape[:-1]:
-                t = t.reshape(x.shape)
-            else:
-                raise self._bad_targets(x, t, f"{tuple(x.shape)}")
-        if t.dtype != x.dtype:
-            t = as_float_array(t, dtype=x.dtype, name=f"{self._where()}: t")
-        self.x, self.t = x, t
-        return F.mean_squared_error(x, t)
+        self.x, self.t = x, self._targets_like(x, t)
+        return K.mean_squared_error(x, self.t)
 
     def backward(self, dout=1):
         if self.x is None:
             raise self._bad_dout(dout, None)
-        dx = F.mean_squared_error_backward(self.x, self.t)
+        dx = K.mean_squared_error_backward(self.x, self.t)  # dx = (x − t) / size
         if dout != 1:
             dx *= dout
         return dx

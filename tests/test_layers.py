@@ -237,11 +237,15 @@ def test_mean_squared_loss():
 
 def test_loss_layers_reject_bad_target_shapes():
     x = np.zeros((4, 3))
-    with pytest.raises(ValueError, match=r"one-hot \(4, 3\) or class indices \(4,\)"):
+    with pytest.raises(ValueError, match=r"^SoftmaxWithLoss\(\): x has shape \(4, 3\) but t has "
+                                         r"shape \(4, 2\); t must be one-hot \(shape \(4, 3\)\) "
+                                         r"or class indices \(shape \(4,\)\)$"):
         SoftmaxWithLoss().forward(x, np.zeros((4, 2)))
-    with pytest.raises(ValueError, match="targets t have shape"):
+    with pytest.raises(ValueError, match=r"^SigmoidWithLoss\(\): x has shape \(4, 1\) but t has "
+                                         r"shape \(3,\); expected t of shape \(4, 1\) or \(4,\)$"):
         SigmoidWithLoss().forward(np.zeros((4, 1)), np.zeros(3))
-    with pytest.raises(ValueError, match="targets t have shape"):
+    with pytest.raises(ValueError, match=r"^MeanSquaredLoss\(\): x has shape \(4, 2\) but t has "
+                                         r"shape \(4,\); expected t of shape \(4, 2\)$"):
         MeanSquaredLoss().forward(np.zeros((4, 2)), np.zeros(4))
     with pytest.raises(ValueError, match="out of range"):
         SoftmaxWithLoss().forward(x, np.array([0, 1, 2, 3]))

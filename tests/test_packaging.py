@@ -74,7 +74,8 @@ def test_no_dependency_is_listed_twice():
         assert len(names) == len(set(names)), f"{group} lists a package twice: {names}"
 
 
-@pytest.mark.parametrize("module", ["ippo.functions", "ippo.numerical", "ippo.graph"])
+@pytest.mark.parametrize("module", ["ippo.functions", "ippo.kernels", "ippo.numerical",
+                                    "ippo.graph"])
 def test_core_modules_document_every_public_name(module):
     """Every public function, class and method of the core has a docstring with its formula."""
     import importlib

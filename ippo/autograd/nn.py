@@ -420,11 +420,8 @@ class BatchNormalization(Module):
             )
         if self.training:
             y, mean, var = ops.batch_norm(x, self.gamma, self.beta, self.eps)
-            m = self.momentum
-            self.running_mean *= m
-            self.running_mean += (1.0 - m) * mean
-            self.running_var *= m
-            self.running_var += (1.0 - m) * var
+            F.running_average(self.running_mean, mean, self.momentum)
+            F.running_average(self.running_var, var, self.momentum)
             return y
         parts = (x, self.gamma, self.beta)
         if not (is_grad_enabled() and any(p.requires_grad for p in parts)):

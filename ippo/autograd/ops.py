@@ -4,9 +4,10 @@ Every op is a ``Function`` subclass (the node kept in the graph) plus a plain fu
 runs it (``exp(x)``, ``matmul(a, b)``...); the arithmetic operators and the methods of
 ``Tensor`` (``x + y``, ``x @ W``, ``x.sum(axis=0)``, ``x[idx]``...) call the same functions.
 
-Activations and losses call the math core, ``ippo.functions``, for both directions
-(``relu``/``relu_backward``, ``sigmoid``/``sigmoid_backward``, the fused
-``softmax_cross_entropy_forward``/``_backward``...): the formulas live there once.
+Activations call the math core, ``ippo.functions``, for both directions
+(``relu``/``relu_backward``, ``sigmoid``/``sigmoid_backward``...), and the losses check their
+targets once at their entry (``ippo.checks``) and then run the kernels of ``ippo.kernels``
+(the fused softmax-cross-entropy and its gradient...): the formulas live there once.
 
 Broadcasting: ``x + b`` with ``x`` of shape (N, D) and ``b`` of shape (D,) copies ``b``
 along the first axis; in the backward pass the copies' gradients are summed back
@@ -15,7 +16,9 @@ along the first axis; in the backward pass the copies' gradients are summed back
 
 import numpy as np
 
+from ippo import checks
 from ippo import functions as F
+from ippo import kernels as K
 from ippo.autograd.tensor import Function, Tensor, _const, _record, as_tensor
 from ippo.backend import xp
 
@@ -831,10 +834,10 @@ def _targets(t):
 
 
 class SoftmaxCrossEntropy(Function):
-    """L = cross-entropy of softmax(x) and t, fused (``functions.softmax_cross_entropy_forward``)
-    →  ∂L/∂x = (softmax(x) − t) / N (``functions.softmax_cross_entropy_backward``)."""
+    """L = cross-entropy of softmax(x) and t, fused (``kernels.softmax_cross_entropy``)
+    →  ∂L/∂x = (softmax(x) − t) / N (``kernels.softmax_cross_entropy_backward``)."""
 
-    __slots__ = ("p", "t", "is_index")
+    __slots__ = ("p", "t")
 
     def backward(self, gy, y, xs):
         if isinstance(gy, Tensor):
@@ -844,9 +847,8 @@ class SoftmaxCrossEntropy(Function):
             t = self.t
             if t.shape != p.shape:
                 t = xp.eye(p.shape[-1], dtype=p.dtype)[t]
-            return (F.softmax_cross_entropy_backward_kernel(p, t, False) * gy,)
-        # the targets were checked by cross_entropy: the kernel, without checking them again
-        gx = F.softmax_cross_entropy_backward_kernel(self.p, self.t, self.is_index)
+            return (K.softmax_cross_entropy_backward(p, t) * gy,)
+        gx = K.softmax_cross_entropy_backward(self.p, self.t)
         if gy != 1:
             gx *= gy
         return (gx,)
@@ -856,29 +858,31 @@ def cross_entropy(logits, t):
     """Mean cross-entropy between softmax(logits) and targets ``t`` (class indices or
     one-hot), computed stably without forming log(softmax) separately."""
     x = as_tensor(logits)
-    # the same checks as functions.softmax_cross_entropy (shapes, integer indices in range)
-    _, t, is_index = F._class_targets("cross_entropy", x.data, _targets(t), "logits")
+    t = checks.numeric("cross_entropy", "t", _targets(t))
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: logits must have at least one axis (the classes), "
+                         "got a scalar")
+    checks.not_empty("cross_entropy", x, "logits")
+    t, is_index = checks.class_targets("cross_entropy", x.shape, t, "logits")
     if not is_index and t.dtype != x.dtype:
         t = t.astype(x.dtype)
-    loss, p = F.softmax_cross_entropy_kernel(x.data, t, is_index)
     fn = SoftmaxCrossEntropy()
-    fn.p = p
+    loss, fn.p = K.softmax_cross_entropy(x.data, t)
     fn.t = t
-    fn.is_index = is_index
     return _record(fn, xp.asarray(loss, dtype=x.dtype), (x,))
 
 
 class SigmoidBinaryCrossEntropy(Function):
-    """L = binary cross-entropy of σ(x) and t, fused (``functions.sigmoid_binary_cross_entropy``)
-    →  ∂L/∂x = (σ(x) − t) / size (``functions.sigmoid_binary_cross_entropy_backward``)."""
+    """L = binary cross-entropy of σ(x) and t, fused (``kernels.sigmoid_binary_cross_entropy``)
+    →  ∂L/∂x = (σ(x) − t) / size (``kernels.sigmoid_binary_cross_entropy_backward``)."""
 
     __slots__ = ("p", "t")
 
     def backward(self, gy, y, xs):
         if isinstance(gy, Tensor):
             p = sigmoid(xs[0])
-            return (F.sigmoid_binary_cross_entropy_backward(p, self.t) * gy,)
-        gx = F.sigmoid_binary_cross_entropy_backward(self.p, self.t)
+            return (K.sigmoid_binary_cross_entropy_backward(p, self.t) * gy,)
+        gx = K.sigmoid_binary_cross_entropy_backward(self.p, self.t)
         if gy != 1:
             gx *= gy
         return (gx,)
@@ -888,30 +892,31 @@ def sigmoid_binary_cross_entropy(logits, t):
     """Mean binary cross-entropy between σ(logits) and 0/1 targets ``t``, fused and stable
     (a (N,) target is accepted for (N, 1) logits)."""
     x = as_tensor(logits)
-    # the same checks as functions.sigmoid_binary_cross_entropy
-    _, t = F._same_shape("sigmoid_binary_cross_entropy", x.data, _targets(t), "logits")
-    F._check_probability_targets("sigmoid_binary_cross_entropy", t)
+    where = "sigmoid_binary_cross_entropy"
+    t = checks.numeric(where, "t", _targets(t))
+    checks.not_empty(where, x, "logits")
+    t = checks.binary_targets(where, x.shape, t, "logits")
     if t.dtype != x.dtype:
         t = t.astype(x.dtype)
-    loss = F.sigmoid_binary_cross_entropy_kernel(x.data, t)
     fn = SigmoidBinaryCrossEntropy()
     fn.p = F.sigmoid(x.data)
     fn.t = t
-    return _record(fn, xp.asarray(loss, dtype=x.dtype), (x,))
+    return _record(fn, xp.asarray(K.sigmoid_binary_cross_entropy(x.data, t), dtype=x.dtype),
+                   (x,))
 
 
 binary_cross_entropy = sigmoid_binary_cross_entropy
 
 
 class MeanSquaredError(Function):
-    """L = ½ mean((y − t)²) (``functions.mean_squared_error``)  →
-    ∂L/∂y = (y − t) / size (``functions.mean_squared_error_backward``), ∂L/∂t = −∂L/∂y."""
+    """L = ½ mean((y − t)²) (``kernels.mean_squared_error``)  →
+    ∂L/∂y = (y − t) / size (``kernels.mean_squared_error_backward``), ∂L/∂t = −∂L/∂y."""
 
     __slots__ = ()
 
     def backward(self, gy, y, xs):
         a, b = xs
-        g = F.mean_squared_error_backward(a, b) * gy
+        g = K.mean_squared_error_backward(a, b) * gy
         return (g if self.needs[0] else None, -g if self.needs[1] else None)
 
 
@@ -919,13 +924,12 @@ def mse(y, t):
     """Mean squared error ½·mean((y − t)²) over all elements (a (N,) target is accepted for
     (N, 1) predictions)."""
     y = as_tensor(y)
-    t = t if isinstance(t, Tensor) else _const(xp.asarray(t), y)
+    t = t if isinstance(t, Tensor) else _const(checks.numeric("mse", "t", t), y)
+    checks.not_empty("mse", y)
+    checks.targets_like("mse", y.shape, t.data)  # the shape rule (a Tensor t stays a Tensor)
     if t.shape != y.shape:
-        if y.ndim >= 1 and y.shape[-1] == 1 and t.shape == y.shape[:-1]:
-            t = reshape(t, y.shape)
-        else:
-            raise ValueError(f"mse: y has shape {y.shape} but t has shape {t.shape}")
-    loss = F.mean_squared_error(y.data, t.data)
+        t = reshape(t, y.shape)
+    loss = K.mean_squared_error(y.data, t.data)
     return _record(MeanSquaredError(), xp.asarray(loss, dtype=y.dtype), (y, t))
 
 
@@ -1036,15 +1040,7 @@ def embedding(W, ids):
     result has shape ids.shape + (D,). The backward adds each row's gradient into W at its
     id, so repeated ids accumulate."""
     W = as_tensor(W)
-    ids = _targets(ids)
-    if ids.dtype.kind not in "iu":
-        raise ValueError(f"embedding: ids must be integers, got dtype {ids.dtype}")
-    if ids.size and (ids.min() < 0 or ids.max() >= W.shape[0]):
-        raise ValueError(
-            f"embedding: ids must lie in 0..{W.shape[0] - 1}, got values from {ids.min()} "
-            f"to {ids.max()}"
-        )
-    return getitem(W, ids)
+    return getitem(W, checks.ids("embedding", _targets(ids), W.shape[0]))
 
 
 # --------------------------------------------------------------------------- operators

@@ -1,0 +1,167 @@
+"""Checks at the boundary: the named tests an input passes once, where it enters ippo.
+
+A public function of ``ippo.functions``, a layer's ``forward``, an autograd op and
+``Trainer.fit`` call these on what a user hands them, then run the formula on arrays they
+can trust. Each rule is written here once, so the same mistake gets the same words
+everywhere. Every check raises ``ValueError`` that starts with ``where`` (the function,
+layer or argument that received the input) and says what was expected and what came.
+
+Shapes and values are separate checks: a loss layer checks the targets' shape on every step
+(a tuple comparison), while the values of the labels are checked once for the whole data
+set by whoever feeds them (``Trainer.fit``, or a public loss function).
+"""
+
+from ippo.backend import as_float_array, xp
+
+__all__ = ["numeric", "float_array", "numeric_pair", "class_axis", "not_empty",
+           "unit_interval", "class_indices", "targets_like", "is_class_index",
+           "class_targets", "binary_targets", "ids"]
+
+
+def numeric(where, name, a):
+    """``a`` as an array, or ValueError naming ``where`` and ``name`` when it is not numeric."""
+    arr = xp.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(
+            f"{where}: {name} must be a numeric array, got dtype {arr.dtype} (shape {arr.shape})"
+        )
+    return arr
+
+
+def float_array(where, name, a):
+    """``a`` as a floating-point array (integers become float32; float keeps its precision)."""
+    return as_float_array(numeric(where, name, a), name=f"{where}: {name}")
+
+
+def numeric_pair(where, y, t, y_name="y"):
+    """``(y, t)`` as arrays, y floating; ValueError naming both shapes when either is not
+    numeric."""
+    y, t = xp.asarray(y), xp.asarray(t)
+    for arg, a in ((y_name, y), ("t", t)):
+        if a.dtype.kind not in "biuf":
+            raise ValueError(
+                f"{where}: {arg} must be a numeric array, got dtype {a.dtype} ({y_name} has "
+                f"shape {y.shape}, t has shape {t.shape})"
+            )
+    return as_float_array(y), t
+
+
+def class_axis(where, x, name="x"):
+    """``x`` as a float array with a non-empty last axis (the classes), else ValueError."""
+    x = float_array(where, name, x)
+    if x.ndim == 0:
+        raise ValueError(f"{where}: {name} must have at least one axis (the classes), got a "
+                         f"scalar")
+    if x.shape[-1] == 0:
+        raise ValueError(f"{where}: {name} of shape {x.shape} has no classes (its last axis "
+                         f"is empty)")
+    return x
+
+
+def not_empty(where, y, y_name="y"):
+    """ValueError naming ``where`` when ``y`` holds no values: a loss needs a sample."""
+    if y.size == 0:
+        raise ValueError(
+            f"{where}: {y_name} is empty (shape {y.shape}); a loss needs at least one sample"
+        )
+
+
+def unit_interval(where, t, t_name="t"):
+    """ValueError unless every target lies in [0, 1] (binary labels, one-hot rows, target
+    probabilities); NaN fails too."""
+    if t.size and not (t.min() >= 0 and t.max() <= 1):  # written so that NaN fails too
+        raise ValueError(
+            f"{where}: targets must lie in [0, 1], got values from {float(t.min())} to "
+            f"{float(t.max())} ({t_name} has shape {t.shape})"
+        )
+
+
+def class_indices(where, t, y_shape, y_name="y", t_name="t"):
+    """``t`` as integer class indices, or ValueError when a value is not a whole number in
+    0..C−1, C = ``y_shape[-1]`` (a negative index would pick a class from the end, silently).
+
+    Float labels are accepted when whole (2.0 is class 2; 0.5 is no class)."""
+    if t.dtype.kind == "f":
+        whole = xp.isfinite(t) & (t == xp.floor(t))
+        if not xp.all(whole):
+            raise ValueError(
+                f"{where}: {t_name} of shape {t.shape} looks like class indices (one per row "
+                f"of {y_name} of shape {y_shape}) but holds non-integer values, such as "
+                f"{float(t[~whole].flat[0])}"
+            )
+    t = t.astype(xp.intp, copy=False)
+    n_classes = y_shape[-1]
+    # ufunc.reduce: t.min() / t.max() without their Python wrappers (the autograd's
+    # cross_entropy runs this every step)
+    if t.size and (xp.minimum.reduce(t, axis=None) < 0
+                   or xp.maximum.reduce(t, axis=None) >= n_classes):
+        raise ValueError(
+            f"{where}: class index out of range: {t_name} holds values from {int(t.min())} to "
+            f"{int(t.max())} ({t_name} has shape {t.shape}), but {y_name} of shape "
+            f"{tuple(y_shape)} has {n_classes} classes (valid: 0..{n_classes - 1})"
+        )
+    return t
+
+
+def targets_like(where, y_shape, t, y_name="y", t_name="t"):
+    """``t`` with the shape ``y_shape`` of the predictions it is compared with, element by
+    element: the rule of the element-wise losses (MSE, binary cross-entropy) and of
+    regression targets. A (N,) target is accepted for (N, 1) predictions (one value per
+    sample); any other mismatch is a ValueError. Checks the shape only."""
+    if t.shape == tuple(y_shape):
+        return t
+    y_shape = tuple(y_shape)
+    short = len(y_shape) >= 1 and y_shape[-1] == 1
+    if short and t.shape == y_shape[:-1]:
+        return t.reshape(y_shape)
+    raise ValueError(
+        f"{where}: {y_name} has shape {y_shape} but {t_name} has shape {t.shape}; expected "
+        f"{t_name} of shape {y_shape}" + (f" or {y_shape[:-1]}" if short else "")
+    )
+
+
+def is_class_index(where, y_shape, t, y_name="y", t_name="t"):
+    """True when ``t`` holds class indices (shape ``y_shape[:-1]``), False when it is one-hot
+    or probabilities (shape ``y_shape``); any other shape is a ValueError. The rule of the
+    classification losses; checks the shape only."""
+    y_shape = tuple(y_shape)
+    if t.shape == y_shape:
+        return False
+    if t.shape == y_shape[:-1]:
+        return True
+    raise ValueError(
+        f"{where}: {y_name} has shape {y_shape} but {t_name} has shape {t.shape}; {t_name} "
+        f"must be one-hot (shape {y_shape}) or class indices (shape {y_shape[:-1]})"
+    )
+
+
+def class_targets(where, y_shape, t, y_name="y", t_name="t"):
+    """``(t, is_index)`` for a classification loss, shape and values checked: class indices
+    (shape ``y_shape[:-1]``) come back as integers in 0..C−1, one-hot rows or probabilities
+    (shape ``y_shape``) must lie in [0, 1]."""
+    if is_class_index(where, y_shape, t, y_name, t_name):
+        return class_indices(where, t, y_shape, y_name, t_name), True
+    unit_interval(where, t, t_name)
+    return t, False
+
+
+def binary_targets(where, y_shape, t, y_name="y", t_name="t"):
+    """``t`` for a binary classifier's predictions of ``y_shape``, shape and values checked:
+    0/1 labels (or probabilities) in [0, 1], of shape ``y_shape`` or, for (N, 1), (N,)."""
+    t = targets_like(where, y_shape, t, y_name, t_name)
+    unit_interval(where, t, t_name)
+    return t
+
+
+def ids(where, idx, vocab_size):
+    """``idx`` as an integer array of row indices into a table of ``vocab_size`` rows (word
+    ids of an embedding), or ValueError when one is not an integer in 0..vocab_size−1."""
+    idx = xp.asarray(idx)
+    if idx.dtype.kind not in "iu":
+        raise ValueError(f"{where}: ids must be integers, got dtype {idx.dtype}")
+    if idx.size and (idx.min() < 0 or idx.max() >= vocab_size):
+        raise ValueError(
+            f"{where}: ids must lie in 0..{vocab_size - 1}, got values from {int(idx.min())} "
+            f"to {int(idx.max())}"
+        )
+    return idx
