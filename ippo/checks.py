@@ -15,7 +15,7 @@ from ippo.backend import as_float_array, xp
 
 __all__ = ["numeric", "float_array", "numeric_pair", "class_axis", "not_empty",
            "unit_interval", "class_indices", "targets_like", "is_class_index",
-           "class_targets", "binary_targets", "ids"]
+           "class_targets", "binary_targets", "ids", "non_negative", "float_dtype"]
 
 
 def numeric(where, name, a):
@@ -165,3 +165,25 @@ def ids(where, idx, vocab_size):
             f"to {int(idx.max())}"
         )
     return idx
+
+
+def non_negative(where, name, value):
+    """``value`` as a float ≥ 0 (a rate such as weight decay λ), else ValueError."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not (v >= 0.0 and v != float("inf")):
+        raise ValueError(f"{where}: {name} must be >= 0, got {value}")
+    return v
+
+
+def float_dtype(where, dtype):
+    """``dtype`` as a NumPy float32 or float64 dtype, the two a model computes in."""
+    try:
+        dt = xp.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt is None or dt.kind != "f" or dt.itemsize not in (4, 8):
+        raise ValueError(f"{where}: dtype must be float32 or float64, got {dtype!r}")
+    return dt

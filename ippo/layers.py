@@ -28,6 +28,7 @@ from ippo import functions as F
 from ippo import kernels as K
 from ippo.backend import DEFAULT_DTYPE, as_float, as_float_array, xp
 from ippo.initializers import get_rng
+from ippo.tasks import TASKS
 
 
 class Layer:
@@ -39,6 +40,9 @@ class Layer:
     decay_params = ()
     #: Names of non-trainable arrays saved with the model (BatchNorm's running averages).
     buffer_names = ()
+    #: True for a layer that trains on the batch's own statistics (batch normalization), so
+    #: that a batch of one sample cannot train it.
+    uses_batch_statistics = False
 
     def __init__(self):
         self.params = []
@@ -452,6 +456,7 @@ class BatchNormalization(Layer):
 
     param_names = ("gamma", "beta")
     buffer_names = ("running_mean", "running_var")
+    uses_batch_statistics = True
 
     def __init__(self, gamma, beta=None, momentum=0.9, eps=1e-5, running_mean=None,
                  running_var=None, dtype=None):
@@ -557,9 +562,12 @@ class LossLayer(Layer):
         raise NotImplementedError(f"{type(self).__name__} does not define backward")
 
     def output(self, scores):
-        """The prediction for raw ``scores``: what the model outputs in place of the loss
-        (probabilities for classification, the values themselves for regression)."""
-        raise NotImplementedError(f"{type(self).__name__} does not define output")
+        """The prediction for raw ``scores``: what the model outputs in place of the loss,
+        the ``task``'s output function (``ippo.tasks.TASKS``): softmax or sigmoid
+        probabilities for classification, the values themselves for regression."""
+        if self.task not in TASKS:
+            raise NotImplementedError(f"{type(self).__name__} does not define output")
+        return TASKS[self.task].output(scores)
 
     def _targets_like(self, x, t):
         """Element-wise targets in x's dtype and shape (a (N,) target is accepted for x of
@@ -584,10 +592,6 @@ class SoftmaxWithLoss(LossLayer):
         super().__init__()
         self.y = None
         self.t = None
-
-    def output(self, scores):
-        """Class probabilities: softmax(scores) along the last axis."""
-        return F.softmax(scores)
 
     def forward(self, x, t):
         self.t = t = self._class_targets(x, t)
@@ -634,10 +638,6 @@ class SigmoidWithLoss(LossLayer):
         self.y = None
         self.t = None
 
-    def output(self, scores):
-        """The probability of the positive class: σ(scores)."""
-        return F.sigmoid(scores)
-
     def forward(self, x, t):
         self.t = t = self._targets_like(x, t)
         self.y = F.sigmoid(x)
@@ -664,10 +664,6 @@ class MeanSquaredLoss(LossLayer):
         self.x = None
         self.t = None
 
-    def output(self, scores):
-        """The predicted values: the scores themselves (identity output)."""
-        return scores
-
     def forward(self, x, t):
         self.x, self.t = x, self._targets_like(x, t)
         return K.mean_squared_error(x, self.t)
@@ -688,16 +684,6 @@ LAYERS = {
                 BatchNormalization, SoftmaxWithLoss, SigmoidWithLoss, MeanSquaredLoss)
 }
 
-#: Activation layers by the names ``ippo.models.MLP`` accepts.
-ACTIVATIONS = {
-    "relu": ReLU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "leaky_relu": LeakyReLU,
-    "identity": Identity,
-}
-
-
 def layer_from_config(config, dtype=DEFAULT_DTYPE):
     """Build a layer from ``{"type": name, **layer.config()}``."""
     config = dict(config)
@@ -715,6 +701,6 @@ def describe(layer):
 __all__ = [
     "Layer", "Affine", "MatMul", "Embedding", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
     "Identity", "Dropout", "BatchNormalization", "LossLayer", "SoftmaxWithLoss",
-    "SigmoidWithLoss", "MeanSquaredLoss", "LAYERS", "ACTIVATIONS", "layer_from_config",
+    "SigmoidWithLoss", "MeanSquaredLoss", "LAYERS", "layer_from_config",
     "describe",
 ]

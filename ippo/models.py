@@ -16,18 +16,15 @@ A training step::
 """
 
 import os
-from collections.abc import Mapping
 
 import numpy as np
 
 import ippo
-from ippo import blas
+from ippo import blas, checks, layers, state
 from ippo import functions as F
 from ippo.backend import DEFAULT_DTYPE, xp
-from ippo.initializers import get_rng, init_std, normal
 from ippo.io import read_npz, save_npz
 from ippo.layers import (
-    ACTIVATIONS,
     LAYERS,
     Affine,
     BatchNormalization,
@@ -35,19 +32,10 @@ from ippo.layers import (
     Layer,
     LossLayer,
     MatMul,
-    MeanSquaredLoss,
-    SigmoidWithLoss,
-    SoftmaxWithLoss,
     describe,
     layer_from_config,
 )
-
-#: The problems a model can solve, and the loss layer each one uses.
-TASKS = {
-    "regression": MeanSquaredLoss,
-    "binary": SigmoidWithLoss,
-    "multiclass": SoftmaxWithLoss,
-}
+from ippo.tasks import ACTIVATIONS, TASKS, class_accuracy, mlp_arguments, mlp_plan
 
 #: Written into every model file; ``load`` refuses anything else.
 FILE_FORMAT = "ippo-model"
@@ -55,16 +43,6 @@ FILE_VERSION = 1
 
 #: ``scores`` / ``predict`` run inputs larger than this in chunks, to bound memory.
 PREDICT_CHUNK = 8192
-
-
-def _as_dtype(dtype, where="dtype"):
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        dt = None
-    if dt is None or dt.kind != "f" or dt.itemsize not in (4, 8):
-        raise ValueError(f"{where}: must be float32 or float64, got {dtype!r}")
-    return dt
 
 
 class Sequential:
@@ -94,9 +72,7 @@ class Sequential:
                 "Sequential: loss must be a loss layer (SoftmaxWithLoss, SigmoidWithLoss, "
                 f"MeanSquaredLoss), got {loss!r}"
             )
-        weight_decay = float(weight_decay)
-        if not (weight_decay >= 0.0 and np.isfinite(weight_decay)):
-            raise ValueError(f"Sequential: weight_decay must be >= 0, got {weight_decay}")
+        weight_decay = checks.non_negative("Sequential", "weight_decay", weight_decay)
         self.layers = layers
         self.loss_layer = loss
         self.weight_decay = weight_decay
@@ -236,7 +212,7 @@ class Sequential:
 
     def predict_classes(self, x):
         """Predicted class per sample: argmax for multiclass, score > 0 (p > ½) for binary."""
-        return classes_from_scores(self.task, self.scores(x))
+        return TASKS[self.task].classes(self.scores(x))
 
     def accuracy(self, x, t):
         """Fraction of samples whose predicted class equals t (indices, one-hot, or 0/1)."""
@@ -247,13 +223,7 @@ class Sequential:
     def state_dict(self):
         """{name: copy of array}: every parameter ("Affine1.W", …) and buffer
         ("BatchNormalization1.running_mean", …)."""
-        state = {}
-        for name, layer in zip(self.layer_names, self.layers, strict=True):
-            for pname, p in zip(layer.param_names, layer.params, strict=True):
-                state[f"{name}.{pname}"] = p.copy()
-            for bname, b in layer.buffers.items():
-                state[f"{name}.{bname}"] = b.copy()
-        return state
+        return state.copy_arrays(self._state_arrays())
 
     def _state_arrays(self):
         out = {}
@@ -264,34 +234,28 @@ class Sequential:
                 out[f"{name}.{bname}"] = b
         return out
 
-    def load_state_dict(self, state):
-        """Copy arrays from ``state`` into the model's own arrays, in place (names and shapes
-        must match exactly; values are cast to the model's dtype). Everything is checked
-        before anything is copied: on an error the model is unchanged."""
-        if not isinstance(state, Mapping):
-            raise ValueError(f"load_state_dict: expected a dict {{name: array}} such as "
-                             f"state_dict() returns, got {type(state).__name__}")
-        own = self._state_arrays()
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        if missing or unexpected:
-            raise ValueError(
-                "load_state_dict: names do not match the model"
-                + (f"; missing: {', '.join(missing)}" if missing else "")
-                + (f"; unexpected: {', '.join(unexpected)}" if unexpected else "")
-            )
-        sources = {}
-        for k, dst in own.items():
-            src = np.asarray(state[k])
-            if src.shape != dst.shape:
-                raise ValueError(f"load_state_dict: {k} has shape {src.shape}, the model "
-                                 f"expects {dst.shape}")
-            if src.dtype.kind not in "biuf":
-                raise ValueError(f"load_state_dict: {k} has non-numeric dtype {src.dtype}")
-            sources[k] = src
-        for k, dst in own.items():
-            np.copyto(dst, sources[k], casting="unsafe")
+    def load_state_dict(self, arrays):
+        """Copy ``arrays`` ({name: array}, as ``state_dict()`` returns) into the model's own
+        arrays, in place (names and shapes must match exactly; values are cast to the
+        model's dtype). Everything is checked before anything is copied: on an error the
+        model is unchanged."""
+        state.load_arrays(self._state_arrays(), arrays, f"{type(self).__name__}.load_state_dict")
         return self
+
+    def random_state(self):
+        """{position: state} of the random generators of the layers that draw (Dropout's
+        masks): what a checkpoint saves so that a resumed run draws the same masks."""
+        return state.generator_states(self.layers)
+
+    def set_random_state(self, states):
+        """Put the layers' generators back into ``random_state()``'s ``states``."""
+        state.set_generator_states(self.layers, states)
+
+    @property
+    def uses_batch_statistics(self):
+        """True when training normalizes with the batch's own statistics (a batch
+        normalization layer): a batch of one sample cannot train such a model."""
+        return any(layer.uses_batch_statistics for layer in self.layers)
 
     def config(self):
         """JSON-able description of the architecture (no arrays)."""
@@ -305,7 +269,7 @@ class Sequential:
     @classmethod
     def from_config(cls, config):
         """A model of the architecture ``config()`` describes, with placeholder arrays."""
-        dtype = _as_dtype(config.get("dtype", "float32"))
+        dtype = checks.float_dtype("from_config", config.get("dtype", "float32"))
         layers = [layer_from_config(c, dtype) for c in config["layers"]]
         loss = layer_from_config(config["loss"], dtype)
         return cls(layers, loss, weight_decay=config.get("weight_decay", 0.0))
@@ -313,7 +277,7 @@ class Sequential:
     def astype(self, dtype):
         """A copy of the model in ``dtype`` (e.g. float64 for a gradient check)."""
         config = dict(self.config())
-        config["dtype"] = _as_dtype(dtype).name
+        config["dtype"] = checks.float_dtype("astype", dtype).name
         model = type(self).from_config(config)
         model.load_state_dict(self._state_arrays())
         model._set_mode(self.training)
@@ -385,45 +349,21 @@ class MLP(Sequential):
 
     def __init__(self, sizes, activation="relu", task="multiclass", init="auto", dropout=0.0,
                  batchnorm=False, weight_decay=0.0, dtype=DEFAULT_DTYPE, seed=None):
-        sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else None
-        if (sizes is None or len(sizes) < 2 or any(
-                isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1
-                for s in sizes)):
-            raise ValueError(f"MLP: sizes must be a list of at least two positive integers "
-                             f"(input, hidden..., output), got {sizes!r}")
-        sizes = [int(s) for s in sizes]
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"MLP: activation must be one of {', '.join(ACTIVATIONS)}, "
-                             f"got {activation!r}")
-        if task not in TASKS:
-            raise ValueError(f"MLP: task must be one of {', '.join(TASKS)}, got {task!r}")
-        if task == "binary" and sizes[-1] != 1:
-            raise ValueError(f"MLP: a binary classifier has one output (a logit), so sizes "
-                             f"must end with 1, got {sizes[-1]}")
-        if task == "multiclass" and sizes[-1] < 2:
-            raise ValueError(f"MLP: a multiclass classifier needs at least 2 outputs, got "
-                             f"{sizes[-1]} (use task='binary' for one)")
-        dropout = float(dropout)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"MLP: dropout must be in [0, 1), got {dropout}")
-        dtype = _as_dtype(dtype, "MLP: dtype")
-        rng = get_rng(seed)
+        sizes, dropout, weight_decay, dtype = mlp_arguments(sizes, activation, task, dropout,
+                                                            weight_decay, dtype)
 
-        layers = []
-        n_layers = len(sizes) - 1
-        for i in range(n_layers):
-            n_in, n_out = sizes[i], sizes[i + 1]
-            std = init_std(init, n_in, activation)
-            W = normal((n_in, n_out), std, rng, dtype)
-            layers.append(Affine(W, xp.zeros(n_out, dtype=dtype), dtype=dtype))
-            if i < n_layers - 1:
-                if batchnorm:
-                    layers.append(BatchNormalization(xp.ones(n_out, dtype=dtype), dtype=dtype))
-                layers.append(ACTIVATIONS[activation]())
-                if dropout > 0.0:
-                    # drawn between the weights: ippo.autograd.nn.MLP makes the same draws
-                    layers.append(Dropout(dropout, seed=int(rng.integers(2**62))))
-        super().__init__(layers, TASKS[task](), weight_decay=weight_decay)
+        def layer(kind, arg):
+            if kind == "affine":  # arg: W, drawn by the plan
+                return Affine(arg, xp.zeros(arg.shape[1], dtype=dtype), dtype=dtype)
+            if kind == "batchnorm":  # arg: the number of features
+                return BatchNormalization(xp.ones(arg, dtype=dtype), dtype=dtype)
+            if kind == "activation":  # arg: its name
+                return getattr(layers, ACTIVATIONS[arg].cls)()
+            return Dropout(dropout, seed=arg)  # arg: the seed of its masks
+
+        plan = mlp_plan(sizes, activation, init, dropout, batchnorm, dtype, seed)
+        super().__init__([layer(kind, arg) for kind, arg in plan],
+                         getattr(layers, TASKS[task].loss_layer)(), weight_decay=weight_decay)
         self.sizes = sizes
         self.activation = activation
         self.init = init
@@ -458,35 +398,6 @@ class MLP(Sequential):
                                       if self.weight_decay else [])
                                    + [f"dtype={self.dtype.name}"])
                 + f")  # {self.n_params:,} parameters")
-
-
-def classes_from_scores(task, scores):
-    """The predicted class of each row of raw ``scores`` for a model of ``task``: argmax
-    for "multiclass", score > 0 (p > ½) for "binary" (scores (N, 1)); regression has none."""
-    if task == "multiclass":
-        return scores.argmax(axis=-1)
-    if task == "binary":
-        return (scores[..., 0] > 0).astype(np.int64)
-    raise ValueError("predict_classes: a regression model has no classes; use predict(x)")
-
-
-def class_accuracy(task, predict_classes, x, t):
-    """Fraction of the samples of ``x`` whose ``predict_classes(x)`` equals ``t``: class
-    indices, one-hot rows (multiclass) or 0/1 of shape (N,) or (N, 1) (binary). Shared by
-    ``MLP.accuracy`` here and ``ippo.autograd.nn.MLP.accuracy``."""
-    if task == "regression":
-        raise ValueError("accuracy: a regression model has no classes; compare predict(x) "
-                         "with t instead (e.g. mean squared error)")
-    pred = predict_classes(x)
-    t = xp.asarray(t)
-    if task == "multiclass" and t.ndim == pred.ndim + 1:
-        t = t.argmax(axis=-1)
-    elif task == "binary" and t.ndim == pred.ndim + 1 and t.shape[-1] == 1:
-        t = t[..., 0]
-    if t.shape != pred.shape:
-        raise ValueError(f"accuracy: t has shape {tuple(t.shape)}, expected "
-                         f"{tuple(pred.shape)} (class indices) for x of {len(pred)} samples")
-    return float(xp.mean(pred == t)) if pred.size else 0.0
 
 
 #: Model classes ``load`` can rebuild, by the name stored in the file.
@@ -529,4 +440,4 @@ def load(path):
     return model
 
 
-__all__ = ["Sequential", "MLP", "load", "TASKS", "MODELS"]
+__all__ = ["Sequential", "MLP", "load", "MODELS"]

@@ -56,7 +56,6 @@ import numpy as np
 
 from ippo import metrics as _metrics
 from ippo.io import load_checkpoint, save_checkpoint, write_atomically
-from ippo.layers import BatchNormalization
 from ippo.progress import make_progress
 
 __all__ = [
@@ -628,7 +627,7 @@ class Trainer:
         # batch normalization learns from the batch's variance: a batch of one sample has
         # none (its output is β and no gradient reaches the layers below it)
         n_train = n  # the samples trained on per epoch
-        if _has_batch_norm(model):
+        if getattr(model, "uses_batch_statistics", False):
             if bs == 1:
                 raise ValueError(
                     f"fit: batch_size={bs} cannot train a model with batch normalization: a "
@@ -859,9 +858,7 @@ class Trainer:
             "model": {k: np.asarray(v) for k, v in self.model.state_dict().items()},
             "optimizer": self.optimizer.state_dict(),
             "rng": self.rng.bit_generator.state,
-            "layer_rngs": {
-                str(i): rng.bit_generator.state for i, rng in _layer_rngs(self.model)
-            },
+            "layer_rngs": self.model.random_state(),
             "history": history,
             "iteration_loss": iteration_loss,
             "callbacks": cb_states,
@@ -920,10 +917,7 @@ class Trainer:
                 stacklevel=3,
             )
         self.rng = _generator_from_state(state["rng"])
-        saved = state.get("layer_rngs", {})
-        for i, rng in _layer_rngs(self.model):
-            if str(i) in saved:
-                rng.bit_generator.state = saved[str(i)]
+        self.model.set_random_state(state.get("layer_rngs", {}))
         hist = state["history"]
         hist["iteration_loss"] = state["iteration_loss"].tolist()
         self.history = History.from_dict(hist)
@@ -939,14 +933,6 @@ def _callback_key(i, cb):
     return f"{i}.{type(cb).__name__}"
 
 
-def _layer_rngs(model):
-    """(index, Generator) of every layer with its own random generator (Dropout's masks)."""
-    for i, layer in enumerate(getattr(model, "layers", ())):
-        rng = getattr(layer, "rng", None)
-        if isinstance(rng, np.random.Generator):
-            yield i, rng
-
-
 def _generator_from_state(state):
     name = state["bit_generator"]
     bit_gen = getattr(np.random, name, None)
@@ -955,11 +941,6 @@ def _generator_from_state(state):
     rng = np.random.Generator(bit_gen())
     rng.bit_generator.state = state
     return rng
-
-
-def _has_batch_norm(model):
-    """Whether ``model`` (a Sequential or anything with ``layers``) has a batch-norm layer."""
-    return any(isinstance(layer, BatchNormalization) for layer in getattr(model, "layers", ()))
 
 
 def _overrides(cb, name):

@@ -408,3 +408,26 @@ def test_classes_and_accuracy_match_models_mlp_for_every_target_form(task):
     r = nn.MLP(sizes_for("regression"), task="regression")
     with pytest.raises(ValueError, match="a regression model has no classes"):
         r.accuracy(x, t)
+
+
+def test_random_state_puts_the_dropout_masks_back_in_both_families():
+    # what a checkpoint saves instead of reading layers' generators: the same keys (the
+    # dropout layer's position among the layers) in both model families
+    x, t = data("multiclass", n=6)
+    for model in (models.MLP([5, 4, 3], dropout=0.5, batchnorm=True, seed=3),
+                  nn.Trainable(nn.MLP([5, 4, 3], dropout=0.5, batchnorm=True, seed=3))):
+        saved = model.random_state()
+        assert list(saved) == ["3"] and model.uses_batch_statistics
+        first = model.loss(x, t)
+        assert model.loss(x, t) != first  # the generator moved on: another mask
+        model.set_random_state(saved)
+        assert model.loss(x, t) == first
+    assert not nn.MLP([5, 3]).uses_batch_statistics and nn.MLP([5, 3]).random_state() == {}
+
+
+def test_linear_takes_given_weights_of_its_shape():
+    W = np.arange(6, dtype=np.float32).reshape(2, 3)
+    lin = nn.Linear(2, 3, W=W)
+    np.testing.assert_array_equal(lin(np.ones((1, 2), np.float32)).data, [[3.0, 5.0, 7.0]])
+    with pytest.raises(ValueError, match=r"Linear: W must have shape \(3, 2\), got \(2, 3\)"):
+        nn.Linear(3, 2, W=W)

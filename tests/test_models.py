@@ -292,7 +292,7 @@ def test_state_dict_round_trip_and_errors():
     b.load_state_dict(a.state_dict())
     assert [id(p) for p in b.params] == ids  # copied in place
     np.testing.assert_array_equal(b.predict(x), a.predict(x))
-    with pytest.raises(ValueError, match="missing: Affine2.b"):
+    with pytest.raises(ValueError, match="names do not match the model; missing keys: Affine2.b$"):
         b.load_state_dict({k: v for k, v in a.state_dict().items() if k != "Affine2.b"})
     bad = a.state_dict()
     bad["Affine1.W"] = np.zeros((5, 4))

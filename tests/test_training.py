@@ -874,3 +874,29 @@ def test_batch_norm_never_trains_on_a_batch_of_one(data):
     Trainer(mlp((2, 8, 3)), O.SGD(0.1), verbose=0).fit(x, t, epochs=1, batch_size=299,
                                                        callbacks=[Sizes()])
     assert seen == [299, 1]
+
+
+def test_an_autograd_model_with_batch_norm_is_refused_a_batch_of_one_too(data):
+    # the trainer asks the model (uses_batch_statistics); it used to look for
+    # ippo.layers.BatchNormalization among model.layers, which an autograd model behind
+    # nn.Trainable does not hold: online learning then ran on batches without variance
+    from ippo.autograd import nn
+
+    x, t = data  # 300 samples
+    model = nn.Trainable(nn.MLP([2, 8, 3], batchnorm=True, seed=0))
+    assert model.uses_batch_statistics and not nn.Trainable(nn.MLP([2, 8, 3])).uses_batch_statistics
+    w0 = [p.copy() for p in model.params]
+    with pytest.raises(ValueError, match=r"batch_size=1 cannot train a model with batch "
+                                         r"normalization"):
+        Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=1, batch_size=1)
+    for p, q in zip(model.params, w0, strict=True):
+        np.testing.assert_array_equal(p, q)
+    seen = []
+
+    def sizes(xb, rng):
+        seen.append(len(xb))
+        return xb
+
+    Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=2, batch_size=299, augment=sizes,
+                                              seed=0)
+    assert seen == [299, 299]  # the lone last sample is left out, as for ippo.models

@@ -28,11 +28,12 @@ interface: float losses, fixed ``grads`` arrays)::
 import numpy as np
 
 from ippo import functions as F
+from ippo import state
 from ippo.autograd import ops
 from ippo.autograd.tensor import Tensor, is_grad_enabled, no_grad
 from ippo.backend import DEFAULT_DTYPE, xp
 from ippo.initializers import get_rng, init_std, normal
-from ippo.models import class_accuracy, classes_from_scores
+from ippo.tasks import ACTIVATIONS, TASKS, class_accuracy, mlp_arguments, mlp_plan
 
 __all__ = [
     "Parameter",
@@ -164,33 +165,39 @@ class Module:
         """Inference mode (dropout off)."""
         return self.train(False)
 
+    def _state_arrays(self):
+        arrays = {name: p.data for name, p in self.named_parameters()}
+        arrays.update(self.named_buffers())
+        return arrays
+
     def state_dict(self):
         """``{name: array}`` of every parameter and buffer (copies)."""
-        state = {name: p.data.copy() for name, p in self.named_parameters()}
-        state.update((name, b.copy()) for name, b in self.named_buffers())
-        return state
+        return state.copy_arrays(self._state_arrays())
 
-    def load_state_dict(self, state):
-        """Copy arrays from ``state`` (as ``state_dict`` returns) into the parameters, in
+    def load_state_dict(self, arrays):
+        """Copy ``arrays`` (as ``state_dict`` returns) into the parameters and buffers, in
         place; the names and shapes must match exactly (else nothing is copied)."""
-        params = {name: p.data for name, p in self.named_parameters()}
-        params.update(self.named_buffers())
-        missing = sorted(set(params) - set(state))
-        unexpected = sorted(set(state) - set(params))
-        if missing or unexpected:
-            raise ValueError(
-                f"{type(self).__name__}.load_state_dict: missing keys {missing}, "
-                f"unexpected keys {unexpected}"
-            )
-        arrays = {name: np.asarray(state[name]) for name in params}
-        for name, dst in params.items():  # every array checked before any is copied
-            if arrays[name].shape != dst.shape:
-                raise ValueError(
-                    f"{type(self).__name__}.load_state_dict: {name} has shape "
-                    f"{arrays[name].shape}, expected {dst.shape}"
-                )
-        for name, dst in params.items():
-            xp.copyto(dst, arrays[name], casting="same_kind")
+        state.load_arrays(self._state_arrays(), arrays, f"{type(self).__name__}.load_state_dict")
+        return self
+
+    def _drawing_modules(self):
+        """The modules whose random generators ``random_state`` lists, in a fixed order."""
+        return self.modules()
+
+    def random_state(self):
+        """{position: state} of the random generators of the modules that draw (Dropout's
+        masks): what a checkpoint saves so that a resumed run draws the same masks."""
+        return state.generator_states(self._drawing_modules())
+
+    def set_random_state(self, states):
+        """Put the modules' generators back into ``random_state()``'s ``states``."""
+        state.set_generator_states(self._drawing_modules(), states)
+
+    @property
+    def uses_batch_statistics(self):
+        """True when training normalizes with the batch's own statistics (a batch
+        normalization module): a batch of one sample cannot train it."""
+        return any(isinstance(m, BatchNormalization) for m in self.modules())
 
     def __repr__(self):
         inner = [
@@ -212,20 +219,26 @@ class Linear(Module):
 
     ``W`` is drawn from N(0, std²) with std from ``init`` ("he" √(2/n_in), "xavier" √(1/n_in)
     or a float std: ``ippo.initializers``) using ``rng`` (a ``numpy.random.Generator`` or a
-    seed); ``b`` starts at 0. As ``ippo.layers.Affine``, an input with more than two axes
+    seed), unless given (``W=``, an array (in_features, out_features)); ``b`` starts at 0.
+    As ``ippo.layers.Affine``, an input with more than two axes
     (images) is flattened to (N, features) and a single 1-D sample gives a 1-D output.
     """
 
     def __init__(
-        self, in_features, out_features, bias=True, init="he", dtype=DEFAULT_DTYPE, rng=None
+        self, in_features, out_features, bias=True, init="he", dtype=DEFAULT_DTYPE, rng=None,
+        W=None,
     ):
         for arg, v in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"Linear: {arg} must be a positive integer, got {v!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
-        std = init_std(init, self.in_features, "relu")
-        W = normal((self.in_features, self.out_features), std, get_rng(rng), dtype)
-        self.W = Parameter(W, name="W")
+        if W is None:
+            std = init_std(init, self.in_features, "relu")
+            W = normal((self.in_features, self.out_features), std, get_rng(rng), dtype)
+        elif np.shape(W) != (self.in_features, self.out_features):
+            raise ValueError(f"Linear: W must have shape ({self.in_features}, "
+                             f"{self.out_features}), got {np.shape(W)}")
+        self.W = Parameter(W, dtype=dtype, name="W")
         self.b = Parameter(xp.zeros(self.out_features, dtype=W.dtype), name="b") if bias else None
 
     def forward(self, x):
@@ -434,19 +447,6 @@ class BatchNormalization(Module):
         return str(self.size)
 
 
-#: Activation modules by the names ``MLP`` accepts (the same as ``ippo.models.MLP``).
-ACTIVATIONS = {
-    "relu": ReLU,
-    "sigmoid": Sigmoid,
-    "tanh": Tanh,
-    "leaky_relu": LeakyReLU,
-    "identity": Identity,
-}
-
-#: The problems an MLP can solve.
-TASKS = ("regression", "binary", "multiclass")
-
-
 class MLP(Module):
     """The multi-layer perceptron of ``ippo.models.MLP``, on the autograd.
 
@@ -474,68 +474,26 @@ class MLP(Module):
         dtype=DEFAULT_DTYPE,
         seed=None,
     ):
-        sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else None
-        if (
-            sizes is None
-            or len(sizes) < 2
-            or any(
-                isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1 for n in sizes
-            )
-        ):
-            raise ValueError(
-                "MLP: sizes must be a list of at least two positive integers "
-                f"(input, hidden..., output), got {sizes!r}"
-            )
-        sizes = [int(n) for n in sizes]
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"MLP: activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}"
-            )
-        if task not in TASKS:
-            raise ValueError(f"MLP: task must be one of {', '.join(TASKS)}, got {task!r}")
-        if task == "binary" and sizes[-1] != 1:
-            raise ValueError(
-                "MLP: a binary classifier has one output (a logit), so sizes "
-                f"must end with 1, got {sizes[-1]}"
-            )
-        if task == "multiclass" and sizes[-1] < 2:
-            raise ValueError(
-                f"MLP: a multiclass classifier needs at least 2 outputs, got "
-                f"{sizes[-1]} (use task='binary' for one)"
-            )
-        dropout = float(dropout)
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"MLP: dropout must be in [0, 1), got {dropout}")
-        weight_decay = float(weight_decay)
-        if not (weight_decay >= 0.0 and np.isfinite(weight_decay)):
-            raise ValueError(f"MLP: weight_decay must be >= 0, got {weight_decay}")
-        dt = np.dtype(dtype)
-        if dt.kind != "f" or dt.itemsize not in (4, 8):
-            raise ValueError(f"MLP: dtype must be float32 or float64, got {dtype!r}")
-        rng = get_rng(seed)
+        sizes, dropout, weight_decay, dt = mlp_arguments(sizes, activation, task, dropout,
+                                                         weight_decay, dtype)
         self.sizes, self.activation, self.task, self.init = sizes, activation, task, init
         self.dropout, self.weight_decay, self.dtype = dropout, weight_decay, dt
         self.batchnorm = bool(batchnorm)
         self._order = []
         counts = {}
-
-        def add(module):
-            kind = type(module).__name__
-            kind = "Affine" if kind == "Linear" else kind  # the names ippo.models uses
+        for kind, arg in mlp_plan(sizes, activation, init, dropout, batchnorm, dt, seed):
+            if kind == "affine":  # arg: W, drawn by the plan
+                module = Linear(*arg.shape, dtype=dt, W=arg)
+            elif kind == "batchnorm":  # arg: the number of features
+                module = BatchNormalization(arg, dtype=dt)
+            elif kind == "activation":  # arg: its name
+                module = globals()[ACTIVATIONS[arg].cls]()
+            else:  # arg: the seed of its masks
+                module = Dropout(dropout, seed=arg)
+            kind = "Affine" if kind == "affine" else type(module).__name__  # ippo.models' names
             counts[kind] = counts.get(kind, 0) + 1
             setattr(self, f"{kind}{counts[kind]}", module)
             self._order.append(module)
-
-        n_layers = len(sizes) - 1
-        for i in range(n_layers):
-            std = init_std(init, sizes[i], activation)  # same draws as ippo.models.MLP
-            add(Linear(sizes[i], sizes[i + 1], init=std, dtype=dt, rng=rng))
-            if i < n_layers - 1:
-                if batchnorm:
-                    add(BatchNormalization(sizes[i + 1], dtype=dt))
-                add(ACTIVATIONS[activation]())
-                if dropout > 0.0:
-                    add(Dropout(dropout, seed=int(rng.integers(2**62))))
         self._weights = [m.W for m in self._order if isinstance(m, Linear)]
         for name, p in self.named_parameters():
             p.name = name  # "Affine1.W": what to_dot shows
@@ -547,16 +505,13 @@ class MLP(Module):
             x = m(x)
         return x
 
+    def _drawing_modules(self):
+        return self._order
+
     def loss(self, x, t):
         """The task's loss of the scores for targets ``t`` (plus the L2 weight decay), as a
         scalar tensor: call ``.backward()`` on it, ``.item()`` for the number."""
-        s = self.forward(x)
-        if self.task == "multiclass":
-            loss = ops.cross_entropy(s, t)
-        elif self.task == "binary":
-            loss = ops.sigmoid_binary_cross_entropy(s, t)
-        else:
-            loss = ops.mse(s, t)
+        loss = getattr(ops, TASKS[self.task].loss_op)(self.forward(x), t)
         if self.weight_decay:
             loss = loss + ops.l2_penalty(self._weights, self.weight_decay)
         return loss
@@ -573,16 +528,11 @@ class MLP(Module):
 
     def predict(self, x):
         """Class probabilities (softmax; sigmoid of shape (N, 1) for binary) or values."""
-        s = self.scores(x)
-        if self.task == "multiclass":
-            return F.softmax(s)
-        if self.task == "binary":
-            return F.sigmoid(s)
-        return s
+        return TASKS[self.task].output(self.scores(x))
 
     def predict_classes(self, x):
         """Predicted class per sample: argmax (multiclass) or score > 0 (binary)."""
-        return classes_from_scores(self.task, self.scores(x))
+        return TASKS[self.task].classes(self.scores(x))
 
     def accuracy(self, x, t):
         """Fraction of samples whose predicted class equals ``t`` (indices, one-hot or 0/1)."""
@@ -639,9 +589,17 @@ class Trainable:
         return self.model.training
 
     @property
-    def layers(self):
-        """The model's layers in order (the trainer saves Dropout's generators from them)."""
-        return list(getattr(self.model, "_order", ())) or self.model.modules()
+    def uses_batch_statistics(self):
+        """Whether the model trains on the batch's own statistics (batch normalization)."""
+        return self.model.uses_batch_statistics
+
+    def random_state(self):
+        """The model's ``random_state()``: its dropout generators' states, for checkpoints."""
+        return self.model.random_state()
+
+    def set_random_state(self, states):
+        """The model's ``set_random_state(states)``."""
+        self.model.set_random_state(states)
 
     def train(self):
         """Switch the model to training mode; returns self."""

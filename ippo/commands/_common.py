@@ -13,6 +13,8 @@ import sys
 
 import numpy as np
 
+from ippo import tasks
+
 
 def parse_hidden(value):
     """'100,100' / [100, 100] -> [100, 100]; '' / 'none' / '0' / [] -> [] (no hidden layer)."""
@@ -119,7 +121,8 @@ def _bool(v):
     raise ValueError(f"expected true or false, got {v!r}")
 
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu")
+#: The hidden activations ``ippo train`` offers (the identity would make the network linear).
+ACTIVATIONS = tuple(a.name for a in tasks.ACTIVATIONS.values() if a.hidden)
 OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta")
 
 #: key -> (checker, built-in default, help). ``None`` default: decided at run time.
@@ -160,10 +163,6 @@ OPTIONS = {
     "threads": (_int_min("threads", 1), 1, "BLAS threads (default: 1, the fastest for "
                 "MLP-sized matrices on a small, busy machine; see the README)"),
 }
-
-#: Keys a config file may hold that are not flags of their own.
-CONFIG_KEYS = set(OPTIONS)
-
 
 def read_config(path):
     """The options in a TOML file, checked: unknown keys and bad values are errors."""

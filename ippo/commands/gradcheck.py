@@ -33,8 +33,8 @@ def run(args):
     """Check every parameter's gradient on small random MLPs; returns 0 when all
     pass, 1 otherwise."""
     from ippo.gradcheck import TOLERANCE, gradient_check_kink_free, random_targets
-    from ippo.layers import ACTIVATIONS
     from ippo.models import MLP
+    from ippo.tasks import ACTIVATIONS
 
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
