@@ -1,26 +1,27 @@
-"""How many threads the BLAS behind NumPy's matrix products may use.
+"""How many threads the BLAS behind NumPy's matrix products may use: ippo's speed rules, in
+one place.
 
-A multi-threaded matrix product only pays off when the product is large. For the small ones
-of online learning and small mini-batches, handing half of the work to a second thread costs
-more than it saves, and on a busy machine it can cost a great deal: the main thread waits
-until the helper thread gets a core. Measured on the 2-core development machine under load
-(OpenBLAS 0.3, float32): one step of 784-1000-1000-10 at batch 1 ran at 224 samples/s with
-one BLAS thread and 41 samples/s with two, and single products of ~10 µs stalled for 8-16 ms;
-at batch 1000 two threads were 1.6x faster. With the policy below, that network trained
-3.2-3.6x faster at batch 1 (medians of 7 interleaved rounds), while 784-100-100-100-10 at
-batch 1 lost 4-8 % to the switching, hence the size limit.
+A multi-threaded matrix product pays off only when the product is large. For the small ones
+of online learning, handing half of the work to a second thread costs more than it saves,
+and on a busy machine much more (the main thread waits until the helper thread gets a
+core). So:
 
-Where the line lies depends on the machine and its load; what was measured clearly is the
-single-sample case. So ``ippo.models`` runs the products of a one-sample batch (online
-learning) on one thread when the largest weight matrix has at least ``SINGLE_THREAD_FROM``
-entries (smaller products gain little either way, and switching costs a few
-microseconds), and leaves the BLAS's own setting alone otherwise; batches of 32 and more
-measured the same or faster with two threads. The switch goes through ``threadpoolctl``
-(about a microsecond per call); without it installed every function here does nothing.
-Set ``SINGLE_THREAD_FROM = None`` to switch the policy off.
+- ``for_training(batch_size, params)``: while ``Trainer.fit`` runs its steps on one-sample
+  batches (online learning) through a weight matrix of at least ``SINGLE_THREAD_FROM``
+  entries, the BLAS runs on one thread; mini-batches and smaller networks leave the BLAS's
+  own setting alone (their products gain little either way). Evaluation passes are not
+  affected.
+- ``threads(n)``: ``n`` threads inside a ``with`` block (``ippo train --threads``).
+- ``BLAS_OUTER_PRODUCT_BELOW``: one sample's weight gradient (an outer product) is computed
+  by the BLAS below this size, element-wise above (``functions.matmul_weight_grad``).
+
+The measurements behind the limits are in ``benchmarks/RESULTS.md`` ("BLAS threads"). The
+switch goes through ``threadpoolctl`` (about a microsecond a call); without it installed
+every function here does nothing. Set ``SINGLE_THREAD_FROM = None`` to switch the
+online-learning rule off.
 """
 
-#: A one-sample batch runs its matrix products on one BLAS thread when the model's largest
+#: Online learning (one-sample batches) runs on one BLAS thread when the model's largest
 #: weight matrix has at least this many entries (None: never).
 SINGLE_THREAD_FROM = 1 << 18
 
@@ -58,36 +59,44 @@ def set_threads(n):
 
 
 def prefers_single_thread(n_samples, largest_matrix):
-    """The policy above: True for a one-sample batch through a weight matrix of at least
-    ``SINGLE_THREAD_FROM`` entries."""
+    """The online-learning rule: True for a one-sample batch through a weight matrix of at
+    least ``SINGLE_THREAD_FROM`` entries."""
     return (n_samples == 1 and SINGLE_THREAD_FROM is not None
             and largest_matrix >= SINGLE_THREAD_FROM)
 
 
-class single_thread_if:
-    """Context manager: one BLAS thread inside when ``condition`` is true, then the previous
-    setting back."""
+class threads:
+    """Context manager: the BLAS runs on ``n`` threads inside (``None``: as it is), and on
+    its previous number again afterwards."""
 
-    __slots__ = ("condition", "previous")
+    __slots__ = ("n", "previous")
 
-    def __init__(self, condition):
-        self.condition = condition
+    def __init__(self, n):
+        self.n = n
         self.previous = None
 
     def __enter__(self):
-        if self.condition:
+        if self.n:
             libs = _blas()
-            if libs:
-                n = libs[0].get_num_threads()
-                if n is not None and n > 1:
-                    self.previous = n
-                    for lib in libs:
-                        lib.set_num_threads(1)
+            previous = [lib.get_num_threads() for lib in libs]
+            if any(p is not None and p != self.n for p in previous):
+                self.previous = previous
+                for lib in libs:
+                    lib.set_num_threads(int(self.n))
         return self
 
     def __exit__(self, *exc):
         if self.previous is not None:
-            for lib in _blas():
-                lib.set_num_threads(self.previous)
+            for lib, n in zip(_blas(), self.previous, strict=True):
+                if n is not None:
+                    lib.set_num_threads(n)
             self.previous = None
         return False
+
+
+def for_training(batch_size, params):
+    """The threads for training steps on batches of ``batch_size`` through the parameters
+    ``params``: ``threads(1)`` when ``prefers_single_thread`` (one sample, a weight matrix
+    of ``SINGLE_THREAD_FROM`` entries or more), else ``threads(None)``."""
+    largest = max((p.size for p in params if p.ndim == 2), default=0)
+    return threads(1 if prefers_single_thread(batch_size, largest) else None)

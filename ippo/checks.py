@@ -148,9 +148,9 @@ def class_targets(where, y_shape, t, y_name="y", t_name="t"):
 def binary_targets(where, y_shape, t, y_name="y", t_name="t"):
     """``t`` for a binary classifier's predictions of ``y_shape``, shape and values checked:
     0/1 labels (or probabilities) in [0, 1], of shape ``y_shape`` or, for (N, 1), (N,)."""
-    t = targets_like(where, y_shape, t, y_name, t_name)
+    shaped = targets_like(where, y_shape, t, y_name, t_name)
     unit_interval(where, t, t_name)
-    return t
+    return shaped
 
 
 def ids(where, idx, vocab_size):

@@ -20,7 +20,7 @@ import os
 import numpy as np
 
 import ippo
-from ippo import blas, checks, layers, state
+from ippo import checks, layers, state
 from ippo import functions as F
 from ippo.backend import DEFAULT_DTYPE, xp
 from ippo.io import read_npz, save_npz
@@ -31,7 +31,6 @@ from ippo.layers import (
     Dropout,
     Layer,
     LossLayer,
-    MatMul,
     describe,
     layer_from_config,
 )
@@ -101,11 +100,6 @@ class Sequential:
             )
         self.dtype = dtypes.pop() if dtypes else np.dtype(DEFAULT_DTYPE)
         self._scratch = None
-        # size of the largest weight matrix: with the batch size it decides whether the
-        # matrix products run on one BLAS thread (see ippo.blas)
-        self._gemm_size = max([la.params[0].size for la in layers
-                               if isinstance(la, (Affine, MatMul))], default=0)
-        self._small = False
 
         # Back-propagation stops at the first layer with parameters: nobody needs the gradient
         # of the input, so that layer skips its dx (a whole matrix product saved).
@@ -154,10 +148,7 @@ class Sequential:
         if x.ndim >= 2 and x.shape[0] == 0:
             raise ValueError(f"{type(self).__name__}.loss: x holds no samples (shape "
                              f"{tuple(x.shape)}); the mean loss of an empty batch is undefined")
-        self._small = self._is_small(x)
-        with blas.single_thread_if(self._small):
-            scores = self.forward(x)
-        loss = self.loss_layer.forward(scores, t)
+        loss = self.loss_layer.forward(self.forward(x), t)
         self._has_loss = True
         if self.weight_decay:
             loss += F.l2_penalty([p for p, _ in self._decay], self.weight_decay)
@@ -170,9 +161,8 @@ class Sequential:
                              f"(backward back-propagates the last loss)")
         dout = self.loss_layer.backward(dout)
         layers = self.layers
-        with blas.single_thread_if(self._small):
-            for i in range(len(layers) - 1, self._first - 1, -1):
-                dout = layers[i].backward(dout)
+        for i in range(len(layers) - 1, self._first - 1, -1):
+            dout = layers[i].backward(dout)
         if self.weight_decay and self._decay:
             if self._scratch is None:
                 size = max(p.size for p, _ in self._decay)
@@ -181,11 +171,6 @@ class Sequential:
                 buf = self._scratch[: p.size].reshape(p.shape)
                 F.l2_penalty_backward(g, p, self.weight_decay, scratch=buf)
         return None
-
-    def _is_small(self, x):
-        """True when this batch's matrix products should run on one BLAS thread
-        (``ippo.blas.prefers_single_thread``: one sample through large weight matrices)."""
-        return blas.prefers_single_thread(x.shape[0] if x.ndim >= 2 else 1, self._gemm_size)
 
     # ------------------------------------------------------------------ inference
 
@@ -199,8 +184,7 @@ class Sequential:
             if x.ndim >= 2 and x.shape[0] > PREDICT_CHUNK:
                 return xp.concatenate([self.scores(x[i:i + PREDICT_CHUNK])
                                        for i in range(0, x.shape[0], PREDICT_CHUNK)])
-            with blas.single_thread_if(self._is_small(x)):
-                return self.forward(x)
+            return self.forward(x)
         finally:
             if was_training:
                 self._set_mode(True)

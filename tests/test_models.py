@@ -449,48 +449,6 @@ def test_zip_of_other_content_is_rejected(tmp_path):
     _expect_bad_file(p, "not a valid ippo model file")
 
 
-def test_blas_single_thread_policy(monkeypatch):
-    """A one-sample batch through a large weight matrix runs on one BLAS thread (when
-    threadpoolctl can control the BLAS); the previous setting comes back afterwards."""
-    from ippo import blas
-
-    assert blas.prefers_single_thread(1, 1000 * 1000)
-    assert not blas.prefers_single_thread(32, 1000 * 1000)
-    assert not blas.prefers_single_thread(1, 784 * 100)
-    monkeypatch.setattr(blas, "SINGLE_THREAD_FROM", None)
-    assert not blas.prefers_single_thread(1, 1000 * 1000)
-    monkeypatch.undo()
-
-    seen = []
-
-    class FakeBlas:
-        threads = 2
-
-        def get_num_threads(self):
-            return self.threads
-
-        def set_num_threads(self, n):
-            self.threads = n
-            seen.append(n)
-
-    fake = FakeBlas()
-    monkeypatch.setattr(blas, "_controllers", [fake])
-    big = MLP([600, 500, 3], seed=0)  # 300 000 weights in the largest matrix
-    x, t = data(n=1, d=600)
-    big.loss(x, t)
-    big.backward()
-    big.predict(x)
-    assert seen == [1, 2, 1, 2, 1, 2] and fake.threads == 2
-    seen.clear()
-    x32, t32 = data(n=32, d=600)
-    big.loss(x32, t32)
-    big.backward()
-    small = MLP([4, 5, 3], seed=0)
-    small.loss(*data(n=1))
-    small.backward()
-    assert seen == []  # mini-batches and small networks: the BLAS is left alone
-
-
 # --------------------------------------------------------------------------- audit: misuse
 
 

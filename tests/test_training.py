@@ -68,15 +68,21 @@ def test_same_seed_same_weights_and_user_data_untouched(data):
     "kwargs, match",
     [
         (dict(x=np.zeros((10, 2), np.float32), t=np.zeros(9, int)), "10 samples but t has 9"),
-        (dict(t=np.full(300, 3)), r"labels from 3 to 3.*3 outputs.*0\.\.2"),
-        (dict(t=np.full(300, -1)), "labels from -1"),
+        (dict(t=np.full(300, 3)), r"class index out of range: t holds values from 3 to 3 "
+                                  r"\(t has shape \(300,\)\), but the model's output of shape "
+                                  r"\(300, 3\) has 3 classes \(valid: 0\.\.2\)"),
+        (dict(t=np.full(300, -1)), "t holds values from -1 to -1"),
+        (dict(t=np.full(300, 0.5)), r"t of shape \(300,\) looks like class indices .* but holds "
+                                    r"non-integer values, such as 0.5"),
         (dict(x=np.zeros((0, 2), np.float32), t=np.zeros(0, int)), "empty"),
         (dict(batch_size=301), "batch_size=301 is larger than the data"),
         (dict(batch_size=0), "batch_size must be at least 1"),
         (dict(epochs=0), "epochs must be at least 1"),
         (dict(x_val=np.zeros((5, 2), np.float32)), "both x_val and t_val"),
         (dict(x_val=np.zeros((5, 2), np.float32), t_val=np.zeros(4, int)), "x_val has 5"),
-        (dict(t=np.eye(4)[np.zeros(300, int)]), r"one-hot \(300, 3\)"),
+        (dict(t=np.eye(4)[np.zeros(300, int)]), r"^fit: the model's output has shape \(300, 3\) "
+                                                r"but t has shape \(300, 4\); t must be one-hot "
+                                                r"\(shape \(300, 3\)\) or class indices"),
         (dict(x=np.where(np.arange(300)[:, None] == 7, np.inf, 0).astype(np.float32)),
          "NaN or infinite values \\(first at sample 7\\)"),
         (dict(resume=True), "resume=True needs checkpoint_dir"),
@@ -588,7 +594,7 @@ def test_resume_without_checkpoint_starts_fresh_and_checks_data(tmp_path, data):
 
 
 def test_checkpoint_every(tmp_path, data, monkeypatch):
-    import ippo.training as T
+    import ippo.training.checkpoint as T
 
     saved = []
     real = T.save_checkpoint
@@ -750,14 +756,16 @@ def test_resume_says_when_the_checkpoints_optimizer_settings_replace_the_given_o
 
 
 def test_float_targets_are_converted_once_to_the_models_dtype(data):
+    from ippo.training.validation import training_data
+
     x, _ = data
-    trainer = Trainer(mlp((2, 1), task="regression", activation="identity"), O.SGD(0.1))
+    reg = mlp((2, 1), task="regression", activation="identity")
     for t in (x[:, :1].astype(np.float64), np.arange(300)):  # regression: float64, ints
-        assert trainer._check_data(x, t)[1].dtype == np.float32
-    clf = Trainer(mlp(), O.SGD(0.1))
+        assert training_data(reg, x, t)[1].dtype == np.float32
+    clf = mlp()
     labels = np.zeros(300, np.int64)
-    assert clf._check_data(x, labels)[1] is labels  # class indices stay as they are
-    assert clf._check_data(x, np.eye(3)[labels])[1].dtype == np.float32  # one-hot float64
+    assert training_data(clf, x, labels)[1] is labels  # class indices stay as they are
+    assert training_data(clf, x, np.eye(3)[labels])[1].dtype == np.float32  # one-hot float64
 
 
 def test_real_divergence_with_too_large_learning_rate():
@@ -787,7 +795,9 @@ def test_regression_reports_r2_and_trains():
         x, t, epochs=60, batch_size=20, x_val=xv, t_val=xv**2, seed=0)
     assert h.metric == "r2" and "val_r2" in h
     assert h["val_r2"][-1] > 0.9
-    with pytest.raises(ValueError, match=r"outputs \(1,\) per sample"):
+    with pytest.raises(ValueError, match=r"^fit: the model's output has shape \(200, 1\) but t "
+                                         r"has shape \(200, 2\); expected t of shape \(200, 1\) "
+                                         r"or \(200,\)$"):
         Trainer(model, O.Adam(), verbose=0).fit(x, np.zeros((200, 2), np.float32))
 
 
@@ -796,7 +806,8 @@ def test_binary_task_trains_and_validates_labels():
     model = mlp((2, 20, 1), task="binary", activation="tanh", seed=0)
     h = Trainer(model, O.Adam(0.05), verbose=0).fit(x, t, epochs=60, batch_size=20, seed=0)
     assert h["accuracy"][-1] > 0.9
-    with pytest.raises(ValueError, match="binary labels must lie in"):
+    with pytest.raises(ValueError, match=r"^fit: targets must lie in \[0, 1\], got values from "
+                                         r"1.0 to 2.0 \(t has shape \(200,\)\)$"):
         Trainer(model, O.Adam(), verbose=0).fit(x, t + 1)
 
 
@@ -900,3 +911,52 @@ def test_an_autograd_model_with_batch_norm_is_refused_a_batch_of_one_too(data):
     Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=2, batch_size=299, augment=sizes,
                                               seed=0)
     assert seen == [299, 299]  # the lone last sample is left out, as for ippo.models
+
+
+def test_online_learning_through_a_large_matrix_runs_on_one_blas_thread(monkeypatch):
+    """The trainer applies ippo.blas's rule: the steps of a one-sample batch through a
+    large weight matrix run on one BLAS thread (when threadpoolctl can control the BLAS),
+    the evaluation passes and everything after on the previous setting; mini-batches,
+    small networks and a model used by hand leave the BLAS alone."""
+    from ippo import blas
+
+    assert blas.prefers_single_thread(1, 1000 * 1000)
+    assert not blas.prefers_single_thread(32, 1000 * 1000)
+    assert not blas.prefers_single_thread(1, 784 * 100)
+    monkeypatch.setattr(blas, "SINGLE_THREAD_FROM", None)
+    assert not blas.prefers_single_thread(1, 1000 * 1000)
+    monkeypatch.undo()
+
+    class FakeBlas:
+        threads = 2
+
+        def get_num_threads(self):
+            return self.threads
+
+        def set_num_threads(self, n):
+            self.threads = n
+            seen.append(n)
+
+    class Threads(Callback):  # the threads each step and each epoch's evaluation ran on
+        def on_batch_end(self, iteration, loss):
+            during.append(fake.threads)
+
+        def on_epoch_end(self, epoch, logs):
+            during.append(f"eval {fake.threads}")
+
+    seen, during = [], []
+    fake = FakeBlas()
+    monkeypatch.setattr(blas, "_controllers", [fake])
+    rng = np.random.default_rng(0)
+    x, t = rng.standard_normal((3, 600)).astype(np.float32), np.array([0, 1, 2])
+    big = mlp((600, 500, 3), activation="relu")  # 300 000 weights in the largest matrix
+    Trainer(big, O.SGD(0.01), verbose=0).fit(x, t, epochs=2, batch_size=1,
+                                             callbacks=[Threads()])
+    assert seen == [1, 2, 1, 2] and fake.threads == 2
+    assert during == [1, 1, 1, "eval 2"] * 2
+    seen.clear()
+    Trainer(big, O.SGD(0.01), verbose=0).fit(x, t, epochs=1, batch_size=2)
+    Trainer(mlp((600, 3)), O.SGD(0.01), verbose=0).fit(x, t, epochs=1, batch_size=1)
+    big.loss(x[:1], t[:1])
+    big.backward()
+    assert seen == []

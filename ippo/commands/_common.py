@@ -237,33 +237,6 @@ def _json_default(o):
     raise TypeError(f"not JSON-able: {type(o).__name__}")
 
 
-class limit_threads:
-    """Context manager: at most ``n`` BLAS threads inside (via threadpoolctl when present).
-
-    Measured on the 2-core development machine while other jobs ran: (100, 784) @ (784, 100)
-    products took 0.33-0.49 s per 300 steps with 1 OpenBLAS thread and 0.96-19.6 s with 2
-    (the threads spin-wait for a busy core), so the CLI uses 1 thread unless told otherwise.
-    """
-
-    def __init__(self, n):
-        self.n = n
-        self._ctl = None
-
-    def __enter__(self):
-        if self.n:
-            try:
-                from threadpoolctl import threadpool_limits
-            except ImportError:  # pragma: no cover - installed with scikit-learn
-                return self
-            self._ctl = threadpool_limits(self.n, user_api="blas")
-        return self
-
-    def __exit__(self, *exc):
-        if self._ctl is not None:
-            self._ctl.restore_original_limits()
-        return False
-
-
 def load_model(path):
     """``ippo.models.load`` with the CLI's error messages."""
     from ippo import models

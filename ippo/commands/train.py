@@ -151,8 +151,10 @@ def _make_optimizer(name, lr):
 
 def run(args):
     """Train with the resolved options and write the run folder; returns 0."""
+    from ippo import blas
+
     opts, spec = resolve_options(args)
-    with C.limit_threads(opts["threads"]):
+    with blas.threads(opts["threads"]):
         return _run(args, opts, spec)
 
 

@@ -1,5 +1,7 @@
 """Progress display for ``Trainer.fit``: a tqdm bar per epoch on a terminal, or one line.
 
+``Progress`` is the callback ``fit`` adds unless ``verbose=0``; the displays below draw.
+
 - ``verbose=0``: nothing at all (no object is even created: the training loop pays nothing).
 - ``verbose=1`` on a terminal (stderr is a TTY): a tqdm bar while each epoch runs, showing
   samples done, samples/s and the running loss; when the epoch ends the bar gives way to the
@@ -12,6 +14,8 @@
 
 import sys
 import time
+
+from ippo.training.callbacks import Callback
 
 
 def format_logs(logs, keys):
@@ -116,3 +120,50 @@ def make_progress(verbose, epochs, file=None):
     if verbose == 1 and is_tty:
         return EpochBar(epochs, file=file)
     return EpochLine(epochs, file=file)
+
+
+class Progress(Callback):
+    """The progress display as a callback (``Trainer.fit`` adds it unless ``verbose=0``).
+
+    Each epoch: a bar or a summary line (``make_progress``) with the running mean of the
+    batches' losses; "resuming from ..." when a run continues from its checkpoint, and on
+    Ctrl-C where the checkpoint stands.
+    """
+
+    def __init__(self, verbose=1, file=None):
+        self.verbose, self.file = verbose, file
+        self.display = None
+
+    def on_train_begin(self, trainer):
+        self.display = make_progress(self.verbose, trainer.epochs, self.file)
+        metric = trainer.metric_name
+        self.keys = ["loss", metric, "val_loss", "val_" + metric]
+        if trainer.epoch and trainer.checkpoint is not None:
+            print(f"resuming from {trainer.checkpoint.path} after epoch {trainer.epoch}",
+                  file=self.file)
+
+    def on_epoch_begin(self, epoch):
+        self.seen, self.loss_sum = 0, 0.0
+        self.display.start_epoch(epoch, self.trainer.n_train)
+
+    def on_batch_end(self, iteration, loss):
+        k = min(self.trainer.batch_size, self.trainer.n_train - self.seen)  # this batch's size
+        self.seen += k
+        self.loss_sum += loss * k
+        self.display.step(k, self.loss_sum / self.seen)
+
+    def on_epoch_end(self, epoch, logs):
+        self.display.end_epoch(epoch, logs, self.keys)
+
+    def on_train_end(self, history):
+        self.display.close()
+
+    def on_exception(self, exception):
+        if self.display is None:  # stopped before the display opened
+            return
+        self.display.close()
+        epoch = self.trainer.checkpoint_epoch
+        if isinstance(exception, KeyboardInterrupt) and epoch is not None:
+            print(f"interrupted; the checkpoint {self.trainer.checkpoint.path} holds epoch "
+                  f"{epoch}: fit(..., resume=True) continues from it",
+                  file=self.file if self.file is not None else sys.stderr)
