@@ -673,6 +673,8 @@ def test_nan_loss_stops_with_clear_error_and_keeps_checkpoint(tmp_path, data):
     assert "checkpoint (epoch 2) is intact" in msg
     assert err.value.epoch == 3 and err.value.iteration == 3
     assert isinstance(err.value, ValueError)
+    # raised before the bad batch's update, and before anything recorded it
+    assert trainer.optimizer.t == 22 and len(trainer.history.iteration_loss) == 22
     ck = load_checkpoint(tmp_path / CHECKPOINT_NAME)
     assert ck["epoch"] == 2
     assert all(np.isfinite(a).all() for a in ck["model"].values())

@@ -4,7 +4,9 @@ The loop calls the hooks; each callback overrides the ones it needs:
 
 - ``on_train_begin(trainer)``   once, before the first epoch (also when a run resumes)
 - ``on_epoch_begin(epoch)``     before each epoch's first batch (epochs count from 1)
-- ``on_batch_end(iteration, loss)``  after each update (iterations count from 1 over the run)
+- ``on_before_backward(iteration, loss)``  with each batch's loss, before its backward pass
+  and update (iterations count from 1 over the run)
+- ``on_batch_end(iteration, loss)``  after each update
 - ``on_epoch_end(epoch, logs)``     after each epoch's evaluation, with its numbers
 - ``on_train_end(history)``     once, when training ends (normally or by a stop)
 - ``on_exception(exception)``   instead, when ``fit`` ends by an exception (Ctrl-C, a
@@ -24,8 +26,8 @@ __all__ = ["Callback", "EarlyStopping", "LearningRateScheduler", "StopOnDivergen
            "TrainingDivergedError", "CallbackList", "HOOKS"]
 
 #: The hooks a callback may override, in the order the loop calls them.
-HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end",
-         "on_exception")
+HOOKS = ("on_train_begin", "on_epoch_begin", "on_before_backward", "on_batch_end",
+         "on_epoch_end", "on_train_end", "on_exception")
 
 
 class Callback:
@@ -44,6 +46,10 @@ class Callback:
 
     def on_epoch_begin(self, epoch):
         """Called before each epoch's first batch; ``epoch`` counts from 1."""
+
+    def on_before_backward(self, iteration, loss):
+        """Called with each batch's ``loss`` (a float) before its backward pass and update;
+        ``iteration`` is the number of that update (from 1 over the whole run)."""
 
     def on_batch_end(self, iteration, loss):
         """Called after each update; ``iteration`` counts updates from 1 over the whole run
@@ -76,6 +82,7 @@ class CallbackList:
     def __init__(self, callbacks):
         self._hooks = {hook: [getattr(cb, hook) for cb in callbacks if overrides(cb, hook)]
                        for hook in HOOKS}
+        self._before_backward = self._hooks["on_before_backward"]
         self._batch_end = self._hooks["on_batch_end"]
 
     def on_train_begin(self, trainer):
@@ -87,6 +94,11 @@ class CallbackList:
         """Every callback's ``on_epoch_begin(epoch)``."""
         for f in self._hooks["on_epoch_begin"]:
             f(epoch)
+
+    def on_before_backward(self, iteration, loss):
+        """Every callback's ``on_before_backward(iteration, loss)``."""
+        for f in self._before_backward:
+            f(iteration, loss)
 
     def on_batch_end(self, iteration, loss):
         """Every callback's ``on_batch_end(iteration, loss)``."""
@@ -130,16 +142,17 @@ class TrainingDivergedError(ValueError):
 
 class StopOnDivergence(Callback):
     """Stops training with ``TrainingDivergedError`` when it diverges: a batch's loss that is
-    NaN or infinite (right after its update, before any other callback sees the batch), or
-    weights that are at the end of an epoch (checked once per epoch, before the epoch is
-    evaluated, recorded or checkpointed). ``Trainer.fit`` runs it first; the message names
-    the epoch, the iteration, the learning rate and the last good checkpoint.
+    NaN or infinite (before its backward pass and update, before any callback sees the
+    batch), or weights that are at the end of an epoch although every loss was finite
+    (checked once per epoch, before the epoch is evaluated, recorded or checkpointed).
+    ``Trainer.fit`` runs it first; the message names the epoch, the iteration, the learning
+    rate and the last good checkpoint.
     """
 
     def on_epoch_begin(self, epoch):
         self.epoch, self.batch = epoch, 0
 
-    def on_batch_end(self, iteration, loss):
+    def on_before_backward(self, iteration, loss):
         self.batch, self.iteration = self.batch + 1, iteration
         if not math.isfinite(loss):
             raise self.error(loss, iteration)

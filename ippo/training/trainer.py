@@ -3,6 +3,7 @@
     for each epoch:
         for each batch (shuffled, gathered, augmented):
             loss = model.loss(x_batch, t_batch)      # forward
+            callbacks.on_before_backward(iteration, loss)
             model.backward()                         # gradients into model.grads
             optimizer.update(model.params, model.grads)
             callbacks.on_batch_end(iteration, loss)
@@ -170,9 +171,10 @@ class Trainer:
                 with blas.for_training(self.batch_size, params):
                     for x_batch, t_batch in batches(self.rng):
                         loss = model.loss(x_batch, t_batch)
+                        iteration += 1
+                        callbacks.on_before_backward(iteration, loss)
                         model.backward()
                         optimizer.update(params, grads)
-                        iteration += 1
                         loss_sum += loss * len(x_batch)
                         callbacks.on_batch_end(iteration, loss)
                 self.epoch = epoch
