@@ -311,14 +311,11 @@ def matmul_weight_grad(x, dout, dW):
 
     ``x`` is the batch (N, D) and ``dout`` = ∂L/∂y (N, H); dx = dout·Wᵀ is one product the
     caller writes. ``np.dot(..., out=dW)`` needs ``dW`` C-contiguous and of the inputs'
-    dtype. For one sample (online learning) xᵀ·dout is an outer product. Up to
-    ``blas.BLAS_OUTER_PRODUCT_BELOW`` entries ``np.dot`` computes it faster than the
-    element-wise product xᵀ (D, 1) · dout (1, H) (784x100 float32: 27 vs 50 µs; a training
-    step of 784-100-100-100-10 at batch 1 is 1.13x faster); larger ones are computed
-    element-wise: a multi-threaded OpenBLAS splits them over its threads and can stall for
-    milliseconds on a busy machine (1000x1000 on 2 threads: 15 ms against 0.54 ms), and
-    within a training step of 784-1000-1000-10 even one thread was 6-10 % slower. Both ways
-    give exactly the same numbers. Used by ``layers.Affine``/``layers.MatMul`` and
+    dtype. For one sample (online learning) xᵀ·dout is an outer product: below
+    ``blas.BLAS_OUTER_PRODUCT_BELOW`` entries ``np.dot`` computes it faster, larger ones
+    are computed element-wise, xᵀ (D, 1) · dout (1, H), which no BLAS thread can stall
+    (the measurements: ``benchmarks/RESULTS.md``, "ippo's speed rules"). Both ways give
+    exactly the same numbers. Used by ``layers.Affine``/``layers.MatMul`` and
     ``graph.MatMul``.
     """
     if x.shape[0] == 1 and dW.size >= blas.BLAS_OUTER_PRODUCT_BELOW:
