@@ -94,3 +94,30 @@ def test_core_modules_document_every_public_name(module):
             for meth, fn in vars(obj).items():
                 if inspect.isfunction(fn) and not meth.startswith("_"):
                     assert inspect.getdoc(fn), f"{module}.{name}.{meth} has no docstring"
+
+
+@pytest.mark.parametrize("module", [
+    "ippo.checks", "ippo.tasks", "ippo.state", "ippo.io", "ippo.blas", "ippo.models",
+    "ippo.layers", "ippo.autograd.nn", "ippo.training.trainer", "ippo.training.callbacks",
+    "ippo.training.evaluation", "ippo.training.history", "ippo.training.plot",
+    "ippo.training.checkpoint", "ippo.training.progress", "ippo.training.validation"])
+def test_modules_document_every_public_name(module):
+    """Every public function, class and public method has a docstring."""
+    import importlib
+    import inspect
+
+    mod = importlib.import_module(module)
+    assert inspect.getdoc(mod), f"{module} has no docstring"
+    names = [n for n, v in vars(mod).items() if not n.startswith("_")
+             and (inspect.isfunction(v) or inspect.isclass(v)) and v.__module__ == module]
+    assert names
+    missing = []
+    for name in names:
+        obj = getattr(mod, name)
+        if not inspect.getdoc(obj):
+            missing.append(name)
+        if inspect.isclass(obj):
+            missing += [f"{name}.{meth}" for meth, fn in vars(obj).items()
+                        if inspect.isfunction(fn) and not meth.startswith("_")
+                        and not inspect.getdoc(fn)]
+    assert missing == []

@@ -100,7 +100,8 @@ def test_same_seed_same_weights_and_user_data_untouched(data):
          r"monitor='acc' is not among the epoch's metrics \['epoch', 'loss', 'accuracy', "
          r"'time'"),
         (dict(callbacks=EarlyStopping()), r"callbacks must be a list of callbacks"),
-        (dict(seed="a"), "seed must be None or a non-negative integer, got 'a'"),
+        (dict(seed="a"), "^fit: seed must be None, a non-negative integer or a "
+                         "numpy.random.Generator, got 'a'$"),
         (dict(checkpoint_dir=__file__), "test_training.py' is a file, not a folder"),
     ],
 )

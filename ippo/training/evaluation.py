@@ -37,29 +37,20 @@ def evaluate(model, x, t, batch_size=4096, loss=True):
     name = metric_name(model)
     was_training = getattr(model, "training", True)
     model.eval()
+    n, bs, total_loss, correct, preds = len(x), max(1, batch_size), 0.0, 0.0, []
     try:
-        n = len(x)
-        bs = max(1, batch_size)
-        total_loss = 0.0
-        if name == "r2":
-            preds = []
-            for s in range(0, n, bs):
-                xc, tc = x[s : s + bs], t[s : s + bs]
-                if loss:
-                    total_loss += model.loss(xc, tc) * len(xc)
+        for s in range(0, n, bs):
+            xc, tc = x[s : s + bs], t[s : s + bs]
+            if loss:
+                total_loss += model.loss(xc, tc) * len(xc)
+            if name == "r2":  # R² needs every prediction at once
                 preds.append(np.asarray(model.predict(xc)))
-            metric = metrics.r2_score(np.concatenate(preds), t)
-        else:
-            correct = 0.0
-            for s in range(0, n, bs):
-                xc, tc = x[s : s + bs], t[s : s + bs]
-                if loss:
-                    total_loss += model.loss(xc, tc) * len(xc)
+            else:
                 correct += model.accuracy(xc, tc) * len(xc)
-            metric = correct / n
     finally:
         if was_training:
             model.train()
+    metric = metrics.r2_score(np.concatenate(preds), t) if name == "r2" else correct / n
     out = {name: float(metric)}
     if loss:
         out["loss"] = float(total_loss / n)

@@ -8,6 +8,7 @@ layers need to check only shapes on each step.
 
 import numpy as np
 
+from ippo.initializers import get_rng
 from ippo.tasks import TASKS
 from ippo.training.callbacks import HOOKS, EarlyStopping
 
@@ -125,12 +126,12 @@ def batch_size(model, value, n):
 
 
 def generator(seed):
-    """The trainer's ``numpy.random.Generator`` (shuffling, augmentation) from ``seed``."""
+    """The trainer's ``numpy.random.Generator`` (shuffling, augmentation) from ``seed``
+    (None, an int, or a Generator, used as it is)."""
     try:
-        return np.random.default_rng(seed)
-    except (TypeError, ValueError):
-        raise ValueError(f"fit: seed must be None or a non-negative integer, got "
-                         f"{seed!r}") from None
+        return get_rng(seed)
+    except ValueError as exc:
+        raise ValueError(f"fit: {exc}") from None
 
 
 def augment_hook(augment):
