@@ -85,6 +85,7 @@ def test_predict_npy_and_csv_output(digits_run, tmp_path, capsys):
     assert rc == 0 and "wrote 3 predictions" in out
     rows = list(csv.reader((tmp_path / "p.csv").open()))
     assert len(rows[0]) == 14 and len(rows) == 4
+    assert (tmp_path / "p.csv").read_bytes().count(b"\r\n") == 4  # the csv module's lines
     assert abs(sum(float(v) for v in rows[1][4:]) - 1.0) < 1e-3
     # a .tsv is tab-separated, read as ippo train reads csv:PATH; the same predictions
     np.savetxt(tmp_path / "x.tsv", x[:3], delimiter="\t", fmt="%g")
@@ -425,7 +426,9 @@ ERRORS = [
     (["predict", "{d}/pickled.npz", "{d}/header.csv"], "it is a Python pickle"),
     (["predict", "{run}", "{d}/header.csv"], "header.csv has a header but no data rows"),
     (["predict", "{run}", "{d}/zeros.csv", "-o", "{d}/no/such/dir/p.csv"],
-     "no/such/dir/p.csv: No such file or directory"),
+     "/no/such/dir/p.csv: the folder "),
+    (["predict", "{run}", "{d}/zeros.csv", "-o", "{d}/nowhere/p.csv"],
+     "/nowhere does not exist (create it first"),
     (["train", "--out", "{d}/afile", "--epochs", "1"], "afile exists and is not a folder"),
     (["evaluate", "{run}", "--dataset", "iris"], "has 4 features per sample but the model "
                                                  "expects 64"),

@@ -9,6 +9,7 @@ class and its probability per row; regression models print the predicted value.
 """
 
 import csv
+import io
 import os
 import sys
 
@@ -144,10 +145,11 @@ def run(args):
                 row += [f"{p:.4f}" for p in probs[i]]
             rows.append(row)
     if args.output:
-        with open(args.output, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(header)
-            w.writerows(rows)
+        text = io.StringIO()
+        w = csv.writer(text)
+        w.writerow(header)
+        w.writerows(rows)
+        C.write_text(args.output, text.getvalue())  # atomically, as every file ippo writes
         print(f"wrote {len(rows):,} predictions to {args.output}")
     else:
         w = csv.writer(sys.stdout, lineterminator="\n")

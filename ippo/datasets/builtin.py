@@ -9,6 +9,7 @@ are float32 of shape (N, 1), matching a network with one output.
 import numpy as np
 
 from ippo.datasets.base import Dataset
+from ippo.io import write_atomically
 from ippo.preprocessing import one_hot as _one_hot
 from ippo.preprocessing import train_test_split
 
@@ -63,14 +64,8 @@ def _sklearn(fn_name):
             arrays[key] = np.asarray([str(v) for v in getattr(b, key)])
     if USE_CACHE:
         try:
-            import os
-            import tempfile
-
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(suffix=".npz", dir=path.parent)
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
+            write_atomically(path, lambda f: np.savez(f, **arrays), suffix=".npz")
         except OSError:  # a read-only cache is fine: just slower next time
             pass
     return _Bunch(arrays["data"], arrays["target"],

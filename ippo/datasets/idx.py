@@ -23,6 +23,8 @@ import zlib
 
 import numpy as np
 
+from ippo.io import write_atomically
+
 #: IDX element type code -> big-endian NumPy dtype.
 IDX_TYPES = {
     0x08: np.dtype(">u1"),
@@ -110,5 +112,4 @@ def write_idx(path, arr, compress=None):
     path = os.fspath(path)
     if compress or (compress is None and path.endswith(".gz")):
         data = gzip.compress(data, compresslevel=1)
-    with open(path, "wb") as f:
-        f.write(data)
+    write_atomically(path, lambda f: f.write(data))
