@@ -4,6 +4,7 @@ each task, as a table."""
 import numpy as np
 
 from ippo.commands import _common as C
+from ippo.tasks import ACTIVATIONS
 
 
 def add_parser(subparsers):
@@ -16,7 +17,7 @@ def add_parser(subparsers):
         "relative error per parameter.",
     )
     p.add_argument("--activation", default="all",
-                   help="relu, sigmoid, tanh, leaky_relu, identity, or all (default)")
+                   help=", ".join(ACTIVATIONS) + ", or all (default)")
     p.add_argument("--sizes", default="4,6,5", metavar="IN,HIDDEN...",
                    help="input and hidden sizes, comma-separated (default 4,6,5)")
     p.add_argument("--batch", type=int, default=8, help="samples in the batch (default 8)")
@@ -34,7 +35,6 @@ def run(args):
     pass, 1 otherwise."""
     from ippo.gradcheck import TOLERANCE, gradient_check_kink_free, random_targets
     from ippo.models import MLP
-    from ippo.tasks import ACTIVATIONS
 
     try:
         sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
