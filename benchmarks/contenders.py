@@ -227,8 +227,9 @@ class IppoContender(Contender):
     the training data is timed), the code path of a user's training call.
 
     ``through_trainer=False`` ("ippo-step") times the bare step instead —
-    ``model.loss``, ``model.backward``, ``optimizer.update`` on gathered batches — which
-    shows what the Trainer's own bookkeeping costs.
+    ``model.loss``, ``model.backward``, ``optimizer.update`` on gathered batches, under the
+    trainer's BLAS thread rule (``ippo.blas.for_batches``) — which shows what the
+    Trainer's own bookkeeping costs.
     """
 
     modules = ("ippo.models", "ippo.optimizers", "ippo.training")
@@ -260,16 +261,19 @@ class IppoContender(Contender):
                                       shuffle=True, seed=seed + epoch[0], eval_train=False)
                 return float(history.iteration_loss[-1])
         else:
+            from ippo import blas
+
             params, grads = model.params, model.grads
             model.train()
             data = GatheredBatches(x, t, batch_size, seed)
 
             def run(n_steps):
                 loss = None
-                for xb, tb in data.batches(n_steps):
-                    loss = model.loss(xb, tb)
-                    model.backward()
-                    opt.update(params, grads)
+                with blas.for_batches(batch_size, params):  # the trainer's thread rule
+                    for xb, tb in data.batches(n_steps):
+                        loss = model.loss(xb, tb)
+                        model.backward()
+                        opt.update(params, grads)
                 return float(loss)
 
         run.model = model

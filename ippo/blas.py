@@ -6,11 +6,12 @@ of online learning, handing half of the work to a second thread costs more than 
 and on a busy machine much more (the main thread waits until the helper thread gets a
 core). So:
 
-- ``for_training(batch_size, params)``: while ``Trainer.fit`` runs its steps on one-sample
-  batches (online learning) through a weight matrix of at least ``SINGLE_THREAD_FROM``
-  entries, the BLAS runs on one thread; mini-batches and smaller networks leave the BLAS's
-  own setting alone (their products gain little either way). Evaluation passes are not
-  affected.
+- ``for_batches(batch_size, params)``: one-sample batches through a weight matrix of at
+  least ``SINGLE_THREAD_FROM`` entries run on one BLAS thread; mini-batches and smaller
+  networks leave the BLAS's own setting alone (their products gain little either way).
+  ``Trainer.fit`` applies it to its training steps (online learning) and to the one-sample
+  forward pass that checks the data's shape; its evaluation passes are not affected. For
+  single-sample inference of your own on a large model, ``with blas.threads(1): ...``.
 - ``threads(n)``: ``n`` threads inside a ``with`` block (``ippo train --threads``).
 - ``BLAS_OUTER_PRODUCT_BELOW``: one sample's weight gradient (an outer product) is computed
   by the BLAS below this size, element-wise above (``functions.matmul_weight_grad``).
@@ -94,9 +95,9 @@ class threads:
         return False
 
 
-def for_training(batch_size, params):
-    """The threads for training steps on batches of ``batch_size`` through the parameters
-    ``params``: ``threads(1)`` when ``prefers_single_thread`` (one sample, a weight matrix
-    of ``SINGLE_THREAD_FROM`` entries or more), else ``threads(None)``."""
+def for_batches(batch_size, params):
+    """The threads for running batches of ``batch_size`` through the parameters ``params``:
+    ``threads(1)`` when ``prefers_single_thread`` (one sample, a weight matrix of
+    ``SINGLE_THREAD_FROM`` entries or more), else ``threads(None)``."""
     largest = max((p.size for p in params if p.ndim == 2), default=0)
     return threads(1 if prefers_single_thread(batch_size, largest) else None)

@@ -6,9 +6,11 @@ can trust. Each rule is written here once, so the same mistake gets the same wor
 everywhere. Every check raises ``ValueError`` that starts with ``where`` (the function,
 layer or argument that received the input) and says what was expected and what came.
 
-Shapes and values are separate checks: a loss layer checks the targets' shape on every step
-(a tuple comparison), while the values of the labels are checked once for the whole data
-set by whoever feeds them (``Trainer.fit``, or a public loss function).
+``where`` is a string, or a callable that returns one (a layer passes its ``_where``
+method): then the description is built only for an error, and a check that passes costs no
+formatting. Shapes and values are separate checks: a loss layer checks the targets' shape
+on every step (a tuple comparison), while the values of the labels are checked once for the
+whole data set by whoever feeds them (``Trainer.fit``, or a public loss function).
 """
 
 from ippo.backend import as_float_array, xp
@@ -18,19 +20,23 @@ __all__ = ["numeric", "float_array", "numeric_pair", "class_axis", "not_empty",
            "class_targets", "binary_targets", "ids", "non_negative", "float_dtype"]
 
 
+def _text(where):
+    """``where`` as text: the string itself, or what the callable gives (errors only)."""
+    return where() if callable(where) else where
+
+
 def numeric(where, name, a):
     """``a`` as an array, or ValueError naming ``where`` and ``name`` when it is not numeric."""
     arr = xp.asarray(a)
     if arr.dtype.kind not in "biuf":
-        raise ValueError(
-            f"{where}: {name} must be a numeric array, got dtype {arr.dtype} (shape {arr.shape})"
-        )
+        raise ValueError(f"{_text(where)}: {name} must be a numeric array, got dtype "
+                         f"{arr.dtype} (shape {arr.shape})")
     return arr
 
 
 def float_array(where, name, a):
     """``a`` as a floating-point array (integers become float32; float keeps its precision)."""
-    return as_float_array(numeric(where, name, a), name=f"{where}: {name}")
+    return as_float_array(numeric(where, name, a), name=f"{_text(where)}: {name}")
 
 
 def numeric_pair(where, y, t, y_name="y"):
@@ -40,7 +46,7 @@ def numeric_pair(where, y, t, y_name="y"):
     for arg, a in ((y_name, y), ("t", t)):
         if a.dtype.kind not in "biuf":
             raise ValueError(
-                f"{where}: {arg} must be a numeric array, got dtype {a.dtype} ({y_name} has "
+                f"{_text(where)}: {arg} must be a numeric array, got dtype {a.dtype} ({y_name} has "
                 f"shape {y.shape}, t has shape {t.shape})"
             )
     return as_float_array(y), t
@@ -50,10 +56,10 @@ def class_axis(where, x, name="x"):
     """``x`` as a float array with a non-empty last axis (the classes), else ValueError."""
     x = float_array(where, name, x)
     if x.ndim == 0:
-        raise ValueError(f"{where}: {name} must have at least one axis (the classes), got a "
+        raise ValueError(f"{_text(where)}: {name} must have at least one axis (the classes), got a "
                          f"scalar")
     if x.shape[-1] == 0:
-        raise ValueError(f"{where}: {name} of shape {x.shape} has no classes (its last axis "
+        raise ValueError(f"{_text(where)}: {name} of shape {x.shape} has no classes (its last axis "
                          f"is empty)")
     return x
 
@@ -62,7 +68,7 @@ def not_empty(where, y, y_name="y"):
     """ValueError naming ``where`` when ``y`` holds no values: a loss needs a sample."""
     if y.size == 0:
         raise ValueError(
-            f"{where}: {y_name} is empty (shape {y.shape}); a loss needs at least one sample"
+            f"{_text(where)}: {y_name} is empty (shape {y.shape}); a loss needs at least one sample"
         )
 
 
@@ -71,7 +77,7 @@ def unit_interval(where, t, t_name="t"):
     probabilities); NaN fails too."""
     if t.size and not (t.min() >= 0 and t.max() <= 1):  # written so that NaN fails too
         raise ValueError(
-            f"{where}: targets must lie in [0, 1], got values from {float(t.min())} to "
+            f"{_text(where)}: targets must lie in [0, 1], got values from {float(t.min())} to "
             f"{float(t.max())} ({t_name} has shape {t.shape})"
         )
 
@@ -85,8 +91,8 @@ def class_indices(where, t, y_shape, y_name="y", t_name="t"):
         whole = xp.isfinite(t) & (t == xp.floor(t))
         if not xp.all(whole):
             raise ValueError(
-                f"{where}: {t_name} of shape {t.shape} looks like class indices (one per row "
-                f"of {y_name} of shape {y_shape}) but holds non-integer values, such as "
+                f"{_text(where)}: {t_name} of shape {t.shape} looks like class indices (one per "
+                f"row of {y_name} of shape {y_shape}) but holds non-integer values, such as "
                 f"{float(t[~whole].flat[0])}"
             )
     t = t.astype(xp.intp, copy=False)
@@ -96,9 +102,9 @@ def class_indices(where, t, y_shape, y_name="y", t_name="t"):
     if t.size and (xp.minimum.reduce(t, axis=None) < 0
                    or xp.maximum.reduce(t, axis=None) >= n_classes):
         raise ValueError(
-            f"{where}: class index out of range: {t_name} holds values from {int(t.min())} to "
-            f"{int(t.max())} ({t_name} has shape {t.shape}), but {y_name} of shape "
-            f"{tuple(y_shape)} has {n_classes} classes (valid: 0..{n_classes - 1})"
+            f"{_text(where)}: class index out of range: {t_name} holds values from "
+            f"{int(t.min())} to {int(t.max())} ({t_name} has shape {t.shape}), but {y_name} of "
+            f"shape {tuple(y_shape)} has {n_classes} classes (valid: 0..{n_classes - 1})"
         )
     return t
 
@@ -115,7 +121,7 @@ def targets_like(where, y_shape, t, y_name="y", t_name="t"):
     if short and t.shape == y_shape[:-1]:
         return t.reshape(y_shape)
     raise ValueError(
-        f"{where}: {y_name} has shape {y_shape} but {t_name} has shape {t.shape}; expected "
+        f"{_text(where)}: {y_name} has shape {y_shape} but {t_name} has shape {t.shape}; expected "
         f"{t_name} of shape {y_shape}" + (f" or {y_shape[:-1]}" if short else "")
     )
 
@@ -130,7 +136,7 @@ def is_class_index(where, y_shape, t, y_name="y", t_name="t"):
     if t.shape == y_shape[:-1]:
         return True
     raise ValueError(
-        f"{where}: {y_name} has shape {y_shape} but {t_name} has shape {t.shape}; {t_name} "
+        f"{_text(where)}: {y_name} has shape {y_shape} but {t_name} has shape {t.shape}; {t_name} "
         f"must be one-hot (shape {y_shape}) or class indices (shape {y_shape[:-1]})"
     )
 
@@ -158,11 +164,11 @@ def ids(where, idx, vocab_size):
     ids of an embedding), or ValueError when one is not an integer in 0..vocab_size−1."""
     idx = xp.asarray(idx)
     if idx.dtype.kind not in "iu":
-        raise ValueError(f"{where}: ids must be integers, got dtype {idx.dtype}")
+        raise ValueError(f"{_text(where)}: ids must be integers, got dtype {idx.dtype}")
     if idx.size and (idx.min() < 0 or idx.max() >= vocab_size):
         raise ValueError(
-            f"{where}: ids must lie in 0..{vocab_size - 1}, got values from {int(idx.min())} "
-            f"to {int(idx.max())}"
+            f"{_text(where)}: ids must lie in 0..{vocab_size - 1}, got values from "
+            f"{int(idx.min())} to {int(idx.max())}"
         )
     return idx
 
@@ -174,7 +180,7 @@ def non_negative(where, name, value):
     except (TypeError, ValueError):
         v = float("nan")
     if not (v >= 0.0 and v != float("inf")):
-        raise ValueError(f"{where}: {name} must be >= 0, got {value}")
+        raise ValueError(f"{_text(where)}: {name} must be >= 0, got {value}")
     return v
 
 
@@ -185,5 +191,5 @@ def float_dtype(where, dtype):
     except TypeError:
         dt = None
     if dt is None or dt.kind != "f" or dt.itemsize not in (4, 8):
-        raise ValueError(f"{where}: dtype must be float32 or float64, got {dtype!r}")
+        raise ValueError(f"{_text(where)}: dtype must be float32 or float64, got {dtype!r}")
     return dt

@@ -310,7 +310,7 @@ class Embedding(_MatrixLayer):
 
     def forward(self, idx):
         W = self.params[0]
-        self.idx = idx = checks.ids(self._where(), idx, W.shape[0])
+        self.idx = idx = checks.ids(self._where, idx, W.shape[0])
         return W[idx]  # y = W[idx]
 
     def backward(self, dout):
@@ -572,7 +572,7 @@ class LossLayer(Layer):
     def _targets_like(self, x, t):
         """Element-wise targets in x's dtype and shape (a (N,) target is accepted for x of
         shape (N, 1)); only the shape is checked."""
-        t = checks.targets_like(self._where(), x.shape, xp.asarray(t), "x")
+        t = checks.targets_like(self._where, x.shape, xp.asarray(t), "x")
         return t if t.dtype == x.dtype else as_float_array(t, dtype=x.dtype,
                                                            name=f"{self._where()}: t")
 
@@ -614,14 +614,14 @@ class SoftmaxWithLoss(LossLayer):
         """Class indices (integers; a whole float such as 2.0 is class 2) or one-hot rows in
         x's dtype, told apart by their shape."""
         t = xp.asarray(t)
-        if not checks.is_class_index(self._where(), x.shape, t, "x"):
+        if not checks.is_class_index(self._where, x.shape, t, "x"):
             return t if t.dtype == x.dtype else t.astype(x.dtype)
         if t.dtype.kind in "iu":
             return t
         if t.dtype.kind not in "fb":
             raise ValueError(f"{self._where()}: class indices must be integers, got dtype "
                              f"{t.dtype}")
-        return checks.class_indices(self._where(), t, x.shape, "x")
+        return checks.class_indices(self._where, t, x.shape, "x")
 
 
 class SigmoidWithLoss(LossLayer):

@@ -87,3 +87,19 @@ def test_ids_numeric_and_dtype_helpers():
     assert checks.float_dtype("M", "float64") == np.float64
     with pytest.raises(ValueError, match="^M: dtype must be float32 or float64, got"):
         checks.float_dtype("M", np.float16)
+
+
+def test_where_may_be_a_callable_built_only_for_an_error():
+    calls = []
+
+    def where():
+        calls.append(1)
+        return "Layer() layer 3"
+
+    checks.targets_like(where, (2, 1), np.zeros(2))
+    checks.is_class_index(where, (2, 3), np.zeros(2))
+    checks.ids(where, [0], 3)
+    assert calls == []  # a check that passes formats nothing
+    with pytest.raises(ValueError, match=r"^Layer\(\) layer 3: ids must lie in 0\.\.2"):
+        checks.ids(where, [5], 3)
+    assert calls == [1]

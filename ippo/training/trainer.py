@@ -168,7 +168,7 @@ class Trainer:
                     break
                 callbacks.on_epoch_begin(epoch)
                 loss_sum = 0.0
-                with blas.for_training(self.batch_size, params):
+                with blas.for_batches(self.batch_size, params):
                     for x_batch, t_batch in batches(self.rng):
                         loss = model.loss(x_batch, t_batch)
                         iteration += 1

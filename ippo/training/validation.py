@@ -8,6 +8,7 @@ layers need to check only shapes on each step.
 
 import numpy as np
 
+from ippo import blas
 from ippo.initializers import get_rng
 from ippo.tasks import TASKS
 from ippo.training.callbacks import HOOKS, EarlyStopping
@@ -47,7 +48,8 @@ def _output_shape(model, x, name_x):
     checks that x fits the model: the layer's message says what it expected)."""
     was_training = getattr(model, "training", True)
     try:
-        return np.asarray(model.scores(x[:1])).shape[1:]
+        with blas.for_batches(1, model.params):  # one sample: one BLAS thread, when large
+            return np.asarray(model.scores(x[:1])).shape[1:]
     except ValueError as exc:
         raise ValueError(f"fit: {name_x} does not fit the model: {exc}") from None
     finally:
