@@ -20,6 +20,7 @@ COMMANDS = [
     "ippo.commands.evaluate",
     "ippo.commands.predict",
     "ippo.commands.gradcheck",
+    "ippo.commands.export",
 ]
 
 

@@ -22,7 +22,7 @@ FLOORS = [
     ["ippo.models", "ippo.gradcheck", "ippo.autograd.ops", "ippo.autograd.dot"],
     ["ippo.autograd.nn"],
     ["ippo.autograd"],
-    ["ippo.training."],
+    ["ippo.training.", "ippo.onnx"],
     ["ippo.commands.", "ippo.cli", "ippo.__main__"],
 ]
 

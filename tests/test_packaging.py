@@ -100,7 +100,8 @@ def test_core_modules_document_every_public_name(module):
     "ippo.checks", "ippo.tasks", "ippo.state", "ippo.io", "ippo.blas", "ippo.models",
     "ippo.layers", "ippo.autograd.nn", "ippo.training.trainer", "ippo.training.callbacks",
     "ippo.training.evaluation", "ippo.training.history", "ippo.training.plot",
-    "ippo.training.checkpoint", "ippo.training.progress", "ippo.training.validation"])
+    "ippo.training.checkpoint", "ippo.training.progress", "ippo.training.validation",
+    "ippo.onnx", "ippo.commands.export"])
 def test_modules_document_every_public_name(module):
     """Every public function, class and public method has a docstring."""
     import importlib
