@@ -23,6 +23,7 @@ FLOORS = [
     ["ippo.autograd.nn"],
     ["ippo.autograd"],
     ["ippo.training.", "ippo.onnx"],
+    ["ippo.sklearn"],
     ["ippo.commands.", "ippo.cli", "ippo.__main__"],
 ]
 

@@ -233,6 +233,10 @@ def test_a_layer_with_no_onnx_form_is_named(tmp_path):
         to_onnx(emb)
     with pytest.raises(ValueError, match="expected an ippo.models model"):
         to_onnx(object())
+    from ippo.sklearn import MLPClassifier
+
+    with pytest.raises(ValueError, match="MLPClassifier is not fitted yet"):
+        to_onnx(MLPClassifier())
 
 
 # --------------------------------------------------------------------------- real data
