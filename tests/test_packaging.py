@@ -101,7 +101,7 @@ def test_core_modules_document_every_public_name(module):
     "ippo.layers", "ippo.autograd.nn", "ippo.training.trainer", "ippo.training.callbacks",
     "ippo.training.evaluation", "ippo.training.history", "ippo.training.plot",
     "ippo.training.checkpoint", "ippo.training.progress", "ippo.training.validation",
-    "ippo.onnx", "ippo.sklearn", "ippo.commands.export"])
+    "ippo.onnx", "ippo.sklearn", "ippo.commands.export", "benchmarks.sklearn_estimators"])
 def test_modules_document_every_public_name(module):
     """Every public function, class and public method has a docstring."""
     import importlib

@@ -273,6 +273,19 @@ def test_clone_gives_an_unfitted_copy_with_the_same_parameters():
     assert not hasattr(twin, "model_")
 
 
+def test_benchmark_script_runs_and_reports_both_estimators(tmp_path, capsys):
+    from benchmarks import sklearn_estimators
+
+    out = tmp_path / "bench.md"
+    assert sklearn_estimators.main(["--quick", "--threads", "1", "--output", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| digits"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "64-256-10" and cells[2] == "2, 32"  # ippo train's digits network
+    ratio, acc_ippo, acc_sklearn = float(cells[5]), cells[6], cells[7]
+    assert ratio > 0 and float(acc_ippo.split()[0]) > 0.8 and float(acc_sklearn.split()[0]) > 0.8
+    assert "BLAS threads: 1" in text and row in capsys.readouterr().out
+
 
 def test_fit_runs_on_the_given_blas_threads_and_restores_them(monkeypatch):
     from ippo import blas
