@@ -5,7 +5,7 @@ The package mirrors the course, one module per concept:
 - ``ippo.functions``  the math core: activations, losses and their derivatives
   (``ippo.kernels``: the fused losses unchecked; ``ippo.checks``: the input checks)
 - ``ippo.numerical``  numerical differentiation, the oracle every gradient is checked against
-- ``ippo.graph``      computational-graph nodes (Add, Mul, Branch, Repeat, Sum, MatMul)
+- ``ippo.graph``      computational-graph nodes (Add, Mul, Div, Exp, Branch, Repeat, Sum, MatMul)
 - ``ippo.layers``     layers with hand-written forward/backward (Affine, ReLU, SoftmaxWithLoss, …)
 - ``ippo.tasks``      the task and activation tables an MLP is built from
 - ``ippo.models``     Sequential and MLP models, save/load (``ippo.io``: the file format)

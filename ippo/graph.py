@@ -14,7 +14,7 @@ through the whole graph, as in the shopping example::
     >>> round(float(d_apple), 6), round(float(d_count), 6), round(float(d_tax), 6)
     (2.2, 110.0, 200.0)
 
-Inputs are scalars or NumPy arrays; ``Add`` and ``Mul`` take two inputs of the same shape
+Inputs are scalars or NumPy arrays; ``Add``, ``Mul`` and ``Div`` take two inputs of the same shape
 (no broadcasting: adding a bias to every row is ``Repeat`` followed by ``Add``). Bad shapes
 raise ``ValueError`` naming the node and the shapes.
 """
@@ -127,6 +127,59 @@ class Mul:
         _check_forward_done("Mul", self.x)
         _check_dout("Mul", dout, xp.shape(self.x))
         return dout * self.y, dout * self.x
+
+
+class Div:
+    """Division node: z = x / y (element-wise).
+
+    Local derivatives ∂z/∂x = 1/y and ∂z/∂y = −x/y² = −z/y, so backward gives
+    dx = dout / y and dy = −dout · z / y. The forward pass keeps y and z for that.
+    With x = 1 it is the course's "/" node of the sigmoid's graph, z = 1/y with
+    ∂z/∂y = −1/y² = −z².
+    """
+
+    def __init__(self):
+        self.y = None
+        self.z = None
+
+    def forward(self, x, y):
+        """Returns z = x / y element-wise (x and y of the same shape); keeps y and z."""
+        _check_numeric("Div", "x", x)
+        _check_numeric("Div", "y", y)
+        _check_same_shape("Div", x, y)
+        self.y = y
+        self.z = x / y
+        return self.z
+
+    def backward(self, dout):
+        """Returns ``(dx, dy)`` = (dout / y, −dout · z / y)."""
+        _check_forward_done("Div", self.y)
+        _check_dout("Div", dout, xp.shape(self.y))
+        dx = dout / self.y
+        return dx, -dx * self.z
+
+
+class Exp:
+    """Exponential node: y = exp(x).
+
+    The local derivative is exp(x) itself, ∂y/∂x = exp(x) = y, so backward multiplies the
+    upstream gradient by the output it kept: dx = dout · y.
+    """
+
+    def __init__(self):
+        self.y = None
+
+    def forward(self, x):
+        """Returns y = exp(x) element-wise; keeps y for backward."""
+        _check_numeric("Exp", "x", x)
+        self.y = xp.exp(x)
+        return self.y
+
+    def backward(self, dout):
+        """Returns dx = dout · y."""
+        _check_forward_done("Exp", self.y)
+        _check_dout("Exp", dout, xp.shape(self.y))
+        return dout * self.y
 
 
 class Branch:

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from ippo.graph import Add, Branch, MatMul, Mul, Repeat, Sum
+from ippo.graph import Add, Branch, Div, Exp, MatMul, Mul, Repeat, Sum
 from tests.helpers import check_gradient
 
 RNG = np.random.default_rng(2)
@@ -287,3 +287,54 @@ def test_repeat_and_sum_backward_keep_the_input_dtype():
     dx = rep.backward(np.full((2, 4), 0.5))
     assert dx.dtype == np.float32
     np.testing.assert_array_equal(dx, np.ones(4))
+
+
+# --------------------------------------------------------------------------- Exp and Div
+
+
+def test_exp_and_div_match_numerical():
+    x = RNG.normal(size=(3, 4))
+    y = RNG.uniform(0.5, 2.0, size=(3, 4)) * RNG.choice([-1.0, 1.0], size=(3, 4))
+    dout = RNG.normal(size=(3, 4))
+    exp = Exp()
+    np.testing.assert_allclose(exp.forward(x), np.e ** x, rtol=1e-14)
+    dx = exp.backward(dout)
+    np.testing.assert_allclose(dx, dout * np.e ** x, rtol=1e-14)  # ∂exp(x)/∂x = exp(x)
+    check_gradient(lambda v: np.sum(dout * Exp().forward(v)), x, dx)
+    div = Div()
+    np.testing.assert_allclose(div.forward(x, y), x / y)
+    dx, dy = div.backward(dout)
+    check_gradient(lambda v: np.sum(dout * Div().forward(v, y)), x, dx)
+    check_gradient(lambda v: np.sum(dout * Div().forward(x, v)), y, dy)
+    # the local derivatives written out: ∂(x/y)/∂x = 1/y, ∂(x/y)/∂y = −x/y²
+    np.testing.assert_allclose(dx, dout / y)
+    np.testing.assert_allclose(dy, -dout * x / y**2)
+
+
+def test_sigmoid_as_a_graph_of_mul_exp_add_div():
+    """The course's sigmoid graph: x → ×(−1) → exp → +1 → 1/· ; backward gives y·(1 − y)."""
+    for x in (-3.0, -0.5, 0.0, 1.0, 4.0):
+        neg, exp, add, div = Mul(), Exp(), Add(), Div()
+        y = div.forward(1.0, add.forward(exp.forward(neg.forward(x, -1.0)), 1.0))
+        assert y == pytest.approx(1 / (1 + np.exp(-x)), rel=1e-15)
+        _, d_den = div.backward(1.0)
+        d_exp, _ = add.backward(d_den)
+        d_neg = exp.backward(d_exp)
+        dx, _ = neg.backward(d_neg)
+        assert dx == pytest.approx(y * (1 - y), rel=1e-12)
+        assert dx == pytest.approx(np.exp(-x) / (1 + np.exp(-x)) ** 2, rel=1e-12)
+
+
+def test_exp_and_div_check_their_input():
+    with pytest.raises(ValueError, match="Div.forward: x has shape"):
+        Div().forward(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError, match="Exp.forward: x must be a number"):
+        Exp().forward([1.0, 2.0])
+    with pytest.raises(ValueError, match="Exp.backward called before"):
+        Exp().backward(1.0)
+    with pytest.raises(ValueError, match="Div.backward called before"):
+        Div().backward(1.0)
+    exp = Exp()
+    exp.forward(np.zeros(3))
+    with pytest.raises(ValueError, match="Exp.backward: dout has shape"):
+        exp.backward(np.zeros(4))
