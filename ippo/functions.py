@@ -449,3 +449,128 @@ def l2_penalty_backward(grad, w, weight_decay, scratch=None):
     if weight_decay:
         grad += xp.multiply(w, weight_decay, out=scratch)
     return grad
+
+
+# =========================================================================== information
+# The information-theory view of the cross-entropy (issue 12): information of one event, the
+# entropy of a distribution, the cross-entropy between two distributions. Bits by default
+# (log base 2), as the course counts them; base=e gives nats, the unit of the losses above.
+
+
+def _log_base(func, base):
+    """log(base) as a float, or ValueError naming ``func`` unless base is a number > 0, ≠ 1."""
+    if isinstance(base, bool) or not isinstance(base, (int, float, xp.integer, xp.floating)) \
+            or not (base > 0 and base != 1 and base < float("inf")):
+        raise ValueError(f"{func}: base must be a positive number other than 1 (2 for bits, "
+                         f"e for nats), got {base!r}")
+    return float(xp.log(base))
+
+
+def _probabilities(func, arg, p):
+    """``p`` as a float array of values in [0, 1], or ValueError naming ``func`` and ``arg``."""
+    p = checks.float_array(func, arg, p)
+    if p.size and not (p.min() >= 0 and p.max() <= 1):  # written so that NaN fails too
+        raise ValueError(f"{func}: {arg} must hold probabilities in [0, 1], got values from "
+                         f"{float(p.min())} to {float(p.max())}")
+    return p
+
+
+def _distribution(func, arg, p):
+    """``p`` as probabilities whose last axis sums to 1, or ValueError naming ``func``."""
+    p = _probabilities(func, arg, p)
+    if p.ndim == 0:
+        raise ValueError(f"{func}: {arg} must be a distribution (an array of probabilities "
+                         f"that sum to 1), got a scalar")
+    sums = p.sum(axis=-1)
+    if not xp.allclose(sums, 1.0, atol=1e-6 if p.dtype == xp.float64 else 1e-4):
+        raise ValueError(f"{func}: {arg} must sum to 1 over its last axis (a probability "
+                         f"distribution), got sums from {float(sums.min())} to "
+                         f"{float(sums.max())}")
+    return p
+
+
+def _float_or_array(v):
+    return float(v) if xp.ndim(v) == 0 else v
+
+
+def information(p, base=2):
+    """Information content (surprisal) of an event of probability p: I(p) = −log_b p.
+
+    In bits for ``base=2``: a fair coin's side (p = 1/2) carries 1 bit, a playing card's
+    suit (p = 1/4) 2 bits, one of 8 compass directions (p = 1/8) 3 bits. The rarer the
+    event, the more it tells; a certain event (p = 1) tells nothing, and I(0) = inf.
+    Element-wise: a float for a number, an array for an array.
+    """
+    log_b = _log_base("information", base)
+    p = _probabilities("information", "p", p)
+    with xp.errstate(divide="ignore"):
+        return _float_or_array(0.0 - xp.log(p) / log_b)  # 0.0 − …: I(1) is 0, not −0
+
+
+def entropy(p, base=2):
+    """Entropy of a distribution p, the mean information of its outcomes:
+    H(p) = −Σₖ pₖ · log_b pₖ (over the last axis, with 0 · log 0 = 0).
+
+    A fair coin has 1 bit, a card's suit 2 bits, 8 equally likely directions 3 bits; a
+    certain outcome has 0. A float for one distribution, an array for a batch of them.
+    """
+    log_b = _log_base("entropy", base)
+    p = _distribution("entropy", "p", p)
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        terms = xp.where(p > 0, p * xp.log(p), 0.0)
+    return _float_or_array(0.0 - terms.sum(axis=-1) / log_b)
+
+
+def cross_entropy(p, q, base=2):
+    """Cross-entropy of a model distribution q against the true distribution p:
+    H(p, q) = −Σₖ pₖ · log_b qₖ (over the last axis, with 0 · log q = 0).
+
+    H(p, q) ≥ H(p), with equality only when q = p: the extra is how much q is wrong
+    (``kl_divergence``). With a one-hot p (the label) and ``base=np.e`` it is the loss
+    ``cross_entropy_error(q, p)`` without its δ. inf where q gives 0 to an outcome p allows.
+    """
+    log_b = _log_base("cross_entropy", base)
+    p = _distribution("cross_entropy", "p", p)
+    q = _distribution("cross_entropy", "q", q)
+    if p.shape != q.shape:
+        raise ValueError(f"cross_entropy: p has shape {p.shape} but q has shape {q.shape}; "
+                         f"they must match")
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        terms = xp.where(p > 0, p * xp.log(q), 0.0)
+    return _float_or_array(0.0 - terms.sum(axis=-1) / log_b)
+
+
+def kl_divergence(p, q, base=2):
+    """Kullback-Leibler divergence of q from p: D(p‖q) = Σₖ pₖ · log_b(pₖ / qₖ) = H(p, q) − H(p)
+    (over the last axis, with 0 · log(0/q) = 0).
+
+    Zero only when q = p, positive otherwise: the extra cost, in bits by default, of coding
+    outcomes of p with a code made for q. Not symmetric: D(p‖q) ≠ D(q‖p) in general.
+    """
+    log_b = _log_base("kl_divergence", base)
+    p = _distribution("kl_divergence", "p", p)
+    q = _distribution("kl_divergence", "q", q)
+    if p.shape != q.shape:
+        raise ValueError(f"kl_divergence: p has shape {p.shape} but q has shape {q.shape}; "
+                         f"they must match")
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        terms = xp.where(p > 0, p * (xp.log(p) - xp.log(q)), 0.0)
+    return _float_or_array(terms.sum(axis=-1) / log_b + 0.0)
+
+
+def cross_entropy_error_backward(y, t):
+    """Gradient of ``cross_entropy_error`` w.r.t. the probabilities y:
+    ∂E/∂yₖ = −tₖ / (yₖ + δ) / N (N the number of samples, δ = 1e-7).
+
+    For class-index targets only the true class gets −1 / (y_t + δ) / N. Chained with
+    ``softmax_backward`` it gives the softmax's input gradient (y − t)/N up to δ, the
+    result ``softmax_cross_entropy_backward`` computes directly (and exactly).
+    """
+    y, t = _class_loss_args("cross_entropy_error_backward", y, t)
+    n = K.n_samples(y)
+    if t.shape == y.shape:  # one-hot or probabilities (0 − t: a zero target gives 0, not −0)
+        return (0 - t.astype(y.dtype, copy=False)) / (y + CROSS_ENTROPY_DELTA) / n
+    dy = xp.zeros_like(y)
+    p = xp.take_along_axis(y, t[..., None], axis=-1)
+    xp.put_along_axis(dy, t[..., None], -1.0 / (p + CROSS_ENTROPY_DELTA) / n, axis=-1)
+    return dy

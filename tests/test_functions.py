@@ -545,3 +545,86 @@ def test_matmul_weight_grad_matches_numerical(n):
     dW = np.empty_like(W)
     F.matmul_weight_grad(x, dout, dW)
     check_gradient(lambda v: np.sum(dout * (x @ v)), W, dW)
+
+
+# --------------------------------------------------------------------------- information
+
+
+def test_information_in_bits_of_the_course_examples():
+    # a coin's side, a card's suit, one of 8 directions: 1, 2 and 3 bits
+    assert F.information(1 / 2) == 1.0
+    assert F.information(1 / 4) == 2.0
+    assert F.information(1 / 8) == 3.0
+    np.testing.assert_array_equal(F.information(np.array([1.0, 0.5, 0.0])), [0.0, 1.0, np.inf])
+    assert F.information(0.5, base=np.e) == pytest.approx(0.6931471805599453, rel=1e-15)
+
+
+def test_entropy_of_uniform_distributions_and_of_a_certain_outcome():
+    assert F.entropy([0.5, 0.5]) == pytest.approx(1.0, rel=1e-15)
+    assert F.entropy(np.full(4, 0.25)) == pytest.approx(2.0, rel=1e-15)
+    assert F.entropy(np.full(8, 0.125)) == pytest.approx(3.0, rel=1e-15)
+    assert F.entropy([1.0, 0.0]) == 0.0  # 0·log 0 taken as 0, and +0, not −0
+    assert str(F.entropy([0.0, 1.0])) == "0.0"
+    # a biased coin: H = −0.9 log2 0.9 − 0.1 log2 0.1
+    assert F.entropy([0.9, 0.1]) == pytest.approx(0.4689955935892812, rel=1e-12)
+    np.testing.assert_allclose(F.entropy(np.array([[0.5, 0.5], [1.0, 0.0]])), [1.0, 0.0])
+
+
+def test_cross_entropy_and_kl_divergence_between_distributions():
+    p, q = [0.5, 0.5], [0.9, 0.1]
+    # H(p, q) = −½ log2 0.9 − ½ log2 0.1 and D(p‖q) = H(p, q) − H(p)
+    assert F.cross_entropy(p, q) == pytest.approx(1.736965594166206, rel=1e-12)
+    assert F.kl_divergence(p, q) == pytest.approx(0.736965594166206, rel=1e-12)
+    assert F.kl_divergence(q, p) == pytest.approx(0.5310044064107188, rel=1e-12)  # asymmetric
+    assert F.kl_divergence(p, p) == 0.0
+    assert F.cross_entropy([1.0, 0.0], [0.0, 1.0]) == np.inf
+    # Gibbs' inequality on random distributions: H(p, q) >= H(p), equal for q = p
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        a, b = rng.dirichlet(np.ones(5)), rng.dirichlet(np.ones(5))
+        assert F.cross_entropy(a, b) >= F.entropy(a)
+        assert F.cross_entropy(a, a) == pytest.approx(F.entropy(a), rel=1e-12)
+
+
+def test_cross_entropy_in_nats_with_a_label_is_the_loss():
+    y = np.array([0.1, 0.05, 0.6, 0.0, 0.05, 0.1, 0.0, 0.1, 0.0, 0.0])
+    t = np.eye(10)[2]
+    assert F.cross_entropy(t, y, base=np.e) == pytest.approx(-np.log(0.6), rel=1e-15)
+    assert F.cross_entropy_error(y, t) == pytest.approx(-np.log(0.6), rel=1e-6)  # (its δ)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: F.information(0.5, base=1), "base must be a positive number other than 1"),
+    (lambda: F.entropy([0.5, 0.5], base=-2), "base must be"),
+    (lambda: F.information(1.5), r"probabilities in \[0, 1\]"),
+    (lambda: F.entropy([0.5, 0.6]), "must sum to 1"),
+    (lambda: F.entropy(0.5), "got a scalar"),
+    (lambda: F.cross_entropy([0.5, 0.5], [0.2, 0.3, 0.5]), "p has shape"),
+    (lambda: F.kl_divergence([0.5, 0.5], [1.2, -0.2]), "q must hold probabilities"),
+])
+def test_information_functions_name_bad_input(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.mark.parametrize("index_targets", [False, True])
+def test_cross_entropy_error_backward_matches_numerical(index_targets):
+    rng = np.random.default_rng(3)
+    y = rng.dirichlet(np.full(4, 8.0), size=3)  # no tiny y: log's curvature would defeat h
+    labels = np.array([0, 2, 3])
+    t = labels if index_targets else np.eye(4)[labels]
+    dy = F.cross_entropy_error_backward(y, t)
+    check_gradient(lambda v: F.cross_entropy_error(v, t), y.copy(), dy)
+    # only the true class gets a gradient, −1/(y_t + δ)/N
+    np.testing.assert_allclose(dy[np.arange(3), labels], -1 / (y[np.arange(3), labels] + 1e-7) / 3)
+    assert np.count_nonzero(dy) == 3
+
+
+def test_softmax_then_cross_entropy_backward_is_y_minus_t_over_n():
+    """The two layers chained give the fused layer's (y − t)/N (up to δ)."""
+    a = np.array([[0.3, 2.9, 4.0], [1.0, -1.0, 0.5]])
+    t = np.array([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    y = F.softmax(a)
+    da = F.softmax_backward(F.cross_entropy_error_backward(y, t), y)
+    np.testing.assert_allclose(da, (y - t) / 2, atol=1e-6)
+    np.testing.assert_allclose(da, F.softmax_cross_entropy_backward(y, t), atol=1e-6)
