@@ -150,6 +150,18 @@ def _new_param(a, dtype, name, where, ndim=None, shape=None, hint=""):
     return xp.array(arr, dtype=dtype if dtype is not None else arr.dtype, copy=True)
 
 
+def _scalar_bias(b, w_shape):
+    """The course's single unit takes its bias as a number: ``b`` as shape (1,) for W of shape
+    (in, 1); a number for several units is refused (which unit's bias would it be?)."""
+    if xp.ndim(b) != 0:
+        return b
+    if w_shape[1] != 1:
+        raise ValueError(f"Affine: a scalar bias b fits one output unit (W of shape (in, 1)), "
+                         f"but W has shape {w_shape}; give b of shape ({w_shape[1]},) "
+                         f"(np.full({w_shape[1]}, b) for the same bias on every unit)")
+    return xp.reshape(b, (1,))
+
+
 def _hyper(value, where, valid, expected):
     """A hyper-parameter as a float, checked: ``valid(v)`` must hold (``expected`` says how
     in the error, e.g. "in [0, 1)")."""
@@ -168,7 +180,8 @@ class Affine(Layer):
     backward: dx = dout·Wᵀ, dW = xᵀ·dout, db = Σₙ dout (the bias is broadcast over the batch,
     so its gradient sums over it). An input with more than two axes, e.g. images
     (N, C, H, W), is flattened to (N, C·H·W) as in the course; a single 1-D sample gives a 1-D
-    output.
+    output. For one output unit (W of shape (in, 1)) the bias may be a number, as in the
+    course's single unit ``Affine([[0.1], [0.2]], 0.5)``; it is kept as ``b`` of shape (1,).
     """
 
     param_names = ("W", "b")
@@ -177,7 +190,7 @@ class Affine(Layer):
     def __init__(self, W, b=None, dtype=None):
         super().__init__()
         W = _new_param(W, dtype, "W", "Affine", ndim=2, hint=" (in, out)")
-        b = xp.zeros(W.shape[1], dtype=W.dtype) if b is None else b
+        b = xp.zeros(W.shape[1], dtype=W.dtype) if b is None else _scalar_bias(b, W.shape)
         b = _new_param(b, W.dtype, "b", "Affine", shape=W.shape[1:], hint=f" to match W {W.shape}")
         self.params = [W, b]
         self.grads = [xp.zeros_like(W), xp.zeros_like(b)]

@@ -81,6 +81,20 @@ def test_affine_flattens_images_and_accepts_one_sample():
     np.testing.assert_allclose(y, one @ layer.W + layer.b)
 
 
+def test_affine_takes_the_course_scalar_bias_for_one_unit():
+    """The course's single unit: W = [[0.1], [0.2]], b = 0.5, x = [2, 3] → u = 1.3."""
+    layer = Affine([[0.1], [0.2]], 0.5, dtype=np.float64)
+    assert layer.b.shape == (1,)
+    np.testing.assert_allclose(layer.forward(np.array([2.0, 3.0])), [1.3], rtol=1e-15)
+    np.testing.assert_allclose(layer.forward(np.array([[2.0, 3.0], [0.0, 0.0]])), [[1.3], [0.5]])
+    layer.backward(np.array([[1.0], [1.0]]))
+    np.testing.assert_allclose(layer.grads[1], [2.0])  # db = Σₙ dout
+    assert_ok(check_layer(Affine(rng(7).standard_normal((3, 1)), -0.2, dtype=np.float64),
+                          rng(8).standard_normal((4, 3))))
+    with pytest.raises(ValueError, match=r"scalar bias b fits one output unit.*np.full\(3, b\)"):
+        Affine(np.ones((2, 3)), 0.5)
+
+
 def test_matmul_gradients():
     r = rng(3)
     layer = MatMul(r.standard_normal((4, 6)))
