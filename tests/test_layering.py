@@ -13,7 +13,7 @@ PACKAGE = ROOT / "ippo"
 #: ending in "." stands for every module under that package.
 FLOORS = [
     ["ippo", "ippo.backend", "ippo.blas", "ippo.io", "ippo.state", "ippo.numerical",
-     "ippo.datasets.base", "ippo.datasets.files", "ippo.datasets.idx"],
+     "ippo.plotting", "ippo.datasets.base", "ippo.datasets.files", "ippo.datasets.idx"],
     ["ippo.checks", "ippo.kernels", "ippo.initializers", "ippo.metrics", "ippo.optimizers",
      "ippo.preprocessing", "ippo.augment"],
     ["ippo.functions", "ippo.datasets."],
