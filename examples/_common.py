@@ -6,6 +6,8 @@
 - ``IPPO_EXAMPLES_FAST=1`` shrinks epochs and sample counts so that every example runs in
   seconds (the test suite runs them so); the printed numbers of the course do not change.
 - Matplotlib draws into files only (the Agg backend): no window opens.
+- The matrix products run on one BLAS thread: the examples' networks are small, and on a
+  busy 2-core machine a second thread mostly waits for a core (see ``ippo.blas``).
 """
 
 import os
@@ -18,6 +20,10 @@ import numpy as np
 matplotlib.use("Agg")  # files only, no window: this must come before pyplot is imported
 
 import matplotlib.pyplot as plt  # noqa: E402
+
+from ippo import blas  # noqa: E402
+
+blas.set_threads(1)
 
 FAST = os.environ.get("IPPO_EXAMPLES_FAST", "") not in ("", "0")
 
