@@ -517,6 +517,51 @@ def test_each_epoch_sees_every_sample_once_in_a_fresh_order():
             assert orders[0][0] != list(range(n))
 
 
+def test_replacement_draws_n_samples_with_repeats_per_epoch():
+    """fit(replacement=True): the course's np.random.choice. Each epoch is N independent
+    draws (repeats and gaps), reproducible by the seed; batch GD gets the drawn sample too."""
+    n = 60
+    x = np.c_[np.arange(n), np.zeros(n)].astype(np.float32)  # column 0 names the sample
+    t = np.arange(n) % 3
+
+    def run(batch_size, seed=4):
+        model = mlp()
+        seen = []
+        loss = model.loss
+
+        def spy(xb, tb):  # the batches exactly as the model receives them (no augment copy)
+            seen.append(xb[:, 0].astype(int).tolist())
+            return loss(xb, tb)
+
+        model.loss = spy
+        Trainer(model, O.SGD(0.01), verbose=0).fit(
+            x, t, epochs=3, batch_size=batch_size, seed=seed, replacement=True,
+            eval_train=False)
+        return seen
+
+    for batch_size, per_epoch in ((1, 60), (16, 4), (None, 1)):
+        seen = run(batch_size)
+        assert seen == run(batch_size)  # the same seed, the same draws
+        assert seen != run(batch_size, seed=5)
+        epochs = [sum(seen[e * per_epoch:(e + 1) * per_epoch], []) for e in range(3)]
+        for drawn in epochs:
+            assert len(drawn) == n
+            assert min(drawn) >= 0 and max(drawn) < n
+            # with replacement about 1 − 1/e ≈ 63 % are distinct: far from all 60
+            assert 25 <= len(set(drawn)) <= 50, len(set(drawn))
+        assert epochs[0] != epochs[1]
+
+
+def test_replacement_is_checked():
+    x, t = np.zeros((4, 2), np.float32), np.array([0, 1, 2, 0])
+    with pytest.raises(ValueError, match="replacement must be True or False"):
+        Trainer(mlp(), O.SGD(0.1), verbose=0).fit(x, t, epochs=1, batch_size=2,
+                                                 replacement="yes")
+    with pytest.raises(ValueError, match="cannot be combined with shuffle=False"):
+        Trainer(mlp(), O.SGD(0.1), verbose=0).fit(x, t, epochs=1, batch_size=2,
+                                                 replacement=True, shuffle=False)
+
+
 def test_resume_is_exact_with_dropout_and_batchnorm(tmp_path, data):
     x, t = data
 

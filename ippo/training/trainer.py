@@ -97,6 +97,7 @@ class Trainer:
         augment=None,
         eval_train=True,
         checkpoint_every=1,
+        replacement=False,
     ):
         """Train for ``epochs`` epochs; return the ``History``.
 
@@ -114,7 +115,9 @@ class Trainer:
         none) with all it holds, the optimizer's hyper-parameters included: a warning names
         any that differ from those of the optimizer passed in. ``eval_train=False`` skips
         the end-of-epoch accuracy pass over the training data (the running loss is still
-        recorded).
+        recorded). ``replacement=True`` draws each epoch's N samples at random *with*
+        replacement, as the course's ``np.random.choice`` does: some samples come twice,
+        about 37 % (≈ 1/e) not at all; the default shuffles, every sample once per epoch.
 
         Bad input raises ``ValueError`` before any update; a NaN or infinite loss (or
         weights) raises ``TrainingDivergedError`` naming the epoch and the iteration, with
@@ -127,6 +130,7 @@ class Trainer:
         self.batch_size, self.n_train = check.batch_size(self.model, batch_size, len(x))
         x_val, t_val = check.validation_data(self.model, x_val, t_val)
         augment = check.augment_hook(augment)
+        replacement = check.sampling(shuffle, replacement)
         if resume and checkpoint_dir is None:
             raise ValueError("fit: resume=True needs checkpoint_dir")
         self.callbacks = check.callback_list(callbacks, early_stopping)
@@ -152,7 +156,7 @@ class Trainer:
         if resume:  # everything the checkpoint holds, stop_training included
             self.epoch = self.checkpoint.restore()
 
-        batches = _Batches(x, t, self.batch_size, self.n_train, shuffle, augment)
+        batches = _Batches(x, t, self.batch_size, self.n_train, shuffle, augment, replacement)
         return self._loop(batches, CallbackList(hooks))
 
     def _loop(self, batches, callbacks):
@@ -188,15 +192,17 @@ class Trainer:
 
 class _Batches:
     """One epoch's batches: ``batches(rng)`` yields ``(x_batch, t_batch)`` in a fresh order
-    drawn from ``rng`` (with ``shuffle``), gathered into two buffers reused every step, and
-    passed through ``augment(x_batch, rng)``; an epoch covers the first ``n_train`` of the
-    shuffled samples."""
+    drawn from ``rng`` (with ``shuffle``; with ``replacement``, N independent draws),
+    gathered into two buffers reused every step, and passed through
+    ``augment(x_batch, rng)``; an epoch covers the first ``n_train`` of the drawn samples."""
 
-    def __init__(self, x, t, batch_size, n_train, shuffle, augment):
+    def __init__(self, x, t, batch_size, n_train, shuffle, augment, replacement=False):
         self.x, self.t = x, t
         self.batch_size, self.n_train = batch_size, n_train
-        self.shuffle, self.augment = shuffle, augment
-        if (shuffle or augment is not None) and batch_size < len(x) or augment is not None:
+        self.shuffle, self.augment, self.replacement = shuffle, augment, replacement
+        # all N samples at once need no copy, unless they are drawn with replacement
+        whole = batch_size >= len(x) and not replacement
+        if (shuffle or augment is not None) and not whole or augment is not None:
             self.xbuf = np.empty((batch_size,) + x.shape[1:], dtype=x.dtype)
             self.tbuf = np.empty((batch_size,) + t.shape[1:], dtype=t.dtype)
         else:  # in order, or all samples at once: views of the data
@@ -205,7 +211,10 @@ class _Batches:
     def __call__(self, rng):
         x, t, bs, n_train = self.x, self.t, self.batch_size, self.n_train
         xbuf, tbuf, augment = self.xbuf, self.tbuf, self.augment
-        order = rng.permutation(len(x)) if self.shuffle else None
+        if self.replacement:  # N draws, each sample equally likely every time
+            order = rng.integers(0, len(x), size=len(x))
+        else:
+            order = rng.permutation(len(x)) if self.shuffle else None
         for start in range(0, n_train, bs):
             stop = min(start + bs, n_train)
             if xbuf is not None:

@@ -143,6 +143,17 @@ def augment_hook(augment):
     return augment
 
 
+def sampling(shuffle, replacement):
+    """``replacement`` when it is a bool that goes with ``shuffle`` (drawing samples at
+    random cannot keep the data's order)."""
+    if not isinstance(replacement, bool):
+        raise ValueError(f"fit: replacement must be True or False, got {replacement!r}")
+    if replacement and not shuffle:
+        raise ValueError("fit: replacement=True draws the samples at random; it cannot be "
+                         "combined with shuffle=False (which keeps the data's order)")
+    return replacement
+
+
 def callback_list(callbacks, early_stopping):
     """The user's callbacks, then the ``EarlyStopping`` that ``early_stopping`` asks for (an
     instance, or an int patience), each checked to be an object with hooks."""
