@@ -135,9 +135,12 @@ def is_class_index(where, y_shape, t, y_name="y", t_name="t"):
         return False
     if t.shape == y_shape[:-1]:
         return True
+    swapped = (f"; the arguments look swapped ({y_name} has the shape of class indices for "
+               f"{t_name}'s): {y_name} comes first, the target second"
+               if t.shape[:-1] == y_shape else "")
     raise ValueError(
         f"{_text(where)}: {y_name} has shape {y_shape} but {t_name} has shape {t.shape}; {t_name} "
-        f"must be one-hot (shape {y_shape}) or class indices (shape {y_shape[:-1]})"
+        f"must be one-hot (shape {y_shape}) or class indices (shape {y_shape[:-1]}){swapped}"
     )
 
 
@@ -149,6 +152,49 @@ def class_targets(where, y_shape, t, y_name="y", t_name="t"):
         return class_indices(where, t, y_shape, y_name, t_name), True
     unit_interval(where, t, t_name)
     return t, False
+
+
+def _looks_like_labels(a):
+    """True when ``a`` holds class labels rather than a prediction: integer (or boolean)
+    values, or floats that are exactly one-hot (every row 0 except a single 1)."""
+    if a.dtype.kind in "biu":
+        return True
+    if a.dtype.kind != "f" or a.ndim == 0 or a.size == 0:
+        return False
+    ones = a == 1
+    return bool(xp.all(ones | (a == 0)) and xp.all(ones.sum(axis=-1) == 1))
+
+
+def argument_order(where, y, t, y_name="y", scores=False):
+    """ValueError when a classification loss's ``(y, t)`` are recognisably swapped: the first
+    argument holds labels (integers, or exactly one-hot rows) and the second does not (a
+    value other than 0 and 1). One of the course notes writes ``cross_entropy_error(d, y)``,
+    target first; without this check that call returns a plausible, wrong number.
+
+    With ``scores`` (the first argument holds raw scores, as in ``softmax_cross_entropy``),
+    a second argument that is itself a valid target (values in [0, 1], rows summing to 1:
+    soft labels) is never taken for swapped scores. Without it (``cross_entropy_error``), a
+    prediction that is *exactly* one-hot against soft targets cannot be told from swapped
+    arguments, and is refused too. Other problems (dtypes, shapes) are left to the other
+    checks."""
+    y, t = xp.asarray(y), xp.asarray(t)
+    if y.dtype.kind not in "biuf" or t.dtype.kind not in "biuf":
+        return
+    if y.shape != t.shape and not (t.ndim == y.ndim + 1 and t.shape[:-1] == y.shape):
+        return  # neither one-hot against a prediction nor indices against one
+    if not _looks_like_labels(y) or t.dtype.kind != "f" or xp.all((t == 0) | (t == 1)):
+        return
+    if scores and t.ndim >= 1 and t.min() >= 0 and t.max() <= 1 and \
+            xp.allclose(t.sum(axis=-1), 1.0, atol=1e-4):
+        return
+    what = "integer class labels" if y.dtype.kind in "biu" else "exactly one-hot labels"
+    where = _text(where)
+    raise ValueError(
+        f"{where}: the arguments look swapped: the first ({y_name}, shape {y.shape}) holds "
+        f"{what} and the second (t, shape {t.shape}) does not; call {where}({y_name}, t) "
+        f"with the {'scores' if scores else 'prediction'} first and the target second (the "
+        f"course's cross_entropy_error(d, y) passes the target first)"
+    )
 
 
 def binary_targets(where, y_shape, t, y_name="y", t_name="t"):

@@ -17,7 +17,8 @@ Conventions
 - A 1-D array is one sample, a 2-D array ``(N, C)`` is a batch of N samples; ``softmax``
   and the cross-entropies work over the last axis.
 - Losses take ``(y, t)`` = (prediction, target) and return a Python ``float``; for a batch
-  they are averaged over the samples.
+  they are averaged over the samples. The cross-entropies refuse recognisably swapped
+  arguments (labels first, a prediction second), as one course note passes them.
 - Class targets ``t`` are either one-hot (same shape as ``y``) or integer class indices
   (shape ``y.shape[:-1]``).
 - Float input keeps its precision (float32 stays float32); integer input becomes float32.
@@ -201,6 +202,8 @@ def _class_loss_args(func, y, t, y_name="y"):
     if y.ndim == 0:
         raise ValueError(
             f"{func}: {y_name} must have at least one axis (the classes), got a scalar"
+            + (f" (if {y_name} is the class label, the arguments are swapped: {y_name} comes "
+               f"first, the target second)" if t.ndim >= 1 else "")
         )
     checks.not_empty(func, y, y_name)
     return y, checks.class_targets(func, y.shape, t, y_name)[0]
@@ -216,13 +219,18 @@ def _gradient_args(func, y, t, classes=False):
 
 
 def sum_squared_error(y, t):
-    """Sum of squared errors: E = ½ Σₖ (yₖ − tₖ)².
+    """Sum of squared errors: E = ½ Σₖ (yₖ − tₖ)², summed over the outputs k.
 
-    For a batch, the mean over samples of that per-sample value.
+    For a batch, the mean over samples of that per-sample value. With C outputs it is C times
+    ``mean_squared_error`` (½·mean over all elements), and so is its gradient.
     """
-    y, t = _element_loss_args("sum_squared_error", y, t)
-    d = y - t
-    return float(0.5 * xp.sum(d * d) / K.n_samples(y))
+    return K.sum_squared_error(*_element_loss_args("sum_squared_error", y, t))
+
+
+def sum_squared_error_backward(y, t):
+    """Gradient of ``sum_squared_error`` w.r.t. y: ∂E/∂y = (y − t) / N, N the number of
+    samples (1 for a single 1-D sample): each output's error, averaged over the batch only."""
+    return K.sum_squared_error_backward(*_gradient_args("sum_squared_error_backward", y, t))
 
 
 def mean_squared_error(y, t):
@@ -243,8 +251,10 @@ def cross_entropy_error(y, t):
 
     ``y`` holds probabilities (for example a softmax output); ``t`` is one-hot (same shape as
     y) or class indices. With indices the sum keeps only the true class:
-    E = −log(y_t + δ).
+    E = −log(y_t + δ). The prediction comes first: arguments recognisably swapped (y integer
+    or exactly one-hot labels, t not) raise ``ValueError`` instead of giving a wrong number.
     """
+    checks.argument_order("cross_entropy_error", y, t)
     y, t = _class_loss_args("cross_entropy_error", y, t)
     if y.min() < 0 or y.max() > 1:
         raise ValueError(
@@ -265,8 +275,10 @@ def softmax_cross_entropy(x, t):
 
     ``x`` holds logits (scores before softmax); ``t`` is one-hot or class indices. Computed
     as log Σᵢ exp(xᵢ − m) − (x_t − m) with m = max(x) (``ippo.kernels``), finite for any
-    finite logits.
+    finite logits. Recognisably swapped arguments (labels first, scores second) raise
+    ``ValueError``.
     """
+    checks.argument_order("softmax_cross_entropy", x, t, "x", scores=True)
     return K.softmax_cross_entropy(*_class_loss_args("softmax_cross_entropy", x, t, "x"))[0]
 
 

@@ -16,7 +16,8 @@ from ippo.backend import xp
 
 __all__ = ["n_samples", "softmax_cross_entropy", "softmax_cross_entropy_backward",
            "sigmoid_binary_cross_entropy", "sigmoid_binary_cross_entropy_backward",
-           "mean_squared_error", "mean_squared_error_backward"]
+           "mean_squared_error", "mean_squared_error_backward", "sum_squared_error",
+           "sum_squared_error_backward"]
 
 
 def n_samples(y):
@@ -104,3 +105,15 @@ def mean_squared_error_backward(y, t):
     """Gradient of ``mean_squared_error`` w.r.t. y: ∂E/∂y = (y − t) / size (the ½ cancels the
     square's 2)."""
     return (y - t) / y.size
+
+
+def sum_squared_error(y, t):
+    """E = ½ · Σₖ (yₖ − tₖ)² per sample, summed over the outputs k, averaged over the N
+    samples (``t`` of y's shape): C times ``mean_squared_error`` for C outputs."""
+    d = y - t
+    return float(0.5 * xp.sum(d * d) / n_samples(y))
+
+
+def sum_squared_error_backward(y, t):
+    """Gradient of ``sum_squared_error`` w.r.t. y: ∂E/∂y = (y − t) / N (N samples)."""
+    return (y - t) / n_samples(y)

@@ -671,6 +671,9 @@ class MeanSquaredLoss(LossLayer):
     """
 
     task = "regression"
+    #: the loss and its gradient w.r.t. the scores (``SumSquaredLoss`` swaps in ½Σ's)
+    formula = staticmethod(K.mean_squared_error)
+    gradient = staticmethod(K.mean_squared_error_backward)
 
     def __init__(self):
         super().__init__()
@@ -679,22 +682,37 @@ class MeanSquaredLoss(LossLayer):
 
     def forward(self, x, t):
         self.x, self.t = x, self._targets_like(x, t)
-        return K.mean_squared_error(x, self.t)
+        return self.formula(x, self.t)
 
     def backward(self, dout=1):
         if self.x is None:
             raise self._bad_dout(dout, None)
-        dx = K.mean_squared_error_backward(self.x, self.t)  # dx = (x − t) / size
+        dx = self.gradient(self.x, self.t)  # (x − t) / size, or / N for SumSquaredLoss
         if dout != 1:
             dx *= dout
         return dx
+
+
+class SumSquaredLoss(MeanSquaredLoss):
+    """The per-sample squared error for regression, identity output: each sample's
+    E = ½·Σⱼ(xⱼ − tⱼ)² summed over the outputs j, averaged over the batch; backward
+    dx = (x − t) / N (N samples).
+
+    This is the course's E = ½Σ(y − d)². With C outputs it is C times ``MeanSquaredLoss``
+    (½·mean over every element), and so is its gradient: training with it at learning rate
+    η takes exactly the steps ``MeanSquaredLoss`` takes at C·η.
+    """
+
+    formula = staticmethod(K.sum_squared_error)
+    gradient = staticmethod(K.sum_squared_error_backward)
 
 
 #: Every layer class by name, for rebuilding a model from its saved description.
 LAYERS = {
     cls.__name__: cls
     for cls in (Affine, MatMul, Embedding, ReLU, LeakyReLU, Sigmoid, Tanh, Identity, Dropout,
-                BatchNormalization, SoftmaxWithLoss, SigmoidWithLoss, MeanSquaredLoss)
+                BatchNormalization, SoftmaxWithLoss, SigmoidWithLoss, MeanSquaredLoss,
+                SumSquaredLoss)
 }
 
 def layer_from_config(config, dtype=DEFAULT_DTYPE):
@@ -714,6 +732,6 @@ def describe(layer):
 __all__ = [
     "Layer", "Affine", "MatMul", "Embedding", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
     "Identity", "Dropout", "BatchNormalization", "LossLayer", "SoftmaxWithLoss",
-    "SigmoidWithLoss", "MeanSquaredLoss", "LAYERS", "layer_from_config",
+    "SigmoidWithLoss", "MeanSquaredLoss", "SumSquaredLoss", "LAYERS", "layer_from_config",
     "describe",
 ]

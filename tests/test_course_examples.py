@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from ippo.gradcheck import relative_error
-from ippo.layers import Affine, Identity, MeanSquaredLoss, ReLU
-from ippo.models import MLP, Sequential
+from ippo.layers import Affine, Identity, MeanSquaredLoss, ReLU, SumSquaredLoss
+from ippo.models import MLP, Sequential, load
 from ippo.numerical import numerical_gradient
 
 W1 = [[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]]
@@ -79,3 +79,36 @@ def test_online_sgd_learns_a_linear_function():
     assert last < first / 50, (first, last)
     x_new = np.array([[0.5, 0.5], [0.2, 0.9]], dtype=np.float32)
     np.testing.assert_allclose(model.predict(x_new)[:, 0], [2.5, 2.4], atol=0.25)
+
+
+def test_the_per_sample_squared_error_trains_like_half_mean_at_c_times_the_rate(tmp_path):
+    """E = ½Σⱼ(yⱼ − dⱼ)² (SumSquaredLoss) is C = 2 times ½·mean here, and so is its gradient:
+    SGD with lr η on it takes exactly the steps of MeanSquaredLoss with lr 2η."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 2))
+    d = np.c_[x[:, 0] + x[:, 1], x[:, 0] - 2 * x[:, 1]]
+
+    def net(loss):
+        return Sequential([Affine(W1, B1, dtype=np.float64), ReLU(),
+                           Affine(W2, B2, dtype=np.float64)], loss)
+
+    per_sample, half_mean = net(SumSquaredLoss()), net(MeanSquaredLoss())
+    for _ in range(50):
+        i = rng.integers(0, 20, 5)
+        a = per_sample.loss(x[i], d[i])
+        b = half_mean.loss(x[i], d[i])
+        assert a == pytest.approx(2 * b, rel=1e-12)
+        per_sample.backward()
+        half_mean.backward()
+        for p, g in zip(per_sample.params, per_sample.grads, strict=True):
+            p -= 0.05 * g
+        for p, g in zip(half_mean.params, half_mean.grads, strict=True):
+            p -= 0.1 * g
+    for p, q in zip(per_sample.params, half_mean.params, strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-14)
+    assert per_sample.loss(x, d) < 0.5 * net(SumSquaredLoss()).loss(x, d)  # it learned
+    # a model with this loss saves and loads like any other
+    per_sample.save(tmp_path / "m.npz")
+    again = load(tmp_path / "m.npz")
+    assert isinstance(again.loss_layer, SumSquaredLoss)
+    assert again.loss(x, d) == pytest.approx(per_sample.loss(x, d), rel=1e-12)

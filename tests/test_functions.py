@@ -187,6 +187,29 @@ def test_mean_squared_error_backward_matches_numerical(shape):
     check_gradient(lambda v: F.mean_squared_error(v, t), y, F.mean_squared_error_backward(y, t))
 
 
+@pytest.mark.parametrize("shape", [(6,), (4, 3), (5, 1)])
+def test_sum_squared_error_backward_matches_numerical(shape):
+    y = RNG.normal(size=shape)
+    t = RNG.normal(size=shape)
+    g = F.sum_squared_error_backward(y, t)
+    check_gradient(lambda v: F.sum_squared_error(v, t), y, g)
+    n = 1 if len(shape) == 1 else shape[0]
+    np.testing.assert_allclose(g, (y - t) / n)
+
+
+def test_sum_and_mean_squared_error_differ_by_the_number_of_outputs():
+    """½Σ over C outputs = C · ½·mean, for the value and for the gradient."""
+    y = RNG.normal(size=(7, 3))
+    t = RNG.normal(size=(7, 3))
+    assert F.sum_squared_error(y, t) == pytest.approx(3 * F.mean_squared_error(y, t), rel=1e-12)
+    np.testing.assert_allclose(F.sum_squared_error_backward(y, t),
+                               3 * F.mean_squared_error_backward(y, t), rtol=1e-12)
+    # the notes' 2-3-2 example: y = (1.02, 2.29), d = (2, 4): ½Σ = 1.94225, ½·mean = 0.971125
+    y, d = np.array([1.02, 2.29]), np.array([2.0, 4.0])
+    assert F.sum_squared_error(y, d) == pytest.approx(1.94225, rel=1e-12)
+    assert F.mean_squared_error(y, d) == pytest.approx(0.971125, rel=1e-12)
+
+
 def test_mean_squared_error_backward_flat_target_does_not_broadcast():
     y = RNG.normal(size=(5, 1))
     t = RNG.normal(size=5)
@@ -628,3 +651,75 @@ def test_softmax_then_cross_entropy_backward_is_y_minus_t_over_n():
     da = F.softmax_backward(F.cross_entropy_error_backward(y, t), y)
     np.testing.assert_allclose(da, (y - t) / 2, atol=1e-6)
     np.testing.assert_allclose(da, F.softmax_cross_entropy_backward(y, t), atol=1e-6)
+
+
+# --------------------------------------------------------------------------- argument order
+
+
+def test_the_notes_swapped_call_is_refused_instead_of_giving_a_wrong_number():
+    """[RC] writes cross_entropy_error(d, y), target first. Before this check the swapped call
+    returned −0.3·log(1e-7) ≈ 4.835 for a loss of −log 0.7 ≈ 0.357."""
+    y = np.array([0.1, 0.7, 0.2])
+    d = np.array([0.0, 1.0, 0.0])
+    assert F.cross_entropy_error(y, d) == pytest.approx(0.35667480108159993, rel=1e-6)
+    with pytest.raises(ValueError, match=r"cross_entropy_error: the arguments look swapped.*"
+                                         r"exactly one-hot labels.*prediction first"):
+        F.cross_entropy_error(d, y)
+
+
+@pytest.mark.parametrize("call", [
+    lambda y, d, i: F.cross_entropy_error(d, y),                       # one-hot first
+    lambda y, d, i: F.cross_entropy_error(d.astype(int), y),           # integer one-hot first
+    lambda y, d, i: F.cross_entropy_error(i, y),                       # class indices first
+    lambda y, d, i: F.cross_entropy_error(int(i[0]), y[0]),            # one label, one sample
+    lambda y, d, i: F.softmax_cross_entropy(d, np.log(y) + 1.0),       # one-hot, then scores
+    lambda y, d, i: F.softmax_cross_entropy(i, np.log(y)),             # indices, then scores
+    lambda y, d, i: F.softmax_cross_entropy(d, 0.5 * y),               # scores inside [0, 1]
+])
+def test_recognisably_swapped_arguments_raise(call):
+    rng = np.random.default_rng(1)
+    y = rng.dirichlet(np.ones(4), size=5)
+    i = np.array([0, 3, 1, 1, 2])
+    d = np.eye(4)[i]
+    with pytest.raises(ValueError, match="the arguments look swapped"):
+        call(y, d, i)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_legitimate_inputs_raise_no_false_alarm(dtype):
+    rng = np.random.default_rng(2)
+    y = rng.dirichlet(np.ones(4), size=5).astype(dtype)
+    i = np.array([0, 3, 1, 1, 2])
+    d = np.eye(4, dtype=dtype)[i]
+    soft = (0.9 * d + 0.025).astype(dtype)  # label smoothing: rows still sum to 1
+    F.cross_entropy_error(y, d)                        # probabilities, one-hot
+    F.cross_entropy_error(y, i)                        # probabilities, indices
+    F.cross_entropy_error(y, soft)                     # probabilities, soft targets
+    F.cross_entropy_error(d, d)                        # a perfect prediction, one-hot
+    F.cross_entropy_error(d, i)                        # a perfect prediction, indices
+    F.cross_entropy_error(d.astype(int), i)            # even given as integers
+    F.cross_entropy_error(Y_GOOD, T_ONE_HOT)           # the notes' y, zeros in it
+    F.cross_entropy_error(Y_GOOD, T_ONE_HOT.astype(int))
+    y_mixed = y.copy()
+    y_mixed[0] = d[0]                                  # one sample exactly one-hot, not all
+    F.cross_entropy_error(y_mixed, soft)
+    scores = np.log(y)
+    F.softmax_cross_entropy(scores, d)
+    F.softmax_cross_entropy(scores, i)
+    F.softmax_cross_entropy(d, i)                      # scores that happen to be 0/1
+    F.softmax_cross_entropy(d, soft)                   # ... even against soft targets
+    F.softmax_cross_entropy(d, d)
+
+
+def test_every_probability_prediction_against_labels_passes():
+    """Whatever the probabilities (random, peaked, with exact zeros), labels second: no error."""
+    rng = np.random.default_rng(3)
+    for alpha in (0.05, 1.0, 50.0):
+        y = rng.dirichlet(np.full(6, alpha), size=20)
+        t = rng.integers(0, 6, 20)
+        y[0] = 0.0
+        y[0, t[0]] = 0.5
+        y[0, (t[0] + 1) % 6] = 0.5
+        assert F.cross_entropy_error(y, t) > 0
+        assert F.cross_entropy_error(y, np.eye(6)[t]) > 0
+        assert F.softmax_cross_entropy(np.log(y + 1e-9), t) > 0

@@ -21,6 +21,7 @@ from ippo.layers import (
     Sigmoid,
     SigmoidWithLoss,
     SoftmaxWithLoss,
+    SumSquaredLoss,
     Tanh,
     describe,
     layer_from_config,
@@ -247,6 +248,22 @@ def test_mean_squared_loss():
     x1 = r.standard_normal((4, 1))
     t1 = r.standard_normal(4)
     assert check_loss(layer, x1, t1) < TOL
+
+
+def test_sum_squared_loss_is_the_per_sample_error_summed_over_outputs():
+    r = rng(13)
+    x = r.standard_normal((4, 3))
+    t = r.standard_normal((4, 3))
+    layer = SumSquaredLoss()
+    # E = mean over the 4 samples of ½·Σⱼ over the 3 outputs: 3 times MeanSquaredLoss
+    assert layer.forward(x, t) == pytest.approx(0.5 * np.sum((x - t) ** 2) / 4, rel=1e-12)
+    np.testing.assert_allclose(layer.backward(), (x - t) / 4)
+    assert check_loss(layer, x, t) < TOL
+    assert check_loss(SumSquaredLoss(), r.standard_normal((4, 1)), r.standard_normal(4)) < TOL
+    assert SumSquaredLoss().task == "regression"
+    with pytest.raises(ValueError, match=r"^SumSquaredLoss\(\): x has shape \(4, 2\) but t has "
+                                         r"shape \(4,\); expected t of shape \(4, 2\)$"):
+        SumSquaredLoss().forward(np.zeros((4, 2)), np.zeros(4))
 
 
 def test_loss_layers_reject_bad_target_shapes():
