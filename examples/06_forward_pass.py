@@ -6,15 +6,21 @@ against the target d = (2, 4).
 
     python examples/06_forward_pass.py
 
+The notes call two different errors "mean_squared_error": ½·Σ over the outputs in one,
+½·mean in another. ippo has both (``sum_squared_error`` / ``SumSquaredLoss`` and
+``mean_squared_error`` / ``MeanSquaredLoss``); with C outputs they differ by the factor C,
+so training with ½Σ at learning rate η takes exactly the steps of ½·mean at C·η.
+
 Prints: u = 1.3 for the single unit, u1 = [0.6, 1.3, 2.0] ... y = [1.56, 3.222] for the
-3-layer network, y = [1.02, 2.29] and its errors for the 2-3-2 network. No figure.
+3-layer network, y = [1.02, 2.29] and both errors for the 2-3-2 network, and the weights
+after training with either error. No figure.
 """
 
 import _common
 import numpy as np
 
 from ippo import functions as F
-from ippo.layers import Affine, Identity, MeanSquaredLoss, ReLU
+from ippo.layers import Affine, Identity, MeanSquaredLoss, ReLU, SumSquaredLoss
 from ippo.models import Sequential
 
 np.set_printoptions(precision=6, suppress=True)
@@ -54,5 +60,36 @@ print(f"½·mean((y − d)²) = {F.mean_squared_error(y, d):.6f}   (the notes' m
       f"and ippo's MeanSquaredLoss: {net.loss(x, d):.6f})")
 print(f"½·Σ(y − d)²      = {F.sum_squared_error(y, d):.6f}   (the per-sample squared error "
       "E = ½Σⱼ(yⱼ − dⱼ)²: ippo's sum_squared_error)")
-print("the two differ by the factor 2 = the number of outputs; see 09 for why training does "
-      "not care")
+print("the two differ by the factor 2 = the number of outputs, and so do their gradients")
+
+# --------------------------------------------------------------------------- the factor
+_common.heading("Training with ½Σ or with ½·mean: the learning rate absorbs the factor")
+
+
+def two_three_two(loss):
+    return Sequential([Affine(W1, b1, dtype=f64), ReLU(), Affine(W2, b2, dtype=f64)], loss)
+
+
+def train(model, lr, steps=5):
+    for _ in range(steps):  # plain gradient descent on the one sample
+        model.loss(x, d)
+        model.backward()
+        for p, g in zip(model.params, model.grads, strict=True):
+            p -= lr * g
+    return model
+
+
+per_sample = train(two_three_two(SumSquaredLoss()), lr=0.05)    # E = ½Σ, lr η
+half_mean = train(two_three_two(MeanSquaredLoss()), lr=0.1)     # E = ½·mean, lr 2η
+same_lr = train(two_three_two(MeanSquaredLoss()), lr=0.05)      # ½·mean, lr η: half the steps
+
+
+def largest_difference(a, b):
+    return max(np.abs(p - q).max() for p, q in zip(a.params, b.params, strict=True))
+
+
+print(f"after 5 steps,  ½Σ at lr 0.05 vs ½·mean at lr 0.1: largest weight difference "
+      f"{largest_difference(per_sample, half_mean):.1e}; y = {per_sample.predict(x)[0]}")
+print(f"                ½Σ at lr 0.05 vs ½·mean at lr 0.05: largest weight difference "
+      f"{largest_difference(per_sample, same_lr):.1e}; y = {same_lr.predict(x)[0]}")
+print("the same network and the same steps: only the learning rate's scale differs")
