@@ -40,7 +40,7 @@ def train(data, sizes, task, lr, epochs):
     scaler = Standardizer().fit(x)
     x, x_test = scaler.transform(x), scaler.transform(x_test)
     model = MLP(sizes, task=task, seed=0)
-    epochs = _common.fast(epochs, 10)
+    epochs = _common.fast(epochs, max(epochs // 4, 10))
     Trainer(model, Adam(lr=lr), verbose=0).fit(x, t, epochs=epochs, batch_size=32, seed=0)
     print(f"{model}\n  layers: {' → '.join(map(repr, model.layers))} → "
           f"{type(model.loss_layer).__name__}; Adam lr {lr}, {epochs} epochs of batch 32")
