@@ -501,6 +501,17 @@ def _distribution(func, arg, p):
     return p
 
 
+def _two_distributions(func, p, q, base):
+    """``(log(base), p, q)`` for a function of two distributions, checked alike."""
+    log_b = _log_base(func, base)
+    p = _distribution(func, "p", p)
+    q = _distribution(func, "q", q)
+    if p.shape != q.shape:
+        raise ValueError(f"{func}: p has shape {p.shape} but q has shape {q.shape}; they "
+                         f"must match")
+    return log_b, p, q
+
+
 def _float_or_array(v):
     return float(v) if xp.ndim(v) == 0 else v
 
@@ -541,12 +552,7 @@ def cross_entropy(p, q, base=2):
     (``kl_divergence``). With a one-hot p (the label) and ``base=np.e`` it is the loss
     ``cross_entropy_error(q, p)`` without its δ. inf where q gives 0 to an outcome p allows.
     """
-    log_b = _log_base("cross_entropy", base)
-    p = _distribution("cross_entropy", "p", p)
-    q = _distribution("cross_entropy", "q", q)
-    if p.shape != q.shape:
-        raise ValueError(f"cross_entropy: p has shape {p.shape} but q has shape {q.shape}; "
-                         f"they must match")
+    log_b, p, q = _two_distributions("cross_entropy", p, q, base)
     with xp.errstate(divide="ignore", invalid="ignore"):
         terms = xp.where(p > 0, p * xp.log(q), 0.0)
     return _float_or_array(0.0 - terms.sum(axis=-1) / log_b)
@@ -559,12 +565,7 @@ def kl_divergence(p, q, base=2):
     Zero only when q = p, positive otherwise: the extra cost, in bits by default, of coding
     outcomes of p with a code made for q. Not symmetric: D(p‖q) ≠ D(q‖p) in general.
     """
-    log_b = _log_base("kl_divergence", base)
-    p = _distribution("kl_divergence", "p", p)
-    q = _distribution("kl_divergence", "q", q)
-    if p.shape != q.shape:
-        raise ValueError(f"kl_divergence: p has shape {p.shape} but q has shape {q.shape}; "
-                         f"they must match")
+    log_b, p, q = _two_distributions("kl_divergence", p, q, base)
     with xp.errstate(divide="ignore", invalid="ignore"):
         terms = xp.where(p > 0, p * (xp.log(p) - xp.log(q)), 0.0)
     return _float_or_array(terms.sum(axis=-1) / log_b + 0.0)
