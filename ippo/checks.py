@@ -178,11 +178,11 @@ def argument_order(where, y, t, y_name="y", scores=False):
     arguments, and is refused too. Other problems (dtypes, shapes) are left to the other
     checks."""
     y, t = xp.asarray(y), xp.asarray(t)
-    if y.dtype.kind not in "biuf" or t.dtype.kind not in "biuf":
-        return
+    if t.dtype.kind != "f" or y.dtype.kind not in "biuf":
+        return  # integer targets (the usual class indices) are labels: nothing to compare
     if y.shape != t.shape and not (t.ndim == y.ndim + 1 and t.shape[:-1] == y.shape):
         return  # neither one-hot against a prediction nor indices against one
-    if not _looks_like_labels(y) or t.dtype.kind != "f" or xp.all((t == 0) | (t == 1)):
+    if xp.all((t == 0) | (t == 1)) or not _looks_like_labels(y):
         return
     if scores and t.ndim >= 1 and t.min() >= 0 and t.max() <= 1 and \
             xp.allclose(t.sum(axis=-1), 1.0, atol=1e-4):

@@ -463,6 +463,20 @@ def test_cross_entropy_with_indices_and_one_hot():
     assert big.item() == pytest.approx(1000.0)
 
 
+def test_cross_entropy_refuses_swapped_arguments_but_not_legitimate_ones():
+    logits = np.array([[0.3, 2.9, -1.0], [1.0, -1.0, 0.5]])
+    one_hot = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    with pytest.raises(ValueError, match="cross_entropy: the arguments look swapped"):
+        ag.cross_entropy(Tensor(one_hot), logits)          # labels first, scores second
+    with pytest.raises(ValueError, match="the arguments look swapped"):
+        ag.cross_entropy(Tensor(np.array([1.0, 0.0])), logits)  # indices first
+    # legitimate: scores with indices, one-hot or soft targets; 0/1 scores with soft targets
+    ag.cross_entropy(Tensor(logits), np.array([1, 0]))
+    ag.cross_entropy(Tensor(logits), one_hot)
+    ag.cross_entropy(Tensor(one_hot), 0.8 * one_hot + 0.1 * (1 - one_hot) / 1)
+    ag.cross_entropy(Tensor(one_hot), np.array([1, 0]))
+
+
 def test_binary_cross_entropy_and_mse():
     x = arrays((5, 1), -3, 3)
     t = np.array([1, 0, 0, 1, 1])

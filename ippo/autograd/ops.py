@@ -856,9 +856,11 @@ class SoftmaxCrossEntropy(Function):
 
 def cross_entropy(logits, t):
     """Mean cross-entropy between softmax(logits) and targets ``t`` (class indices or
-    one-hot), computed stably without forming log(softmax) separately."""
+    one-hot), computed stably without forming log(softmax) separately. Recognisably swapped
+    arguments (labels first, scores second) raise ``ValueError``."""
     x = as_tensor(logits)
     t = checks.numeric("cross_entropy", "t", _targets(t))
+    checks.argument_order("cross_entropy", x.data, t, "logits", scores=True)
     if x.ndim == 0:
         raise ValueError("cross_entropy: logits must have at least one axis (the classes), "
                          "got a scalar")
