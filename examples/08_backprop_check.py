@@ -29,7 +29,7 @@ np.set_printoptions(precision=5, suppress=True)
 
 # --------------------------------------------------------------------------- gradient check
 _common.heading("Gradient check of a two-layer network (勾配確認)")
-(x, t), _, name = _common.mnist_or_digits(3, 1)
+(x, t), _, name = _common.mnist_or_digits(3)
 hidden = _common.fast(50, 10)
 # float64: numerical differentiation needs the precision (float32 keeps ~7 digits)
 net = MLP([x.shape[1], hidden, 10], activation="sigmoid", dtype=np.float64, seed=0)

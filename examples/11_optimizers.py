@@ -76,7 +76,7 @@ _common.save(fig, out, "11_optimizer_paths.png")
 
 # --------------------------------------------------------------------------- on digits
 _common.heading("The same network trained by each optimizer")
-(x, t), _, name = _common.mnist_or_digits(_common.fast(3000, 500), 1)
+(x, t), _, name = _common.mnist_or_digits(_common.fast(3000, 500))
 epochs = _common.fast(10, 2)
 mnist_optimizers = {
     "SGD": O.SGD(lr=0.01), "Momentum": O.Momentum(lr=0.01), "Nesterov": O.Nesterov(lr=0.01),

@@ -72,7 +72,7 @@ ax.grid(alpha=0.3)
 ax_diff.plot(np.abs(np.array(losses_hand) - np.array(losses_auto)), "o", ms=3)
 ax_diff.set_xlabel("iteration")
 ax_diff.set_ylabel("|loss by hand − loss by autograd|")
-ax_diff.set_title("Their difference at every step: float32 rounding of the reported loss\n"
-                  "(the weights stay bit-identical)")
+ax_diff.set_title("Their difference at every step: float32 rounding\n"
+                  "of the reported loss (the weights stay bit-identical)")
 ax_diff.grid(alpha=0.3)
 _common.save(fig, out, "16_define_by_run.png")

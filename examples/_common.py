@@ -59,7 +59,7 @@ def heading(text):
     print(f"\n== {text} ==")
 
 
-def mnist_or_digits(n_train, n_test, seed=0):
+def mnist_or_digits(n_train, n_test=0, seed=0):
     """``(x_train, t_train), (x_test, t_test), name``: a random subset of MNIST when its
     files are on this machine, else scikit-learn's 8x8 digits (always there), with a note."""
     from ippo.datasets import find_data_dir, load_digits, load_mnist
@@ -77,5 +77,6 @@ def mnist_or_digits(n_train, n_test, seed=0):
     rng = np.random.default_rng(seed)
     i = rng.permutation(len(x))[:n_train]
     j = rng.permutation(len(xt))[:n_test]
-    print(f"data: {name}, {len(i)} training and {len(j)} test images of {x.shape[1]} pixels")
+    test = f" and {len(j)} test" if len(j) else ""
+    print(f"data: {name}, {len(i)} training{test} images of {x.shape[1]} pixels")
     return (x[i], t[i]), (xt[j], tt[j]), name
