@@ -587,3 +587,73 @@ def cross_entropy_error_backward(y, t):
     p = xp.take_along_axis(y, t[..., None], axis=-1)
     xp.put_along_axis(dy, t[..., None], -1.0 / (p + CROSS_ENTROPY_DELTA) / n, axis=-1)
     return dy
+
+
+# =========================================================================== text (issue 11)
+# The embedding bag of the fastText-style classifier (and of averaged word vectors): the mean
+# of an embedding's rows over each sample's ids, padding left out.
+
+#: ``embedding_bag`` gathers at most this many numbers at once (batches of rows beyond it
+#: are done in chunks, so that evaluating 10,000 headlines never holds N·L·D floats).
+EMBEDDING_BAG_CHUNK = 1 << 22
+
+
+def embedding_bag_weights(mask, dtype=xp.float32):
+    """The weight of each id in its sample's mean: w[n, l] = mask[n, l] / cₙ, with
+    cₙ = Σₗ mask[n, l] the number of real (non-padding) ids of sample n; a sample with none
+    gets weights 0 (its mean is the zero vector, not 0/0)."""
+    w = mask.astype(dtype)
+    count = w.sum(axis=-1, keepdims=True)
+    w /= xp.maximum(count, 1)
+    return w
+
+
+def embedding_bag(W, idx, weights):
+    """Embedding bag: yₙ = Σₗ w[n, l] · W[idx[n, l]] for ids ``idx`` (N, L) and the
+    weights of ``embedding_bag_weights`` (the mean of the non-padding rows), → (N, D).
+
+    Gathers W[idx] (N, L, D) in chunks of rows of at most ``EMBEDDING_BAG_CHUNK`` numbers.
+    """
+    n, length = idx.shape
+    out = xp.empty((n, W.shape[1]), dtype=W.dtype)
+    step = max(1, EMBEDDING_BAG_CHUNK // max(1, length * W.shape[1]))
+    for s in range(0, n, step):
+        rows = W[idx[s:s + step]]                      # (n', L, D)
+        xp.einsum("nl,nld->nd", weights[s:s + step], rows, out=out[s:s + step])
+    return out
+
+
+def embedding_bag_row_grads(dout, idx, weights):
+    """The non-zero rows of ``embedding_bag``'s weight gradient, one per real id:
+    ``(ids, rows)`` with rows[k] = w[n, l] · doutₙ for the k-th (n, l) whose weight is not 0
+    (padding has weight 0 and gives none). dW is their sum per id (``scatter_add_rows``);
+    a sparse update (word2vec's SGD) applies them to the touched rows only."""
+    keep = weights != 0
+    rows = weights[keep][:, None] * dout[xp.nonzero(keep)[0]]
+    return idx[keep], rows
+
+
+def embedding_bag_backward(dout, idx, weights, dW):
+    """Chain rule through ``embedding_bag``: dW[i] = Σ over (n, l) with idx[n, l] = i of
+    w[n, l] · doutₙ (an id used several times gets the sum); padding (weight 0) adds
+    nothing. Writes into ``dW`` (zeroed first); the ids have no gradient."""
+    dW[...] = 0
+    scatter_add_rows(dW, *embedding_bag_row_grads(dout, idx, weights))
+    return dW
+
+
+def scatter_add_rows(W, idx, rows):
+    """W[idx[k]] += rows[k] for every k, repeated ids adding up (``np.add.at``).
+
+    Written as one ``add.at`` over the flat array with one index per number: NumPy's
+    ``add.at`` has a fast path for 1-D data that the row-wise form misses (1,536 rows of 100
+    float32: 0.41 ms against 1.29 ms). Used by the embedding bag's backward and by word2vec's
+    sparse SGD step.
+    """
+    if not W.flags.c_contiguous:  # W.reshape(-1) would be a copy: add into W itself
+        xp.add.at(W, idx.reshape(-1), rows.reshape(-1, W.shape[1]))
+        return W
+    d = W.shape[1]
+    flat = (idx.reshape(-1, 1).astype(xp.intp) * d + xp.arange(d)).ravel()
+    xp.add.at(W.reshape(-1), flat, rows.reshape(-1))
+    return W

@@ -43,6 +43,9 @@ class Layer:
     #: True for a layer that trains on the batch's own statistics (batch normalization), so
     #: that a batch of one sample cannot train it.
     uses_batch_statistics = False
+    #: True for a layer whose input is integer ids (Embedding, EmbeddingBag): they stay
+    #: integers (the trainer does not turn them into the model's float dtype).
+    takes_ids = False
 
     def __init__(self):
         self.params = []
@@ -313,6 +316,7 @@ class Embedding(_MatrixLayer):
     """
 
     axes = ("vocab_size", "dim")
+    takes_ids = True
 
     def __init__(self, W, dtype=None):
         super().__init__(W, dtype)
@@ -735,3 +739,75 @@ __all__ = [
     "SigmoidWithLoss", "MeanSquaredLoss", "SumSquaredLoss", "LAYERS", "layer_from_config",
     "describe",
 ]
+
+
+# =========================================================================== text (issue 11)
+
+
+class EmbeddingBag(_MatrixLayer):
+    """The mean of embedding rows over each sample's ids, padding left out (fastText's
+    sentence vector): for ids ``idx`` of shape (N, L), W of shape (vocab, D),
+
+        yₙ = (1/cₙ) Σ_{l: idx[n, l] ≠ pad} W[idx[n, l]],   cₙ = number of non-pad ids in row n
+
+    → (N, D); a row of padding only gives the zero vector. backward: dW[i] = Σ over the
+    places (n, l) where id i occurs of doutₙ / cₙ (``functions.embedding_bag_backward``);
+    the ids have no gradient, so backward returns None. ``padding_idx`` (default 0, the
+    ``<pad>`` of ``ippo.text.Vocabulary``) marks the padding; None counts every id.
+    """
+
+    axes = ("vocab_size", "dim")
+    takes_ids = True
+
+    def __init__(self, W, padding_idx=0, dtype=None):
+        super().__init__(W, dtype)
+        vocab = self.params[0].shape[0]
+        if padding_idx is not None and (isinstance(padding_idx, bool) or not isinstance(
+                padding_idx, (int, xp.integer)) or not 0 <= padding_idx < vocab):
+            raise ValueError(f"EmbeddingBag: padding_idx must be None or an id in "
+                             f"0..{vocab - 1}, got {padding_idx!r}")
+        self.padding_idx = None if padding_idx is None else int(padding_idx)
+        self.idx = None
+        self.weights = None
+
+    def __repr__(self):
+        return f"EmbeddingBag({self.params[0].shape[0]}×{self.params[0].shape[1]}, mean)"
+
+    def config(self):
+        return {**super().config(), "padding_idx": self.padding_idx}
+
+    @classmethod
+    def from_config(cls, config, dtype=DEFAULT_DTYPE):
+        return cls(xp.zeros((config["vocab_size"], config["dim"]), dtype=dtype),
+                   padding_idx=config.get("padding_idx", 0), dtype=dtype)
+
+    def forward(self, idx):
+        W = self.params[0]
+        idx = checks.ids(self._where, idx, W.shape[0])
+        if idx.ndim != 2:
+            raise ValueError(f"{self._where()}: expected ids of shape (N, L), one padded row "
+                             f"of word ids per sample, got shape {tuple(idx.shape)}")
+        mask = (idx != self.padding_idx) if self.padding_idx is not None else \
+            xp.ones(idx.shape, dtype=bool)
+        self.idx = idx
+        self.weights = F.embedding_bag_weights(mask, dtype=W.dtype)  # w = mask / count
+        return F.embedding_bag(W, idx, self.weights)                 # y = Σ w·W[idx]
+
+    def _expected(self):
+        return None if self.idx is None else (self.idx.shape[0], self.params[0].shape[1])
+
+    def backward(self, dout):
+        dout = self._dout(dout, self._expected())
+        F.embedding_bag_backward(dout, self.idx, self.weights, self.grads[0])
+        return None
+
+    def row_grads(self, dout):
+        """The gradient as ``(ids, rows)``, the non-zero rows only (dW is their sum per id):
+        for a sparse update that touches only the rows this batch used (word2vec's SGD),
+        instead of ``backward``'s dense dW of the whole vocabulary."""
+        dout = self._dout(dout, self._expected())
+        return F.embedding_bag_row_grads(dout, self.idx, self.weights)
+
+
+LAYERS["EmbeddingBag"] = EmbeddingBag
+__all__.append("EmbeddingBag")

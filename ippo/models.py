@@ -241,6 +241,12 @@ class Sequential:
         normalization layer): a batch of one sample cannot train such a model."""
         return any(layer.uses_batch_statistics for layer in self.layers)
 
+    @property
+    def takes_ids(self):
+        """True when the input is integer ids (the first layer is an Embedding or an
+        EmbeddingBag): the trainer keeps them integers."""
+        return bool(self.layers) and self.layers[0].takes_ids
+
     def config(self):
         """JSON-able description of the architecture (no arrays)."""
         return {

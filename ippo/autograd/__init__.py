@@ -33,6 +33,7 @@ from ippo.autograd.ops import (
     div,
     dropout,
     embedding,
+    embedding_bag,
     exp,
     getitem,
     identity,
@@ -119,4 +120,5 @@ __all__ = [
     "dropout",
     "batch_norm",
     "embedding",
+    "embedding_bag",
 ]

@@ -28,7 +28,7 @@ __all__ = [
     "getitem", "concatenate", "stack",
     "exp", "log", "sqrt", "abs", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
     "log_softmax", "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy",
-    "mse", "l2_penalty", "dropout", "batch_norm", "embedding",
+    "mse", "l2_penalty", "dropout", "batch_norm", "embedding", "embedding_bag",
 ]  # fmt: skip
 
 
@@ -1043,6 +1043,58 @@ def embedding(W, ids):
     id, so repeated ids accumulate."""
     W = as_tensor(W)
     return getitem(W, checks.ids("embedding", _targets(ids), W.shape[0]))
+
+
+class EmbeddingBag(Function):
+    """yₙ = Σₗ w[n, l] · W[ids[n, l]], the mean of the rows of the non-padding ids
+    (``functions.embedding_bag``)  →  ∂L/∂W: every id's row gets w[n, l] · gyₙ, repeated ids
+    adding up (``functions.embedding_bag_backward``). The ids are constants."""
+
+    __slots__ = ("ids", "weights")
+
+    def backward(self, gy, y, xs):
+        (W,) = xs
+        if isinstance(gy, Tensor):
+            fn = EmbeddingBagGrad()
+            fn.ids, fn.weights = self.ids, self.weights
+            gW = F.embedding_bag_backward(gy.data, self.ids, self.weights,
+                                          xp.empty(W.shape, dtype=gy.dtype))
+            return (_record(fn, gW, (gy,)),)
+        return (F.embedding_bag_backward(gy, self.ids, self.weights,
+                                         xp.empty(W.shape, dtype=gy.dtype)),)
+
+
+class EmbeddingBagGrad(Function):
+    """The embedding bag's backward, recorded (for create_graph): it is linear in gy, and
+    its own backward is the embedding bag of the incoming gradient."""
+
+    __slots__ = ("ids", "weights")
+
+    def backward(self, gg, y, xs):
+        if isinstance(gg, Tensor):
+            return (_embedding_bag(gg, self.ids, self.weights),)
+        return (F.embedding_bag(gg, self.ids, self.weights),)
+
+
+def _embedding_bag(W, ids, weights):
+    fn = EmbeddingBag()
+    fn.ids, fn.weights = ids, weights
+    return _record(fn, F.embedding_bag(W.data, ids, weights), (W,))
+
+
+def embedding_bag(W, ids, padding_idx=0):
+    """The mean of the rows of ``W`` (V, D) picked by each row of integer ``ids`` (N, L),
+    ids equal to ``padding_idx`` left out (None: none are): shape (N, D); a row of padding
+    only gives zeros. The fastText-style sentence vector, as the layer
+    ``ippo.layers.EmbeddingBag``."""
+    W = as_tensor(W)
+    if W.ndim != 2:
+        raise ValueError(f"embedding_bag: W must be 2-D (vocab, dim), got shape {W.shape}")
+    ids = checks.ids("embedding_bag", _targets(ids), W.shape[0])
+    if ids.ndim != 2:
+        raise ValueError(f"embedding_bag: ids must be 2-D (N, L), got shape {ids.shape}")
+    mask = ids != padding_idx if padding_idx is not None else xp.ones(ids.shape, dtype=bool)
+    return _embedding_bag(W, ids, F.embedding_bag_weights(mask, dtype=W.dtype))
 
 
 # --------------------------------------------------------------------------- operators

@@ -61,7 +61,8 @@ def training_data(model, x, t, name_x="x", name_t="t"):
     """``(x, t)`` checked and ready to train on: as many samples in both, at least one;
     numeric and finite; x of the model's input width, in its dtype; t by the label rule of
     the model's task (class labels in range, one-hot rows, 0/1 labels, values of the
-    output's shape). Float targets come in the model's dtype; class labels stay integers."""
+    output's shape). Float targets come in the model's dtype; class labels stay integers, and
+    so do the word ids of a model that ``takes_ids``."""
     x, t = np.asarray(x), np.asarray(t)
     if x.ndim == 0 or t.ndim == 0:
         raise ValueError(f"fit: {name_x} and {name_t} must be arrays of samples, got scalars")
@@ -74,8 +75,8 @@ def training_data(model, x, t, name_x="x", name_t="t"):
     if x.dtype.kind not in "biuf":
         raise ValueError(f"fit: {name_x} must be numeric, got dtype {x.dtype}")
     dtype = model_dtype(model)
-    if x.dtype != dtype:
-        x = x.astype(dtype)
+    if x.dtype != dtype and not (x.dtype.kind in "iu" and getattr(model, "takes_ids", False)):
+        x = x.astype(dtype)  # word ids (an Embedding's input) stay integers
     _finite_samples(name_x, x)
     if t.dtype.kind not in "biuf":
         raise ValueError(f"fit: {name_t} must be numeric, got dtype {t.dtype}")
