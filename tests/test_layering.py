@@ -23,7 +23,7 @@ FLOORS = [
     ["ippo.autograd.nn"],
     ["ippo.autograd"],
     ["ippo.training.", "ippo.onnx"],
-    ["ippo.sklearn"],
+    ["ippo.sklearn", "ippo.text."],
     ["ippo.commands.", "ippo.cli", "ippo.__main__"],
 ]
 

@@ -154,6 +154,9 @@ def run(args):
     from ippo import blas
 
     opts, spec = resolve_options(args)
+    if spec.text:
+        raise ValueError(f"{spec.name} holds texts, not feature vectors: ippo news trains "
+                         f"on them")
     with blas.threads(opts["threads"]):
         return _run(args, opts, spec)
 

@@ -25,12 +25,13 @@ from ippo.datasets.builtin import (
 from ippo.datasets.files import find_data_dir
 from ippo.datasets.idx import read_idx, write_idx
 from ippo.datasets.mnist import FASHION_CLASSES, load_fashion_mnist, load_mnist
+from ippo.datasets.news import NEWS_CLASSES, load_news, make_news_split
 from ippo.datasets.registry import DATASETS, dataset_names, get_spec, load_dataset
 from ippo.datasets.tabular import load_csv
 
 __all__ = [
     "DATASETS", "Dataset", "FASHION_CLASSES", "dataset_names", "find_data_dir", "get_spec",
     "linear_toy", "load_breast_cancer", "load_csv", "load_dataset", "load_diabetes",
-    "load_digits", "load_fashion_mnist", "load_iris", "load_mnist", "read_idx", "spiral",
-    "write_idx",
+    "load_digits", "load_fashion_mnist", "load_iris", "load_mnist", "load_news",
+    "make_news_split", "NEWS_CLASSES", "read_idx", "spiral", "write_idx",
 ]
