@@ -21,6 +21,7 @@ COMMANDS = [
     "ippo.commands.predict",
     "ippo.commands.gradcheck",
     "ippo.commands.export",
+    "ippo.commands.news",
 ]
 
 
