@@ -25,6 +25,15 @@ def test_tokenize_rules(text, tokens):
     assert tokenize(text) == tokens
 
 
+def test_punctuation_can_be_left_out():
+    text = "Kanye West's 'Yeezus': $19M, 2.5% up!"
+    assert tokenize(text, punctuation=False) == ["kanye", "west", "'s", "yeezus", "19m", "2.5",
+                                                 "up"]
+    tok = Tokenizer(punctuation=False, ngrams=2)
+    assert tok("Ebola: outbreak!") == ["ebola", "outbreak", "ebola outbreak"]
+    assert Tokenizer(**tok.config()) == tok != Tokenizer(ngrams=2)
+
+
 def test_lower_is_optional_and_the_same_rules_apply():
     assert tokenize("Apple's iPhone", lower=False) == ["Apple", "'s", "iPhone"]
     tok = Tokenizer(lower=False)
@@ -83,8 +92,8 @@ def test_save_and_load_keep_words_counts_and_tokenizer(tmp_path):
     v = Vocabulary.build([tok("Ebola hits Guinea"), tok("Ebola spreads")], tokenizer=tok)
     path = v.save(tmp_path / "vocab.json")
     d = json.loads((tmp_path / "vocab.json").read_text(encoding="utf-8"))
-    assert d["words"][:2] == ["Ebola", "hits"] and d["tokenizer"] == {"lower": False,
-                                                                       "ngrams": 2}
+    assert d["words"][:2] == ["Ebola", "hits"]
+    assert d["tokenizer"] == {"lower": False, "ngrams": 2, "punctuation": True}
     back = Vocabulary.load(path)
     assert back.words == v.words and back.counts == v.counts and back.tokenizer == tok
     np.testing.assert_array_equal(back.encode_texts(["Ebola hits"]),

@@ -95,6 +95,18 @@ def test_vectors_learn_which_words_share_contexts(tmp_path):
     np.testing.assert_array_equal(back.matrix, vectors.matrix)
 
 
+def test_input_plus_output_vectors_also_group_the_topics():
+    corpus = _two_topic_corpus()
+    kw = dict(dim=8, window=3, negative=3, epochs=10, lr=0.1, batch_size=32, seed=0)
+    w_in = train_word2vec(corpus, **kw)
+    both = train_word2vec(corpus, combine="input+output", **kw)
+    assert both.settings["combine"] == "input+output" and both.words == w_in.words
+    assert np.abs(both.matrix - w_in.matrix).max() > 0.1      # W_out was added
+    sims = dict(both.most_similar("sport2", 13))
+    assert min(v for w, v in sims.items() if w.startswith("sport")) > \
+        max(v for w, v in sims.items() if w.startswith("money"))
+
+
 def test_same_seed_same_vectors_and_min_count():
     corpus = _two_topic_corpus(100)
     a = train_word2vec(corpus, dim=4, epochs=1, seed=3)
@@ -108,6 +120,7 @@ def test_same_seed_same_vectors_and_min_count():
 @pytest.mark.parametrize("kwargs, message", [
     ({"dim": 0}, "dim"), ({"epochs": 1.5}, "epochs"), ({"lr": 0}, "lr"),
     ({"sample": 1.0}, "sample"), ({"min_count": 1000}, "needs more"),
+    ({"combine": "output"}, "combine"),
 ])
 def test_bad_settings_are_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):

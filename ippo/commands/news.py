@@ -2,7 +2,7 @@
 
 One run classifies the headlines of ``--data-dir`` (``train.tsv``, ``valid.tsv``,
 ``test.tsv``) into business / science and technology / entertainment / health, printing
-each exercise's result, and writes a run folder (``runs/news-<timestamp>/`` or ``--out``):
+each exercise's result, and writes a run folder (``runs/<timestamp>/`` or ``--out``):
 
 - ``command.txt``, ``config.json`` (the resolved options), ``output.txt`` (what was printed)
 - ``word2vec.bin`` (the vectors trained here, word2vec binary format) and ``features.npz``
@@ -59,26 +59,26 @@ OPTIONS = {
                 "headlines"),
     "vectors_limit": (C._int_min("vectors-limit", 1), None, "read only the first N words of "
                       "--vectors (bounds memory for big files)"),
-    "dim": (C._int_min("dim", 1), 300, "dimensions of the word2vec trained here "
-            "(default: 300)"),
+    "dim": (C._int_min("dim", 1), 200, "dimensions of the word2vec trained here "
+            "(default: 200)"),
     "w2v_epochs": (C._int_min("w2v-epochs", 1), 40, "word2vec epochs over the training "
                    "headlines (default: 40)"),
     "epochs": (C._int_min("epochs", 1), 30, "epochs of the single-layer network (73, "
                "default: 30)"),
-    "lr": (C._float_in("lr", 0.0, 1e6, lo_open=True), 0.1, "SGD learning rate of the "
-           "single-layer network (default: 0.1)"),
+    "lr": (C._float_in("lr", 0.0, 1e6, lo_open=True), 0.001, "SGD learning rate of the "
+           "single-layer network (default: 0.001)"),
     "batch_size": (C._int_min("batch-size", 1), 1, "batch size of the single-layer "
                    "network (default: 1, SGD one headline at a time)"),
     "batch_sizes": (_batch_sizes, [2 ** k for k in range(11)], "batch sizes timed in "
                     "exercise 77 (default: 1,2,4,...,1024)"),
     "mlp_hidden": (_hidden, [256], "hidden layer sizes of the multi-layer network (79, "
                    "default: 256)"),
-    "mlp_epochs": (C._int_min("mlp-epochs", 1), 20, "epochs of the multi-layer network "
-                   "(default: 20)"),
-    "fasttext_dim": (C._int_min("fasttext-dim", 1), 64, "embedding size of the "
-                     "fastText-style model (default: 64)"),
+    "mlp_epochs": (C._int_min("mlp-epochs", 1), 30, "epochs of the multi-layer network "
+                   "(default: 30, fewer when the validation loss stops improving)"),
+    "fasttext_dim": (C._int_min("fasttext-dim", 1), 32, "embedding size of the "
+                     "fastText-style model (default: 32)"),
     "fasttext_epochs": (C._int_min("fasttext-epochs", 1), 10, "epochs of the fastText-style "
-                        "model (default: 10)"),
+                        "model (default: 10, fewer when the validation loss stops improving)"),
     "device": (C._choice("device", DEVICES), "auto", "exercise 78: gpu (required), cpu "
                "(skip it) or auto (a GPU when ippo has one; default)"),
     "seed": (C._int_min("seed", 0), 0, "random seed of every model and shuffle (default: 0)"),
@@ -98,12 +98,12 @@ def add_parser(subparsers):
         description="Run exercises 70-79 of the NLP 100 Knock on the news headlines: "
                     "averaged word vectors, a single-layer network trained by SGD, "
                     "checkpoints, batch-size timing, a multi-layer network and a "
-                    "fastText-style model; writes a run folder (runs/news-<timestamp>/ "
+                    "fastText-style model; writes a run folder (runs/<timestamp>/ "
                     "or --out).")
     for key, (_, _, help_text) in OPTIONS.items():
         p.add_argument("--" + key.replace("_", "-"), default=None,
                        metavar=METAVARS.get(key, "N"), help=help_text)
-    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/news-<timestamp>)")
+    p.add_argument("--out", metavar="DIR", help="run folder (default: runs/<timestamp>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue an interrupted run in its "
                    "folder (its config.json is the base)")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress")
@@ -146,21 +146,6 @@ def resolve_options(args):
         if opts.get(key):
             opts[key] = os.path.abspath(opts[key])
     return opts
-
-
-def _out_dir(out):
-    if out:
-        if os.path.exists(out) and not os.path.isdir(out):
-            raise ValueError(f"--out: {out} exists and is not a folder")
-        os.makedirs(out, exist_ok=True)
-        return out
-    base = os.path.join("runs", "news-" + time.strftime("%Y%m%d-%H%M%S"))
-    path, k = base, 1
-    while os.path.exists(path):
-        k += 1
-        path = f"{base}-{k}"
-    os.makedirs(path)
-    return path
 
 
 class _Output:
@@ -207,6 +192,8 @@ def _run(args, opts):
     pretrained = None
     if opts["vectors"]:
         pretrained = text.load_word_vectors(opts["vectors"], limit=opts["vectors_limit"])
+
+    from ippo.commands.train import _out_dir
 
     out = _out_dir(args.resume or args.out)
     resume = bool(args.resume)
@@ -387,8 +374,8 @@ def _fmt(a):
 def _w2v_settings(opts):
     """The word2vec settings of the run (tuned on the validation headlines)."""
     return {"dim": opts["dim"], "window": 10, "negative": 5, "epochs": opts["w2v_epochs"],
-            "min_count": 2, "sample": 1e-3, "lr": 0.05, "batch_size": 256,
-            "seed": opts["seed"]}
+            "min_count": 2, "sample": 1e-3, "lr": 0.1, "batch_size": 256,
+            "combine": "input+output", "seed": opts["seed"]}
 
 
 def _vectors_note(vectors):

@@ -12,8 +12,9 @@ The rules, in the order they are tried at each position of the text:
 4. any other non-space character on its own: punctuation and symbols (``"``, ``:``, ``$``).
 
 White space separates tokens and is dropped. ``lower=True`` (the default) lower-cases the
-text first. ``ngrams=2`` appends the word bigrams ``"kanye west"``, ``"west 's"``, … after
-the words (fastText's trick for word order in a bag of words).
+text first. ``punctuation=False`` drops the tokens of rule 4 (those without a letter or a
+digit). ``ngrams=2`` appends the word bigrams ``"kanye west"``, ``"west 's"``, … after the
+words (fastText's trick for word order in a bag of words).
 """
 
 import re
@@ -29,11 +30,18 @@ _TOKEN = re.compile(
 )
 
 
-def tokenize(text, lower=True):
-    """The tokens of ``text`` by the rules of this module (see the module doc)."""
+_WORDLIKE = re.compile(r"[^\W_]")
+
+
+def tokenize(text, lower=True, punctuation=True):
+    """The tokens of ``text`` by the rules of this module (see the module doc); without
+    ``punctuation`` only the tokens holding a letter or a digit."""
     if not isinstance(text, str):
         raise ValueError(f"tokenize: expected a str, got {type(text).__name__}")
-    return _TOKEN.findall(text.lower() if lower else text)
+    tokens = _TOKEN.findall(text.lower() if lower else text)
+    if not punctuation:
+        tokens = [t for t in tokens if _WORDLIKE.search(t)]
+    return tokens
 
 
 def add_ngrams(tokens, n=2):
@@ -48,33 +56,36 @@ def add_ngrams(tokens, n=2):
 class Tokenizer:
     """``tokenizer(text) -> list of tokens``: ``tokenize`` with fixed settings.
 
-    ``lower``: lower-case first. ``ngrams``: 1 for words only, 2 to add word bigrams, ….
+    ``lower``: lower-case first. ``punctuation``: keep the tokens without a letter or a
+    digit (``:``, ``"``, ``$``). ``ngrams``: 1 for words only, 2 to add word bigrams, ….
     ``config()`` is saved with a model's vocabulary so that new text is cut the same way.
     """
 
-    def __init__(self, lower=True, ngrams=1):
+    def __init__(self, lower=True, ngrams=1, punctuation=True):
         if isinstance(ngrams, bool) or not isinstance(ngrams, int) or ngrams < 1:
             raise ValueError(f"Tokenizer: ngrams must be an integer >= 1, got {ngrams!r}")
         self.lower = bool(lower)
         self.ngrams = ngrams
+        self.punctuation = bool(punctuation)
 
     def __call__(self, text):
-        tokens = tokenize(text, self.lower)
+        tokens = self.words(text)
         return add_ngrams(tokens, self.ngrams) if self.ngrams > 1 else tokens
 
     def words(self, text):
         """The word tokens of ``text`` (no n-grams, whatever ``ngrams`` is)."""
-        return tokenize(text, self.lower)
+        return tokenize(text, self.lower, self.punctuation)
 
     def config(self):
         """The settings as a JSON-able dict (``Tokenizer(**config)`` rebuilds it)."""
-        return {"lower": self.lower, "ngrams": self.ngrams}
+        return {"lower": self.lower, "ngrams": self.ngrams, "punctuation": self.punctuation}
 
     def __repr__(self):
-        return f"Tokenizer(lower={self.lower}, ngrams={self.ngrams})"
+        return (f"Tokenizer(lower={self.lower}, ngrams={self.ngrams}, "
+                f"punctuation={self.punctuation})")
 
     def __eq__(self, other):
         return isinstance(other, Tokenizer) and self.config() == other.config()
 
     def __hash__(self):
-        return hash((self.lower, self.ngrams))
+        return hash((self.lower, self.ngrams, self.punctuation))

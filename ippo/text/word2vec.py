@@ -118,16 +118,24 @@ def _cbow_examples(sentences, keep, window, rng):
     return words[row, pos][has], contexts[has]
 
 
+#: What ``train_word2vec`` returns as a word's vector.
+COMBINE = ("input", "input+output")
+
+
 def train_word2vec(token_lists, dim=100, window=5, negative=5, epochs=5, min_count=1,
-                   sample=1e-3, lr=0.025, batch_size=256, seed=0, log=None):
+                   sample=1e-3, lr=0.025, batch_size=256, seed=0, combine="input", log=None):
     """Train CBOW word vectors on ``token_lists`` (lists of tokens: the sentences).
 
     ``window``: context words on each side (a random 1..window per word, as in word2vec);
     ``negative``: negative words per example; ``min_count``: rarer words get no vector;
     ``sample``: the subsampling threshold (0 keeps every word); ``lr``: the starting
     learning rate, falling linearly to lr·10⁻⁴; ``batch_size``: examples per update.
-    ``log(epoch, loss, seconds)`` is called after every epoch when given. Returns a
-    ``WordVectors`` with one vector per vocabulary word, most frequent first.
+    ``combine``: "input" returns the rows of W_in (word2vec's word vectors); "input+output"
+    returns W_in + W_out, a word's two roles added (as GloVe adds its two matrices): the
+    output vector records which contexts predict the word, which helps when the vectors are
+    averaged into features on a small corpus. ``log(epoch, loss, seconds)`` is called after
+    every epoch when given. Returns a ``WordVectors`` with one vector per vocabulary word,
+    most frequent first.
     """
     for name, value, lo in (("dim", dim, 1), ("window", window, 1), ("negative", negative, 1),
                             ("epochs", epochs, 1), ("batch_size", batch_size, 1)):
@@ -137,6 +145,9 @@ def train_word2vec(token_lists, dim=100, window=5, negative=5, epochs=5, min_cou
         raise ValueError(f"train_word2vec: lr must be > 0, got {lr!r}")
     if not (0 <= sample < 1):
         raise ValueError(f"train_word2vec: sample must be in [0, 1), got {sample!r}")
+    if combine not in COMBINE:
+        raise ValueError(f"train_word2vec: combine must be one of {', '.join(COMBINE)}, "
+                         f"got {combine!r}")
     token_lists = [list(t) for t in token_lists]
     vocab = Vocabulary.build(token_lists, min_count=min_count)
     if len(vocab) <= 3:
@@ -178,9 +189,11 @@ def train_word2vec(token_lists, dim=100, window=5, negative=5, epochs=5, min_cou
             done += len(batch)
         if log is not None:
             log(epoch, total / max(1, len(order)), time.perf_counter() - t0)
-    matrix = np.asarray(model.word_vectors[2:])
-    vectors = WordVectors(vocab.words[2:], matrix.copy())
+    matrix = np.array(model.word_vectors[2:])
+    if combine == "input+output":
+        matrix += np.asarray(model.out_embed.W[2:])
+    vectors = WordVectors(vocab.words[2:], matrix)
     vectors.settings = {"dim": dim, "window": window, "negative": negative, "epochs": epochs,
                         "min_count": min_count, "sample": sample, "lr": lr,
-                        "batch_size": batch_size, "seed": seed}
+                        "batch_size": batch_size, "seed": seed, "combine": combine}
     return vectors
