@@ -342,3 +342,23 @@ def test_ippo_train_refuses_the_text_data_set(capsys, news_dir):
     rc = main(["train", "--dataset", "news", "--data-dir", str(news_dir)])
     err = capsys.readouterr().err
     assert rc == 1 and "ippo news" in err and err.count("\n") == 1
+
+
+def test_online_learning_plot_draws_block_means_of_the_iteration_losses():
+    # 1,000 one-sample iterations per epoch: 20 points an epoch, each the mean of 50
+    pytest.importorskip("matplotlib")
+    from ippo.training import History
+
+    h = History(iterations_per_epoch=1000)
+    rng = np.random.default_rng(0)
+    h.iteration_loss = list(rng.exponential(size=2500))
+    h.append_epoch({"epoch": 1, "loss": 1.0, "accuracy": 0.5})
+    h.append_epoch({"epoch": 2, "loss": 0.9, "accuracy": 0.6})
+    fig = h.plot()
+    line = fig.axes[0].get_lines()[0]
+    assert line.get_label() == "loss, mean of 50 iterations"
+    y = line.get_ydata()
+    assert len(y) == 50                                         # 2,500 / 50 blocks
+    np.testing.assert_allclose(y[0], np.mean(h.iteration_loss[:50]))
+    np.testing.assert_allclose(line.get_xdata()[:2], [0.05, 0.1])
+

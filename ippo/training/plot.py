@@ -11,12 +11,18 @@ from ippo.io import write_atomically
 
 __all__ = ["plot_history"]
 
+#: An epoch of more iterations than ``SMOOTH_ABOVE`` is drawn as the means of blocks of
+#: iterations, ``POINTS_PER_EPOCH`` points per epoch.
+SMOOTH_ABOVE = 200
+POINTS_PER_EPOCH = 20
+
 
 def plot_history(history, path=None, title=None):
     """Draw ``history``'s loss and metric curves; write an image to ``path`` (if given).
 
-    Left: the loss of every iteration (light), its per-epoch training mean and the
-    validation loss, against epochs. Right: training and validation accuracy (or R²).
+    Left: the loss of every iteration (light; with more than 200 iterations an epoch, the
+    means of blocks of them, 20 an epoch), its per-epoch training mean and the validation
+    loss, against epochs. Right: training and validation accuracy (or R²).
     Needs matplotlib. Returns the matplotlib Figure. The file's format follows its
     extension (``.png``, ``.pdf``, ``.svg``, ...; a name without one gets ``.png``) and it is
     written atomically (temporary file, then a rename): an existing plot is replaced only by
@@ -38,9 +44,16 @@ def plot_history(history, path=None, title=None):
     epochs = np.asarray(history.epochs.get("epoch", []), dtype=float)
     first_epoch = epochs[0] if len(epochs) else 1.0
     it = np.asarray(history.iteration_loss, dtype=float)
-    if len(it) and history.iterations_per_epoch:
-        x_it = first_epoch - 1 + (np.arange(len(it)) + 1) / history.iterations_per_epoch
-        ax_loss.plot(x_it, it, color="tab:blue", alpha=0.25, lw=0.8, label="loss per iteration")
+    per_epoch = history.iterations_per_epoch
+    if len(it) and per_epoch:
+        # online learning draws thousands of one-sample losses per epoch, whose spikes hide
+        # the curves: then the means of blocks of k iterations (20 points per epoch)
+        k = per_epoch // POINTS_PER_EPOCH if per_epoch > SMOOTH_ABOVE else 1
+        starts = np.arange(0, len(it), k)
+        it = np.add.reduceat(it, starts) / np.diff(np.append(starts, len(it)))
+        x_it = first_epoch - 1 + np.minimum(starts + k, len(history.iteration_loss)) / per_epoch
+        ax_loss.plot(x_it, it, color="tab:blue", alpha=0.25, lw=0.8,
+                     label="loss per iteration" if k == 1 else f"loss, mean of {k} iterations")
     for key, color, label in (
         ("loss", "tab:blue", "train (epoch mean)"),
         ("val_loss", "tab:orange", "validation"),
