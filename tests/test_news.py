@@ -362,3 +362,31 @@ def test_online_learning_plot_draws_block_means_of_the_iteration_losses():
     np.testing.assert_allclose(y[0], np.mean(h.iteration_loss[:50]))
     np.testing.assert_allclose(line.get_xdata()[:2], [0.05, 0.1])
 
+
+def test_ctrl_c_keeps_what_is_saved_and_resume_finishes(news_dir, tmp_path, capsys,
+                                                         monkeypatch):
+    from ippo.text import classify
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    out_dir = tmp_path / "run"
+    with monkeypatch.context() as m:
+        m.setattr(classify, "time_batch_sizes", interrupted)        # during exercise 77
+        rc, out, err = run_news(["--data-dir", news_dir, "--out", out_dir, *QUICK], capsys)
+    assert rc == 130
+    assert f"interrupted; ippo news --resume {out_dir} continues" in err
+    assert "== 76 " in (out_dir / "output.txt").read_text()          # printed so far
+    saved = (out_dir / "single_layer" / "model.npz").read_bytes()
+    rc, out, err = run_news(["--resume", out_dir, "-q"], capsys)
+    assert rc == 0, err
+    assert "| 16 |" in out and "fastText-style model: test accuracy" in out
+    assert (out_dir / "single_layer" / "model.npz").read_bytes() != b""
+    assert load(out_dir / "single_layer" / "model.npz").params[0].tobytes() == \
+        load_from_bytes(saved, tmp_path).params[0].tobytes()
+
+
+def load_from_bytes(data, folder):
+    path = folder / "copy.npz"
+    path.write_bytes(data)
+    return load(path)

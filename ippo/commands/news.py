@@ -178,17 +178,12 @@ def run(args):
 
 def _run(args, opts):
     from ippo import text
-    from ippo.text import classify
 
     say = _Output()
-    seed = opts["seed"]
 
     # ------------------------------------------------------------------ inputs first:
     # everything a user can get wrong is read and checked before the run folder is touched
     data = text.load_news(opts["data_dir"])
-    (x_train, t_train), (x_test, t_test) = data
-    x_valid, t_valid = data.valid
-    names = data.class_names
     pretrained = None
     if opts["vectors"]:
         pretrained = text.load_word_vectors(opts["vectors"], limit=opts["vectors_limit"])
@@ -196,6 +191,25 @@ def _run(args, opts):
     from ippo.commands.train import _out_dir
 
     out = _out_dir(args.resume or args.out)
+    try:
+        return _chapter(args, opts, data, pretrained, out, say)
+    except KeyboardInterrupt:  # Ctrl-C: what is saved stays; say how to go on
+        print(f"ippo news: interrupted; ippo news --resume {shlex.quote(out)} continues",
+              file=sys.stderr)
+        return 130
+    finally:  # what was printed so far, also after an error or an interruption
+        C.write_text(os.path.join(out, "output.txt"), "\n".join(say.lines) + "\n")
+
+
+def _chapter(args, opts, data, pretrained, out, say):
+    """Exercises 70-79 into the run folder ``out``, printing through ``say``."""
+    from ippo import text
+    from ippo.text import classify
+
+    seed = opts["seed"]
+    (x_train, t_train), (x_test, t_test) = data
+    x_valid, t_valid = data.valid
+    names = data.class_names
     resume = bool(args.resume)
     argv = getattr(args, "argv", None) or sys.argv[1:]
     command = "ippo " + " ".join(shlex.quote(a) for a in argv)
@@ -298,7 +312,8 @@ def _run(args, opts):
         f"--resume {shlex.quote(out)} continues an interrupted run")
 
     # ------------------------------------------------------------------ 77
-    say("\n== 77  time per epoch by batch size (SGD, the single-layer network)")
+    say("\n== 77  time per epoch by batch size (SGD, the single-layer network; training "
+        "only, the median of 3 epochs)")
     timing_path = os.path.join(out, "batch_sizes.json")
     rows = _load_json(timing_path) if resume else None
     if not (isinstance(rows, list) and [r.get("batch_size") for r in rows if
@@ -320,8 +335,9 @@ def _run(args, opts):
         say("\n== 78  GPU: skipped (--device cpu)")
     elif reason:
         say(f"\n== 78  GPU: skipped: {reason}")
-    else:  # pragma: no cover - needs the CuPy backend
-        say("\n== 78  GPU: the CuPy backend is present; run this command with it selected")
+    else:  # pragma: no cover - needs the CuPy backend and a GPU
+        say("\n== 78  GPU: a GPU is present, but ippo news does not move its models to it "
+            "yet; nothing measured")
 
     # ------------------------------------------------------------------ 79
     say(f"\n== 79  multi-layer network: hidden {opts['mlp_hidden']}, batch normalisation, "
@@ -358,7 +374,6 @@ def _run(args, opts):
     say("\n== summary (test accuracy)")
     for name, r in results.items():
         say(f"{name}: {r['accuracy']:.4f}")
-    C.write_text(os.path.join(out, "output.txt"), "\n".join(say.lines) + "\n")
     print(f"saved {out}/: command.txt, config.json, output.txt, results.json, "
           f"{'' if pretrained is not None else 'word2vec.bin, '}features.npz, vocab.json, "
           f"batch_sizes.json, single_layer/, mlp/, fasttext/")
