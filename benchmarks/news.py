@@ -9,7 +9,7 @@ Three cases, each one epoch over the 10,671 training headlines of the shared spl
   numbers of that shape here: the timing does not depend on their values), plain SGD,
   one headline per step (exercise 73);
 - *single layer, batch 64*: the same with mini-batches of 64;
-- *fastText-style, batch 64*: the mean of 64-d embeddings over the headline's word ids
+- *fastText-style, batch 64*: the mean of 32-d embeddings over the headline's word ids
   (padding left out; the real ids of the shared split, 12,996 words), then a linear layer,
   Adam — ``Sequential([EmbeddingBag, Affine])`` against ``nn.EmbeddingBag(mode="mean",
   padding_idx=0)`` + ``nn.Linear``. Both update the whole embedding matrix densely.
@@ -34,6 +34,8 @@ import numpy as np
 from benchmarks import machine
 
 CASES = ("single layer, batch 1", "single layer, batch 64", "fastText-style, batch 64")
+#: The fastText-style model's embedding size: ``ippo news``'s default.
+FASTTEXT_DIM = 32
 
 
 def log(*args):
@@ -74,7 +76,7 @@ def ippo_single(x, t, batch_size, seed=0):
     return run
 
 
-def ippo_fasttext(ids, t, vocab_size, dim=64, seed=0):
+def ippo_fasttext(ids, t, vocab_size, dim=FASTTEXT_DIM, seed=0):
     from ippo.optimizers import Adam
     from ippo.text.classify import fasttext_model
     from ippo.training import Trainer
@@ -122,7 +124,7 @@ def torch_single(x, t, batch_size, seed=0):
     return lambda: _torch_epoch(model, opt, xs, ts, batch_size, gen)
 
 
-def torch_fasttext(ids, t, vocab_size, dim=64, seed=0):
+def torch_fasttext(ids, t, vocab_size, dim=FASTTEXT_DIM, seed=0):
     import torch
 
     torch.manual_seed(seed)
@@ -176,12 +178,12 @@ def report(env, results, args, started, finished, load_before, load_after, n, vo
         f"Run {started:%Y-%m-%d %H:%M} – {finished:%H:%M} UTC, `python -m benchmarks.news "
         f"{flags}`: {env['cpu']}, {env['cores']} logical cores; python "
         f"{v['python']}, numpy {v['numpy']}, torch {v['torch']} "
-        f"({env.get('torch_threads', '?')} threads); load average "
+        f"({_threads(env.get('torch_threads'))}); load average "
         f"{_load(load_before)} at the start, {_load(load_after)} at the end.",
         "",
         f"One epoch = {n:,} headlines. Seconds per epoch: median (min–max) over {rounds} "
         "rounds; *ratio*: median over rounds of PyTorch's epoch time ÷ ippo's (above 1: ippo "
-        f"is faster). fastText-style: {vocab_size:,} × 64 embeddings, Adam.",
+        f"is faster). fastText-style: {vocab_size:,} × {FASTTEXT_DIM} embeddings, Adam.",
         "",
         "| case | ippo s/epoch | PyTorch s/epoch | ratio (PyTorch ÷ ippo) |",
         "| --- | ---: | ---: | ---: |",
@@ -192,6 +194,10 @@ def report(env, results, args, started, finished, load_before, load_after, n, vo
         lines.append(f"| {case} | {_cell(times['ippo'])} | {_cell(times['torch'])} | "
                      f"{ratio:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def _threads(n):
+    return "? threads" if n is None else f"{n} thread" + ("s" if n != 1 else "")
 
 
 def _cell(ts):
