@@ -48,6 +48,15 @@ def news_dir(tmp_path):
     return write_split(tmp_path / "news")
 
 
+@pytest.fixture
+def no_plots(monkeypatch):
+    """Runs whose test reads no curves.png draw none (matplotlib takes most of a small run's
+    time); test_ippo_news_runs_every_exercise_and_writes_the_run checks the plots."""
+    from ippo.training import History
+
+    monkeypatch.setattr(History, "plot", lambda self, path=None, title=None: None)
+
+
 def test_load_news_reads_titles_labels_and_class_names(news_dir):
     data = load_news(news_dir)
     (x, t), (xt, tt) = data
@@ -224,7 +233,7 @@ def test_ippo_news_runs_every_exercise_and_writes_the_run(news_dir, tmp_path, ca
     assert (out_dir / "output.txt").read_text().count(": test accuracy") == 3
 
 
-def test_resume_continues_and_changes_are_refused(news_dir, tmp_path, capsys):
+def test_resume_continues_and_changes_are_refused(news_dir, tmp_path, capsys, no_plots):
     out_dir = tmp_path / "run"
     rc, out, _ = run_news(["--data-dir", news_dir, "--out", out_dir, *QUICK], capsys)
     assert rc == 0
@@ -240,7 +249,7 @@ def test_resume_continues_and_changes_are_refused(news_dir, tmp_path, capsys):
     assert rc == 1 and "--epochs cannot change when resuming" in err
 
 
-def test_resume_after_an_interruption_gives_the_same_model(news_dir, tmp_path, capsys):
+def test_resume_after_an_interruption_gives_the_same_model(news_dir, tmp_path, capsys, no_plots):
     # a run that stopped after 2 of 3 epochs of the single layer: its trainer checkpoint
     # holds epoch 2; --resume trains epoch 3 only and ends where an uninterrupted run ends
     full = tmp_path / "full"
@@ -281,7 +290,8 @@ def _vector_files(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["word2vec-text", "word2vec-binary", "glove"])
-def test_given_vectors_in_every_format_work_unchanged(news_dir, tmp_path, capsys, fmt):
+def test_given_vectors_in_every_format_work_unchanged(news_dir, tmp_path, capsys, fmt,
+                                                     no_plots):
     path = _vector_files(tmp_path)[fmt]
     rc, out, err = run_news(["--data-dir", news_dir, "--out", tmp_path / "run",
                              "--vectors", path, *QUICK], capsys)
@@ -364,7 +374,7 @@ def test_online_learning_plot_draws_block_means_of_the_iteration_losses():
 
 
 def test_ctrl_c_keeps_what_is_saved_and_resume_finishes(news_dir, tmp_path, capsys,
-                                                         monkeypatch):
+                                                         monkeypatch, no_plots):
     from ippo.text import classify
 
     def interrupted(*args, **kwargs):
