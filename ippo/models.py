@@ -330,6 +330,11 @@ class MLP(Sequential):
     - ``activation``: "relu", "sigmoid", "tanh", "leaky_relu" or "identity".
     - ``task``: "multiclass" (softmax + cross-entropy), "binary" (sigmoid + binary
       cross-entropy, one output), "regression" (identity + mean squared error).
+    - ``loss``: None for the task's loss, or one of the losses ``ippo.tasks.TASKS`` lists
+      for it: for regression "mean_squared_error" (½·mean over every element, the default;
+      ``MeanSquaredLoss``) or "sum_squared_error" (the course's per-sample
+      E = ½·Σⱼ(yⱼ − tⱼ)², averaged over the batch; ``SumSquaredLoss``). With C outputs the
+      second is C times the first, and so are its gradients.
     - ``init``: "he" (std √(2/n)), "xavier" (std √(1/n)), a float std, or "auto" (He for
       relu/leaky_relu, Xavier otherwise). Biases start at 0.
     - ``weight_decay``: L2 λ (½·λ·ΣW² added to the loss, λ·W to the weights' gradients).
@@ -338,9 +343,9 @@ class MLP(Sequential):
     """
 
     def __init__(self, sizes, activation="relu", task="multiclass", init="auto", dropout=0.0,
-                 batchnorm=False, weight_decay=0.0, dtype=DEFAULT_DTYPE, seed=None):
-        sizes, dropout, weight_decay, dtype = mlp_arguments(sizes, activation, task, dropout,
-                                                            weight_decay, dtype)
+                 batchnorm=False, weight_decay=0.0, dtype=DEFAULT_DTYPE, seed=None, loss=None):
+        sizes, dropout, weight_decay, dtype, loss = mlp_arguments(
+            sizes, activation, task, dropout, weight_decay, dtype, loss=loss)
 
         def layer(kind, arg):
             if kind == "affine":  # arg: W, drawn by the plan
@@ -352,17 +357,21 @@ class MLP(Sequential):
             return Dropout(dropout, seed=arg)  # arg: the seed of its masks
 
         plan = mlp_plan(sizes, activation, init, dropout, batchnorm, dtype, seed)
-        super().__init__([layer(kind, arg) for kind, arg in plan],
-                         getattr(layers, TASKS[task].loss_layer)(), weight_decay=weight_decay)
+        super().__init__([layer(kind, arg) for kind, arg in plan], getattr(layers, loss.layer)(),
+                         weight_decay=weight_decay)
         self.sizes = sizes
         self.activation = activation
         self.init = init
         self.dropout = dropout
         self.batchnorm = bool(batchnorm)
+        self.loss_name = loss.name
         self.seed = seed if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) \
             else None
 
     def config(self):
+        # "loss" only when it is not the task's default: files of default models stay
+        # readable by the versions of ippo before the option
+        loss = {} if self.loss_name == TASKS[self.task].loss().name else {"loss": self.loss_name}
         return {
             "sizes": self.sizes,
             "activation": self.activation,
@@ -373,6 +382,7 @@ class MLP(Sequential):
             "weight_decay": self.weight_decay,
             "dtype": self.dtype.name,
             "seed": None if self.seed is None else int(self.seed),
+            **loss,
         }
 
     @classmethod
@@ -382,6 +392,8 @@ class MLP(Sequential):
     def __repr__(self):
         return ("MLP(" + ", ".join([str(self.sizes), f"activation={self.activation!r}",
                                     f"task={self.task!r}"]
+                                   + ([f"loss={self.loss_name!r}"]
+                                      if self.loss_name != TASKS[self.task].loss().name else [])
                                    + ([f"dropout={self.dropout}"] if self.dropout else [])
                                    + (["batchnorm=True"] if self.batchnorm else [])
                                    + ([f"weight_decay={self.weight_decay}"]

@@ -1,9 +1,10 @@
 """What an MLP of the course is made of: the tasks and the activations, one table each.
 
-- ``TASKS``: for each problem (regression, binary, multiclass) its output function, its
-  loss (the loss layer of ``ippo.layers`` and the op of ``ippo.autograd.ops``, by name),
-  its label rule (``ippo.checks``), the class of each prediction, the metric reported beside
-  the loss, and how many outputs it needs.
+- ``TASKS``: for each problem (regression, binary, multiclass) its output function, the
+  losses it may train with (``Loss``: the loss layer of ``ippo.layers`` and the op of
+  ``ippo.autograd.ops``, by name; the first is the default), its label rule
+  (``ippo.checks``), the class of each prediction, the metric reported beside the loss,
+  and how many outputs it needs.
 - ``ACTIVATIONS``: each hidden activation's name, its class (the same class name in
   ``ippo.layers`` and ``ippo.autograd.nn``) and its formula.
 - ``mlp_arguments`` checks an MLP's arguments and ``mlp_plan`` lays its layers out, drawing
@@ -22,7 +23,7 @@ from ippo import functions as F
 from ippo.backend import xp
 from ippo.initializers import get_rng, init_std, normal
 
-__all__ = ["Task", "TASKS", "Activation", "ACTIVATIONS", "class_accuracy", "mlp_arguments",
+__all__ = ["Loss", "Task", "TASKS", "Activation", "ACTIVATIONS", "class_accuracy", "mlp_arguments",
            "mlp_plan"]
 
 
@@ -43,6 +44,20 @@ def _no_classes(scores):
 
 
 @dataclass(frozen=True)
+class Loss:
+    """A loss a task may train with: ``MLP(task=..., loss=name)``."""
+
+    #: the name ``MLP(loss=...)`` takes: the loss's function name in ``ippo.functions``
+    name: str
+    #: the loss in words, for help texts and error messages
+    formula: str
+    #: the loss layer's class name in ``ippo.layers``
+    layer: str
+    #: the loss's function name in ``ippo.autograd.ops``
+    op: str
+
+
+@dataclass(frozen=True)
 class Task:
     """One row of ``TASKS``: everything that depends on the problem a model solves."""
 
@@ -50,10 +65,8 @@ class Task:
     name: str
     #: the task in words, for help texts
     description: str
-    #: the loss layer's class name in ``ippo.layers``
-    loss_layer: str
-    #: the loss's function name in ``ippo.autograd.ops``
-    loss_op: str
+    #: the losses it may train with (``Loss`` rows); the first is the default
+    losses: tuple
     #: raw scores → the prediction (probabilities, or the values themselves)
     output: Callable
     #: the label rule, ``targets(where, y_shape, t, y_name, t_name) -> t``: the shapes and
@@ -68,21 +81,38 @@ class Task:
     #: why other output counts are wrong ({n}: the count given)
     outputs_error: str = ""
 
+    def loss(self, name=None, where="MLP"):
+        """The ``Loss`` row called ``name`` (None: the task's default, its first), or
+        ValueError naming ``where`` and the losses this task takes."""
+        if name is None:
+            return self.losses[0]
+        for loss in self.losses:
+            if loss.name == name:
+                return loss
+        choices = "; ".join(f"{x.name!r} ({x.formula})" for x in self.losses)
+        raise ValueError(f"{where}: loss for task={self.name!r} must be one of {choices}, "
+                         f"got {name!r}")
+
 
 TASKS = {
     "regression": Task(
         "regression", "real values (identity output, ½·mean squared error)",
-        "MeanSquaredLoss", "mse", F.identity, checks.targets_like, _no_classes, "r2",
-        (1, None)),
+        (Loss("mean_squared_error", "½·mean((y − t)²) over every element",
+              "MeanSquaredLoss", "mse"),
+         Loss("sum_squared_error", "the course's per-sample E = ½·Σⱼ(yⱼ − tⱼ)², averaged over "
+              "the batch", "SumSquaredLoss", "sum_squared_error")),
+        F.identity, checks.targets_like, _no_classes, "r2", (1, None)),
     "binary": Task(
         "binary", "two classes, one logit per sample (sigmoid, binary cross-entropy)",
-        "SigmoidWithLoss", "sigmoid_binary_cross_entropy", F.sigmoid, checks.binary_targets,
-        _positive, "accuracy", (1, 1),
+        (Loss("sigmoid_binary_cross_entropy", "binary cross-entropy of σ(x)",
+              "SigmoidWithLoss", "sigmoid_binary_cross_entropy"),),
+        F.sigmoid, checks.binary_targets, _positive, "accuracy", (1, 1),
         "a binary classifier has one output (a logit), so sizes must end with 1, got {n}"),
     "multiclass": Task(
         "multiclass", "C ≥ 2 classes (softmax, cross-entropy)",
-        "SoftmaxWithLoss", "cross_entropy", F.softmax, _class_labels, _argmax, "accuracy",
-        (2, None),
+        (Loss("softmax_cross_entropy", "cross-entropy of softmax(x)",
+              "SoftmaxWithLoss", "cross_entropy"),),
+        F.softmax, _class_labels, _argmax, "accuracy", (2, None),
         "a multiclass classifier needs at least 2 outputs, got {n} (use task='binary' for "
         "one)"),
 }
@@ -130,9 +160,11 @@ def class_accuracy(task, predict_classes, x, t):
     return float(xp.mean(pred == t)) if pred.size else 0.0
 
 
-def mlp_arguments(sizes, activation, task, dropout, weight_decay, dtype, where="MLP"):
+def mlp_arguments(sizes, activation, task, dropout, weight_decay, dtype, where="MLP",
+                  loss=None):
     """An MLP's arguments checked against the tables: ``(sizes, dropout, weight_decay,
-    dtype)`` as a list of ints, floats and a NumPy dtype; ValueError naming ``where``."""
+    dtype, loss)`` as a list of ints, floats, a NumPy dtype and the task's ``Loss`` row
+    (``loss`` None: the task's default); ValueError naming ``where``."""
     sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else None
     if (sizes is None or len(sizes) < 2 or any(
             isinstance(s, bool) or not isinstance(s, (int, xp.integer)) or s < 1
@@ -152,7 +184,8 @@ def mlp_arguments(sizes, activation, task, dropout, weight_decay, dtype, where="
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"{where}: dropout must be in [0, 1), got {dropout}")
     weight_decay = checks.non_negative(where, "weight_decay", weight_decay)
-    return sizes, dropout, weight_decay, checks.float_dtype(where, dtype)
+    return (sizes, dropout, weight_decay, checks.float_dtype(where, dtype),
+            TASKS[task].loss(loss, where))
 
 
 def mlp_plan(sizes, activation, init, dropout, batchnorm, dtype, seed):

@@ -3,10 +3,13 @@
 import numpy as np
 import pytest
 
+from ippo.autograd import Tensor, nn, ops
 from ippo.gradcheck import relative_error
 from ippo.layers import Affine, Identity, MeanSquaredLoss, ReLU, SumSquaredLoss
 from ippo.models import MLP, Sequential, load
 from ippo.numerical import numerical_gradient
+from ippo.optimizers import SGD
+from ippo.training import Trainer
 
 W1 = [[0.1, 0.3, 0.5], [0.2, 0.4, 0.6]]
 B1 = [0.1, 0.2, 0.3]
@@ -112,3 +115,51 @@ def test_the_per_sample_squared_error_trains_like_half_mean_at_c_times_the_rate(
     again = load(tmp_path / "m.npz")
     assert isinstance(again.loss_layer, SumSquaredLoss)
     assert again.loss(x, d) == pytest.approx(per_sample.loss(x, d), rel=1e-12)
+
+
+def test_an_mlp_trains_with_the_per_sample_squared_error_too(tmp_path):
+    """MLP(task="regression", loss="sum_squared_error") in both model families: the loss is
+    ½·Σⱼ(yⱼ − dⱼ)² per sample (by hand), trained with Trainer at lr η it takes the steps of
+    the default ½·mean at C·η, the two families stay equal, and the choice is saved."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 2))
+    d = np.c_[x[:, 0] + x[:, 1], x[:, 0] - 2 * x[:, 1], 3 * x[:, 1]]  # C = 3 outputs
+    kw = dict(task="regression", dtype=np.float64, seed=0)
+    per_sample = MLP([2, 8, 3], loss="sum_squared_error", **kw)
+    assert isinstance(per_sample.loss_layer, SumSquaredLoss)
+    assert isinstance(MLP([2, 8, 3], **kw).loss_layer, MeanSquaredLoss)
+    y = per_sample.predict(x)
+    assert per_sample.loss(x, d) == pytest.approx(0.5 * ((y - d) ** 2).sum() / 40, rel=1e-12)
+    half_mean = MLP([2, 8, 3], **kw)
+    auto = nn.Trainable(nn.MLP([2, 8, 3], loss="sum_squared_error", **kw))
+    for model, lr in ((per_sample, 0.02), (half_mean, 0.06), (auto, 0.02)):
+        Trainer(model, SGD(lr=lr), verbose=0).fit(x, d, epochs=5, batch_size=8, seed=0)
+    for a, b in zip(per_sample.params, half_mean.params, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    for a, b in zip(per_sample.params, auto.params, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    assert per_sample.loss(x, d) < 0.5 * MLP([2, 8, 3], loss="sum_squared_error",
+                                             **kw).loss(x, d)  # it learned
+    per_sample.save(tmp_path / "m.npz")
+    again = load(tmp_path / "m.npz")
+    assert again.config()["loss"] == "sum_squared_error"
+    assert "loss" not in half_mean.config()  # the default is not written: old readers cope
+    assert isinstance(again.loss_layer, SumSquaredLoss)
+    assert "loss='sum_squared_error'" in repr(again)
+    with pytest.raises(ValueError, match="loss for task='binary' must be one of"):
+        nn.MLP([2, 1], task="binary", loss="sum_squared_error")
+
+
+def test_autograd_sum_squared_error_matches_its_formula_and_numerical_gradients():
+    y = Tensor(np.array([[1.02, 2.29], [0.5, -1.0]]), requires_grad=True)
+    d = np.array([[2.0, 4.0], [0.0, 0.0]])
+    loss = ops.sum_squared_error(y, d)
+    # ½·((0.98² + 1.71²) + (0.5² + 1²)) / 2 samples
+    assert loss.item() == pytest.approx(0.5 * (0.9604 + 2.9241 + 0.25 + 1.0) / 2, rel=1e-12)
+    loss.backward()
+    np.testing.assert_allclose(y.grad.data, (y.data - d) / 2, rtol=1e-12)
+    num = numerical_gradient(lambda v: ops.sum_squared_error(v, d).item(), y.data.copy())
+    assert relative_error(y.grad.data, num) < 1e-8
+    assert ops.sum_squared_error(y, d).item() == pytest.approx(2 * ops.mse(y, d).item())
+    one = ops.sum_squared_error(Tensor(np.array([[1.0], [3.0]])), np.array([0.0, 1.0]))
+    assert one.item() == pytest.approx(0.5 * (1 + 4) / 2)  # a (N,) target for (N, 1)

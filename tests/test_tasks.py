@@ -11,13 +11,31 @@ from ippo.tasks import ACTIVATIONS, TASKS, mlp_arguments, mlp_plan
 
 def test_every_row_names_classes_that_exist_in_both_families():
     for task in TASKS.values():
-        assert getattr(layers, task.loss_layer)().task == task.name
-        assert callable(getattr(ops, task.loss_op))
+        for loss in task.losses:
+            assert getattr(layers, loss.layer)().task == task.name
+            assert callable(getattr(ops, loss.op))
     for a in ACTIVATIONS.values():
         assert issubclass(getattr(layers, a.cls), layers.Layer)
         assert issubclass(getattr(nn, a.cls), nn.Module)
     assert [n for n, a in ACTIVATIONS.items() if a.hidden] == ["relu", "sigmoid", "tanh",
                                                                "leaky_relu"]
+
+
+def test_each_task_has_its_default_loss_first_and_refuses_the_others():
+    assert {name: [(x.name, x.layer, x.op) for x in t.losses] for name, t in TASKS.items()} \
+        == {"regression": [("mean_squared_error", "MeanSquaredLoss", "mse"),
+                           ("sum_squared_error", "SumSquaredLoss", "sum_squared_error")],
+            "binary": [("sigmoid_binary_cross_entropy", "SigmoidWithLoss",
+                        "sigmoid_binary_cross_entropy")],
+            "multiclass": [("softmax_cross_entropy", "SoftmaxWithLoss", "cross_entropy")]}
+    assert TASKS["regression"].loss().name == "mean_squared_error"
+    assert TASKS["regression"].loss("sum_squared_error").layer == "SumSquaredLoss"
+    with pytest.raises(ValueError, match="^MLP: loss for task='multiclass' must be one of "
+                                         "'softmax_cross_entropy' .*got 'sum_squared_error'"):
+        TASKS["multiclass"].loss("sum_squared_error")
+    with pytest.raises(ValueError, match="^nn.MLP: loss for task='regression' must be one of "
+                                         "'mean_squared_error' .*'sum_squared_error' .*got 'mse'"):
+        TASKS["regression"].loss("mse", "nn.MLP")
 
 
 def test_outputs_classes_and_metrics_by_task():

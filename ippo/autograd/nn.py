@@ -452,7 +452,8 @@ class MLP(Module):
 
     ``MLP([784, 100, 10])`` = Linear(784→100) → ReLU → Linear(100→10), with the loss that
     ``task`` picks: "multiclass" (softmax cross-entropy), "binary" (sigmoid binary
-    cross-entropy, one output), "regression" (½·mean squared error). Per hidden layer:
+    cross-entropy, one output), "regression" (½·mean squared error, or with
+    ``loss="sum_squared_error"`` the course's per-sample ½·Σⱼ(yⱼ − tⱼ)²). Per hidden layer:
     Linear, BatchNormalization if ``batchnorm``, the activation, then Dropout if
     ``dropout`` > 0. ``weight_decay`` λ adds
     ½·λ·ΣW² over the weight matrices to the loss.
@@ -473,10 +474,12 @@ class MLP(Module):
         weight_decay=0.0,
         dtype=DEFAULT_DTYPE,
         seed=None,
+        loss=None,
     ):
-        sizes, dropout, weight_decay, dt = mlp_arguments(sizes, activation, task, dropout,
-                                                         weight_decay, dtype)
+        sizes, dropout, weight_decay, dt, loss = mlp_arguments(
+            sizes, activation, task, dropout, weight_decay, dtype, loss=loss)
         self.sizes, self.activation, self.task, self.init = sizes, activation, task, init
+        self.loss_name, self._loss_op = loss.name, getattr(ops, loss.op)
         self.dropout, self.weight_decay, self.dtype = dropout, weight_decay, dt
         self.batchnorm = bool(batchnorm)
         self._order = []
@@ -511,7 +514,7 @@ class MLP(Module):
     def loss(self, x, t):
         """The task's loss of the scores for targets ``t`` (plus the L2 weight decay), as a
         scalar tensor: call ``.backward()`` on it, ``.item()`` for the number."""
-        loss = getattr(ops, TASKS[self.task].loss_op)(self.forward(x), t)
+        loss = self._loss_op(self.forward(x), t)
         if self.weight_decay:
             loss = loss + ops.l2_penalty(self._weights, self.weight_decay)
         return loss
@@ -546,6 +549,8 @@ class MLP(Module):
     def __repr__(self):
         return (
             f"MLP({self.sizes}, activation={self.activation!r}, task={self.task!r}"
+            + (f", loss={self.loss_name!r}"
+               if self.loss_name != TASKS[self.task].loss().name else "")
             + (f", dropout={self.dropout}" if self.dropout else "")
             + (", batchnorm=True" if self.batchnorm else "")
             + (f", weight_decay={self.weight_decay}" if self.weight_decay else "")

@@ -28,7 +28,8 @@ __all__ = [
     "getitem", "concatenate", "stack",
     "exp", "log", "sqrt", "abs", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
     "log_softmax", "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy",
-    "mse", "l2_penalty", "dropout", "batch_norm", "embedding", "embedding_bag",
+    "mse", "sum_squared_error", "l2_penalty", "dropout", "batch_norm", "embedding",
+    "embedding_bag",
 ]  # fmt: skip
 
 
@@ -915,24 +916,45 @@ class MeanSquaredError(Function):
     ∂L/∂y = (y − t) / size (``kernels.mean_squared_error_backward``), ∂L/∂t = −∂L/∂y."""
 
     __slots__ = ()
+    formula = staticmethod(K.mean_squared_error)
+    gradient = staticmethod(K.mean_squared_error_backward)
 
     def backward(self, gy, y, xs):
         a, b = xs
-        g = K.mean_squared_error_backward(a, b) * gy
+        g = self.gradient(a, b) * gy
         return (g if self.needs[0] else None, -g if self.needs[1] else None)
+
+
+class SumSquaredError(MeanSquaredError):
+    """L = ½·Σⱼ(yⱼ − tⱼ)² per sample, averaged over the N samples
+    (``kernels.sum_squared_error``)  →  ∂L/∂y = (y − t) / N, ∂L/∂t = −∂L/∂y."""
+
+    __slots__ = ()
+    formula = staticmethod(K.sum_squared_error)
+    gradient = staticmethod(K.sum_squared_error_backward)
+
+
+def _squared_error(where, fn, y, t):
+    y = as_tensor(y)
+    t = t if isinstance(t, Tensor) else _const(checks.numeric(where, "t", t), y)
+    checks.not_empty(where, y)
+    checks.targets_like(where, y.shape, t.data)  # the shape rule (a Tensor t stays a Tensor)
+    if t.shape != y.shape:
+        t = reshape(t, y.shape)
+    return _record(fn, xp.asarray(fn.formula(y.data, t.data), dtype=y.dtype), (y, t))
 
 
 def mse(y, t):
     """Mean squared error ½·mean((y − t)²) over all elements (a (N,) target is accepted for
     (N, 1) predictions)."""
-    y = as_tensor(y)
-    t = t if isinstance(t, Tensor) else _const(checks.numeric("mse", "t", t), y)
-    checks.not_empty("mse", y)
-    checks.targets_like("mse", y.shape, t.data)  # the shape rule (a Tensor t stays a Tensor)
-    if t.shape != y.shape:
-        t = reshape(t, y.shape)
-    loss = K.mean_squared_error(y.data, t.data)
-    return _record(MeanSquaredError(), xp.asarray(loss, dtype=y.dtype), (y, t))
+    return _squared_error("mse", MeanSquaredError(), y, t)
+
+
+def sum_squared_error(y, t):
+    """The course's per-sample squared error E = ½·Σⱼ(yⱼ − tⱼ)², summed over the outputs j
+    and averaged over the N samples: C times ``mse`` for C outputs (a (N,) target is
+    accepted for (N, 1) predictions)."""
+    return _squared_error("sum_squared_error", SumSquaredError(), y, t)
 
 
 class L2Penalty(Function):
