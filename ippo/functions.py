@@ -229,7 +229,8 @@ def sum_squared_error(y, t):
 
 def sum_squared_error_backward(y, t):
     """Gradient of ``sum_squared_error`` w.r.t. y: ∂E/∂y = (y − t) / N, N the number of
-    samples (1 for a single 1-D sample): each output's error, averaged over the batch only."""
+    samples (1 for a single 1-D sample): each output's error, averaged over the batch only.
+    The prediction comes first: swapped, (t, y) gives the gradient with its sign flipped."""
     return K.sum_squared_error_backward(*_gradient_args("sum_squared_error_backward", y, t))
 
 
@@ -242,7 +243,10 @@ def mean_squared_error(y, t):
 
 
 def mean_squared_error_backward(y, t):
-    """Gradient of ``mean_squared_error`` w.r.t. y: ∂E/∂y = (y − t) / (number of elements)."""
+    """Gradient of ``mean_squared_error`` w.r.t. y: ∂E/∂y = (y − t) / (number of elements).
+
+    The prediction comes first: swapped, (t, y) gives the gradient with its sign flipped
+    (the course's ``d_mean_squared_error(d, y)`` passes the target first)."""
     return K.mean_squared_error_backward(*_gradient_args("mean_squared_error_backward", y, t))
 
 
@@ -577,8 +581,10 @@ def cross_entropy_error_backward(y, t):
 
     For class-index targets only the true class gets −1 / (y_t + δ) / N. Chained with
     ``softmax_backward`` it gives the softmax's input gradient (y − t)/N up to δ, the
-    result ``softmax_cross_entropy_backward`` computes directly (and exactly).
+    result ``softmax_cross_entropy_backward`` computes directly (and exactly). Arguments
+    recognisably swapped (labels first) raise ``ValueError``, as ``cross_entropy_error``'s do.
     """
+    checks.argument_order("cross_entropy_error_backward", y, t)
     y, t = _class_loss_args("cross_entropy_error_backward", y, t)
     n = K.n_samples(y)
     if t.shape == y.shape:  # one-hot or probabilities (0 − t: a zero target gives 0, not −0)

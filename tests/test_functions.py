@@ -675,6 +675,8 @@ def test_the_notes_swapped_call_is_refused_instead_of_giving_a_wrong_number():
     lambda y, d, i: F.softmax_cross_entropy(d, np.log(y) + 1.0),       # one-hot, then scores
     lambda y, d, i: F.softmax_cross_entropy(i, np.log(y)),             # indices, then scores
     lambda y, d, i: F.softmax_cross_entropy(d, 0.5 * y),               # scores inside [0, 1]
+    lambda y, d, i: F.cross_entropy_error_backward(d, y),              # its gradient too
+    lambda y, d, i: F.cross_entropy_error_backward(i, y),
 ])
 def test_recognisably_swapped_arguments_raise(call):
     rng = np.random.default_rng(1)
@@ -709,6 +711,20 @@ def test_legitimate_inputs_raise_no_false_alarm(dtype):
     F.softmax_cross_entropy(d, i)                      # scores that happen to be 0/1
     F.softmax_cross_entropy(d, soft)                   # ... even against soft targets
     F.softmax_cross_entropy(d, d)
+    F.cross_entropy_error_backward(y, d)
+    F.cross_entropy_error_backward(y, i)
+    F.cross_entropy_error_backward(y, soft)
+
+
+def test_a_swapped_squared_error_gradient_flips_its_sign_as_the_docs_warn():
+    """[RC]'s d_mean_squared_error(d, y) passes the target first; both are real numbers, so
+    no check can see it: docs/course-names.md and the docstrings warn that the gradient is
+    taken w.r.t. the first argument. y = (1.02, 2.29), d = (2, 4): ∂E/∂y = (y − d)/2."""
+    y, d = np.array([1.02, 2.29]), np.array([2.0, 4.0])
+    np.testing.assert_allclose(F.mean_squared_error_backward(y, d), [-0.49, -0.855])
+    np.testing.assert_allclose(F.mean_squared_error_backward(d, y), [0.49, 0.855])
+    np.testing.assert_allclose(F.sum_squared_error_backward(d, y), [0.98, 1.71])
+    assert F.mean_squared_error(d, y) == F.mean_squared_error(y, d)  # the value is symmetric
 
 
 def test_every_probability_prediction_against_labels_passes():
