@@ -39,7 +39,10 @@ out = _common.figure_dir()
 (x_all, t_all), (x_test, t_test), name = _common.mnist_or_digits(1300, _common.fast(2000, 300))
 x, t = x_all[:300], t_all[:300]          # the 300 training images
 x_val, t_val = x_all[300:], t_all[300:]  # 1,000 more, held out for early stopping
-epochs = _common.fast(150, 10)
+print(f"of the {len(x_all)} training images, {len(x)} train the network and {len(x_val)} are "
+      f"held out as validation data for early stopping;\n{len(x_test)} test images, never "
+      f"trained on, measure what it has learnt")
+epochs = _common.fast(150, 60)
 
 
 class Record(Callback):
@@ -83,12 +86,12 @@ for ax, ax_loss, (cure, options) in zip(axes[0], axes[1], cures.items(), strict=
     ax.plot(h["epoch"], record.test_accuracy, label="test")
     ax_loss.plot(h["epoch"], record.train_loss, label="training")
     ax_loss.plot(h["epoch"], record.test_loss, label="test")
-    for a in (ax, ax_loss):
+    for a, where in ((ax, "center right"), (ax_loss, "lower left")):  # where no curve runs
         if h.best_epoch is not None:
             a.axvline(h.best_epoch, color="gray", ls="--", label=f"best epoch {h.best_epoch}")
         a.set_xlim(0, epochs)
         a.grid(alpha=0.3)
-        a.legend(loc="center right")
+        a.legend(loc=where)
     ax.set_title(cure)
     ax_loss.set_yscale("log")
     ax_loss.set_xlabel("epoch")
