@@ -90,9 +90,10 @@ for opt_name, opt in mnist_optimizers.items():
                                            eval_train=False)
     loss = np.array(h.iteration_loss)
     smooth = np.convolve(loss, np.ones(10) / 10, mode="valid")  # mean of 10 iterations
-    ax.plot(np.arange(len(smooth)) + 10, smooth, label=opt_name)
-    print(f"{opt_name:9s} training loss: first iteration {loss[0]:.3f}, last 10 iterations "
-          f"{loss[-10:].mean():.4f}")
+    rate = "no lr" if opt_name == "AdaDelta" else f"lr {opt.lr:g}"
+    ax.plot(np.arange(len(smooth)) + 10, smooth, label=f"{opt_name} ({rate})")
+    print(f"{opt_name:9s} {'(' + rate + ')':11s} training loss: first iteration "
+          f"{loss[0]:.3f}, last 10 iterations {loss[-10:].mean():.4f}")
 ax.set_yscale("log")
 ax.set_xlabel("iteration (batch of 100)")
 ax.set_ylabel("training loss (mean of 10 iterations, log scale)")
