@@ -109,7 +109,8 @@ _common.heading("The graph ippo.autograd records as it computes (define-by-run)"
 x = Tensor(1.0, requires_grad=True, dtype="float64", name="x")
 y = 1 / (1 + (-x).exp())
 y.name = "y"
-dot_text = to_dot(y)
+dot_text = to_dot(y, title="y = 1 / (1 + exp(−x)) at x = 1, as ippo.autograd recorded it: "
+                          "operations in boxes, tensors in ovals (grey: constants)")
 dot_path = out / "07_autograd_graph.dot"
 dot_path.write_text(dot_text, encoding="utf-8")
 print(f"wrote {dot_path}  ({dot_text.count('shape=box')} recorded operations)")

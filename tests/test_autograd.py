@@ -839,6 +839,9 @@ def test_to_dot_verbose_several_outputs_and_quotes():
     assert 'label="C:\\\\x"' in to_dot(back * 2.0)
     with pytest.raises(ValueError, match="to_dot: expected a Tensor, got ndarray"):
         to_dot(np.ones(2))
+    titled = to_dot(s, title='the "sum"')
+    assert titled.splitlines()[2] == '  labelloc=t; label="the \\"sum\\"";'
+    assert "labelloc" not in to_dot(s)  # no title: no graph label
 
 
 def test_leaky_relu_l2_penalty_identity():

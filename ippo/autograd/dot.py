@@ -12,9 +12,13 @@ from ippo.autograd.tensor import Tensor
 __all__ = ["to_dot"]
 
 
+def _escape(text):
+    # text as a DOT string: its backslashes and quotes escaped
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _label(t, verbose):
-    # the user's name escaped for a DOT string (backslashes, quotes); \n is a line break
-    name = (t.name or "").replace("\\", "\\\\").replace('"', '\\"')
+    name = _escape(t.name or "")
     if verbose or not name:
         shape = "×".join(str(n) for n in t.shape) or "scalar"
         text = f"{shape} {t.dtype}"
@@ -24,18 +28,21 @@ def _label(t, verbose):
     return name
 
 
-def to_dot(output, verbose=False):
+def to_dot(output, verbose=False, title=None):
     """The graph that produced ``output`` (a Tensor, or a list of them) as DOT text.
 
     ``verbose=True`` adds shapes and dtypes to named tensors too. Tensors that require
-    gradients are drawn in orange, constants in grey. The graph must not have been
-    released by a ``backward()`` (use ``retain_graph=True`` to draw it afterwards).
+    gradients are drawn in orange, constants in grey. ``title`` (a string) is written above
+    the picture. The graph must not have been released by a ``backward()`` (use
+    ``retain_graph=True`` to draw it afterwards).
     """
     outputs = output if isinstance(output, (list, tuple)) else [output]
     for o in outputs:
         if not isinstance(o, Tensor):
             raise ValueError(f"to_dot: expected a Tensor, got {type(o).__name__}")
     lines = ["digraph g {", "  rankdir=LR;"]
+    if title is not None:
+        lines.append(f'  labelloc=t; label="{_escape(str(title))}";')
     seen_t, seen_f = set(), set()
     stack = list(outputs)
     while stack:  # iterative: deep graphs are fine
