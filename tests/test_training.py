@@ -818,19 +818,99 @@ def test_float_targets_are_converted_once_to_the_models_dtype(data):
 
 def test_real_divergence_with_too_large_learning_rate():
     # linear regression on inputs of scale 10: each SGD step multiplies the error by
-    # (1 − lr·mean(x²)) ≈ −9, so float32 overflows within a few epochs
+    # (1 − lr·mean(x²)) ≈ −9, so the loss grows ~81-fold per epoch: stopped once it is 10⁴
+    # times its start (epoch 4), long before float32 overflows, and without a warning
+    import warnings
+
     rng = np.random.default_rng(0)
     x = rng.normal(0, 10, (100, 1)).astype(np.float32)
     t = 3 * x
     model = mlp((1, 1), task="regression", activation="identity")
-    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
-        Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=50, batch_size=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TrainingDivergedError) as err:
+            Trainer(model, O.SGD(0.1), verbose=0).fit(x, t, epochs=50, batch_size=None)
     assert "smaller learning rate" in str(err.value)
-    assert 5 < err.value.epoch < 50 and err.value.iteration == 1
+    assert err.value.epoch == 4 and err.value.iteration == 1
+    assert 1e4 * err.value.reference < err.value.loss < 1e6 * err.value.reference
     # a smaller rate converges
     model = mlp((1, 1), task="regression", activation="identity")
     h = Trainer(model, O.SGD(0.005), verbose=0).fit(x, t, epochs=50, batch_size=None)
     assert h["r2"][-1] > 0.999
+
+
+class Blowup(Callback):
+    """Multiplies every weight by ``scale`` after a given global iteration: the loss explodes
+    but stays finite."""
+
+    def __init__(self, after, scale=1e3):
+        self.after, self.scale = after, scale
+
+    def on_batch_end(self, iteration, loss):
+        if iteration == self.after:
+            for p in self.trainer.model.params:
+                p *= self.scale
+
+
+def test_an_exploding_finite_loss_stops_like_nan_and_keeps_the_checkpoint(tmp_path, data):
+    import warnings
+
+    x, t = data
+    trainer = Trainer(mlp(activation="relu"), O.SGD(0.1), verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning before the error
+        with pytest.raises(TrainingDivergedError) as err:
+            trainer.fit(x, t, epochs=5, batch_size=30, checkpoint_dir=tmp_path,
+                        callbacks=[Blowup(22)])
+    e = err.value
+    assert (e.epoch, e.iteration) == (3, 3) and np.isfinite(e.loss)
+    # where the run started: the spiral's 3 classes, ~ln 3 = 1.0986 for the initial model
+    assert 0.9 < e.reference < 1.4 and e.loss > 1e4 * e.reference
+    msg = str(e)
+    assert msg.startswith("training diverged: the loss grew to ")
+    assert "at epoch 3, iteration 3 of the epoch (update 23 overall), more than 10,000 " \
+           "times the" in msg
+    assert "smaller learning rate (lr is 0.1 now)" in msg
+    assert "checkpoint (epoch 2) is intact" in msg and isinstance(e, ValueError)
+    assert trainer.optimizer.t == 22 and len(trainer.history.iteration_loss) == 22
+    ck = load_checkpoint(tmp_path / CHECKPOINT_NAME)
+    assert ck["epoch"] == 2 and len(ck["iteration_loss"]) == 20
+    assert np.geterr()["over"] == "warn"  # NumPy's settings are given back
+
+
+def test_the_divergence_factor_can_be_changed_or_switched_off(data):
+    from ippo.training.callbacks import StopOnDivergence
+
+    x, t = data
+    # ×100 on the weights: the loss grows a few-hundredfold, below the default 10⁴
+    h = Trainer(mlp(activation="relu"), O.SGD(0.1), verbose=0).fit(
+        x, t, epochs=2, batch_size=30, callbacks=[Blowup(5, 100)])
+    assert max(h.iteration_loss) > 300 * h.iteration_loss[0]
+    with pytest.raises(TrainingDivergedError, match="more than 100 times"):
+        Trainer(mlp(activation="relu"), O.SGD(0.1), verbose=0).fit(
+            x, t, epochs=2, batch_size=30, callbacks=[Blowup(5, 100), StopOnDivergence(100)])
+    Trainer(mlp(activation="relu"), O.SGD(0.1), verbose=0).fit(
+        x, t, epochs=2, batch_size=30, callbacks=[Blowup(5), StopOnDivergence(None)])
+    for bad in (1, 0.5, float("inf"), "10", True):
+        with pytest.raises(ValueError, match="factor must be a finite number > 1 or None"):
+            StopOnDivergence(bad)
+
+
+def test_the_start_is_measured_on_many_samples_not_one_lucky_first_sample():
+    # online learning: the first sample happens to be predicted almost exactly (loss ~1e-6),
+    # later samples are not; measured from that one sample the run would look diverged
+    from ippo.models import MLP
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (200, 3)).astype(np.float32)
+    model = MLP([3, 1], task="regression", seed=0)
+    t = rng.normal(0, 3, (200, 1)).astype(np.float32)
+    t[0] = model.predict(x[:1]) + 1e-3  # the first sample (shuffle=False) is all but exact
+    h = Trainer(model, O.SGD(0.01), verbose=0).fit(x, t, epochs=2, batch_size=1,
+                                                   shuffle=False)
+    losses = np.array(h.iteration_loss)
+    assert losses[0] < 1e-5 and losses.max() > 1e4 * losses[0]  # would be a false alarm
+    assert len(h) == 2
 
 
 def test_regression_reports_r2_and_trains():

@@ -22,6 +22,7 @@ from ippo.training.callbacks import (
     Callback,
     EarlyStopping,
     LearningRateScheduler,
+    StopOnDivergence,
     TrainingDivergedError,
 )
 from ippo.training.checkpoint import CHECKPOINT_NAME
@@ -34,6 +35,7 @@ __all__ = [
     "Callback",
     "EarlyStopping",
     "LearningRateScheduler",
+    "StopOnDivergence",
     "TrainingDivergedError",
     "save_checkpoint",
     "load_checkpoint",

@@ -120,8 +120,9 @@ class Trainer:
         about 37 % (≈ 1/e) not at all; the default shuffles, every sample once per epoch.
 
         Bad input raises ``ValueError`` before any update; a NaN or infinite loss (or
-        weights) raises ``TrainingDivergedError`` naming the epoch and the iteration, with
-        the last checkpoint left intact.
+        weights), or a loss 10⁴ times the one the run started from, raises
+        ``TrainingDivergedError`` naming the epoch and the iteration, with the last
+        checkpoint left intact (``StopOnDivergence``).
         """
         # ---------------------------------------------------------- check everything
         epochs = check.integer("epochs", epochs, minimum=1)
@@ -148,7 +149,10 @@ class Trainer:
         self.log_names = ["epoch", "loss"] + logs.names(self.metric_name)
         self.stop_training = False
         self.epoch = 0
-        hooks = [StopOnDivergence(), logs, self.history, *self.callbacks]
+        stop = next((cb for cb in self.callbacks if isinstance(cb, StopOnDivergence)), None)
+        stop = stop or StopOnDivergence()
+        stop.data = (x, t)  # where the run starts: its loss on (part of) the training data
+        hooks = [stop, logs, self.history, *(cb for cb in self.callbacks if cb is not stop)]
         hooks += [Progress(self.verbose, self.file)] if self.verbose else []
         hooks += [self.checkpoint] if self.checkpoint is not None else []
         for cb in hooks:
