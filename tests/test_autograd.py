@@ -724,7 +724,6 @@ def test_comparisons_truth_and_len():
     np.testing.assert_array_equal(x < np.array([0.0, 0.0, 1.0]), [True, False, True])
     x[x > 0].sum().backward()  # a mask from a comparison indexes the tensor
     np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 1.0])
-    assert x == x and x != Tensor(x.data)  # == is identity: tensors stay usable as dict keys
     assert bool(Tensor(0.0)) is False and bool(Tensor([2.0])) is True
     if Tensor(1.0) > 2.0:
         raise AssertionError("1 > 2")
@@ -751,6 +750,144 @@ def test_backward_needs_gradient_for_non_scalar():
         y.backward()
     y.backward(np.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(x.grad.data, [2.0, 4.0, 6.0])
+
+
+# --------------------------------------------------------------------------- PyTorch habits
+# Every spelling a PyTorch (or NumPy) user brings gives their result, or a clear error.
+
+
+def test_equality_gives_element_wise_masks_and_tensors_stay_hashable():
+    x = Tensor(np.array([1.0, 3.0, 5.0, 3.0]), requires_grad=True)
+    np.testing.assert_array_equal(x == 3, [False, True, False, True])
+    np.testing.assert_array_equal(x != 3, [True, False, True, False])
+    np.testing.assert_array_equal(x == Tensor([1.0, 0.0, 5.0, 0.0]), [True, False, True, False])
+    np.testing.assert_array_equal(x[x == 3].data, [3.0, 3.0])  # was silently empty
+    x[x == 3].sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0, 0.0, 1.0])
+    y = Tensor(x.data)  # equal values, another tensor
+    table = {x: "x", y: "y"}  # hashed by identity, as in PyTorch
+    assert table[x] == "x" and table[y] == "y" and len({x, y, x}) == 2
+    assert x in [x] and y in [y]  # list lookups compare identity first
+    with pytest.raises(ValueError, match="truth value of an array"):
+        bool(x == y)  # several elements: ambiguous, as in NumPy and PyTorch
+
+
+def test_transpose_keeps_numpy_meaning_and_refuses_what_pytorch_reads_otherwise():
+    a = np.arange(6.0).reshape(2, 3)
+    x = Tensor(a, requires_grad=True)
+    with pytest.raises(ValueError, match=r"^transpose\(0, 1\) is ambiguous for a tensor of "
+                                         r"shape \(2, 3\): NumPy .*\(the tensor unchanged\), "
+                                         r"PyTorch as two axes to swap; write swapaxes\(0, 1\)"):
+        x.transpose(0, 1)
+    np.testing.assert_array_equal(x.transpose(1, 0).data, a.T)  # a swap in both readings
+    np.testing.assert_array_equal(x.transpose().data, a.T)
+    np.testing.assert_array_equal(x.swapaxes(0, 1).data, a.T)
+    np.testing.assert_array_equal(x.transpose(dim0=0, dim1=1).data, a.T)  # PyTorch keywords
+    np.testing.assert_array_equal(x.mT.data, a.T)
+    b = np.arange(24.0).reshape(2, 3, 4)
+    z = Tensor(b)
+    with pytest.raises(ValueError, match=r"transpose\(0, 2\) is ambiguous .* \(an error, it "
+                                         r"has 3 axes\).*swapaxes\(0, 2\)"):
+        z.transpose(0, 2)
+    np.testing.assert_array_equal(z.swapaxes(0, 2).data, np.swapaxes(b, 0, 2))
+    np.testing.assert_array_equal(z.permute(2, 0, 1).data, b.transpose(2, 0, 1))
+    np.testing.assert_array_equal(z.permute((2, 0, 1)).data, b.transpose(2, 0, 1))
+    np.testing.assert_array_equal(z.transpose(2, 0, 1).data, b.transpose(2, 0, 1))
+    np.testing.assert_array_equal(z.mT.data, np.swapaxes(b, -1, -2))
+    with pytest.raises(ValueError, match=r"permute: axes \(0, 1\) are not a permutation"):
+        z.permute(0, 1)
+    with pytest.raises(ValueError, match="swapaxes: axis 3 is out of range"):
+        z.swapaxes(0, 3)
+    check_grad(lambda t: t.swapaxes(0, 2) * Tensor(np.arange(24.0).reshape(4, 3, 2)), b)
+    check_grad(lambda t: t.permute(1, 2, 0) * Tensor(np.arange(24.0).reshape(3, 4, 2)), b)
+
+
+def test_reductions_accept_pytorch_dim_and_keepdim():
+    a = np.arange(12.0).reshape(3, 4) - 5
+    x = Tensor(a)
+    np.testing.assert_array_equal(x.sum(dim=1, keepdim=True).data, a.sum(1, keepdims=True))
+    np.testing.assert_array_equal(x.mean(dim=0).data, a.mean(0))
+    np.testing.assert_array_equal(x.sum(1).data, a.sum(1))  # the same in both libraries
+    assert x.argmax(dim=1).tolist() == [3, 3, 3] and x.argmin(dim=0).tolist() == [0] * 4
+    assert x.argmax(dim=1, keepdim=True).shape == (3, 1)
+    with pytest.raises(TypeError, match=r"sum: give axis= \(NumPy's name\) or dim="):
+        x.sum(axis=0, dim=0)
+    with pytest.raises(TypeError, match="keepdims= .* or keepdim="):
+        x.mean(axis=0, keepdims=True, keepdim=True)
+
+
+def test_max_and_min_follow_the_spelling_and_refuse_the_ambiguous_one():
+    a = np.array([[1.0, 7.0, 3.0], [9.0, 2.0, 4.0]])
+    x = Tensor(a, requires_grad=True)
+    np.testing.assert_array_equal(x.max(axis=1).data, [7.0, 9.0])  # NumPy: the values
+    values, indices = x.max(dim=1)  # PyTorch: (values, indices)
+    np.testing.assert_array_equal(values.data, [7.0, 9.0])
+    np.testing.assert_array_equal(indices, [1, 0])
+    r = x.min(dim=0, keepdim=True)
+    np.testing.assert_array_equal(r.values.data, [[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(r.indices, [[0, 1, 0]])
+    assert x.max().item() == 9.0 and x.min().item() == 1.0  # all elements: the same in both
+    for call in (lambda: x.max(1), lambda: x.min(0), lambda: ag.max(x, 1),
+                 lambda: ag.max(x, Tensor(a))):
+        with pytest.raises(TypeError, match=r"ambiguous: in NumPy .* in PyTorch .*write "
+                                            r"m..\(axis=1\) for the values, m..\(dim=1\) for "
+                                            r"\(values, indices\)"):
+            call()
+    x.max(dim=1).values.sum().backward()  # the values are differentiable
+    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])
+
+
+def test_size_shape_and_conversions_as_in_pytorch():
+    x = Tensor(np.arange(6.0).reshape(2, 3))
+    assert x.size == 6 and x.numel() == 6 and x.ndim == 2 and x.dim() == 2  # NumPy's .size
+    assert x.size() == (2, 3) and x.size(1) == 3 and x.size(-2) == 2  # PyTorch's size()
+    with pytest.raises(IndexError, match="size: dim 2 is out of range"):
+        x.size(2)
+    np.testing.assert_array_equal(x.view(3, 2).data, np.arange(6.0).reshape(3, 2))
+    np.testing.assert_array_equal(x.view(-1).data, np.arange(6.0))
+    assert x.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    one = Tensor(2.75)
+    assert one.item() == 2.75 and float(one) == 2.75 and int(one) == 2
+    assert f"{one:.1f}" == "2.8" and f"{Tensor([0.5]):.2f}" == "0.50"
+    with pytest.raises(ValueError, match=r"item: only a one-element tensor .* shape \(2, 3\)"):
+        x.item()
+    with pytest.raises(ValueError):
+        float(x)
+
+
+def test_softmax_takes_the_last_axis_by_name_and_refuses_another():
+    a = np.arange(6.0).reshape(2, 3)
+    x = Tensor(a)
+    np.testing.assert_allclose(x.softmax(dim=-1).data, x.softmax().data)
+    np.testing.assert_allclose(ag.log_softmax(x, dim=1).data, x.log_softmax().data)
+    with pytest.raises(ValueError, match=r"softmax: works over the last axis; axis 0 of a "
+                                         r"tensor of shape \(2, 3\) is not it"):
+        x.softmax(dim=0)
+    with pytest.raises(ValueError, match="log_softmax: works over the last axis"):
+        x.log_softmax(0)
+
+
+def test_pytorch_names_ippo_lacks_say_what_to_use():
+    x = Tensor([1.0, 2.0])
+    for name, hint in [("float", "float32 already"), ("unsqueeze", "reshape"),
+                       ("std", "divides by N"), ("clone", "detach")]:
+        with pytest.raises(AttributeError, match=rf"no attribute '{name}' \(PyTorch has it\)"
+                                                 rf": .*{hint}"):
+            getattr(x, name)
+    with pytest.raises(AttributeError, match=r"^'Tensor' object has no attribute 'nope'$"):
+        x.nope  # noqa: B018
+    w = Tensor([1.0, 2.0]).requires_grad_()
+    (w * w).sum().backward(gradient=np.float32(1.0))  # PyTorch's keyword for the seed
+    np.testing.assert_array_equal(w.grad.data, [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="requires_grad_: only a leaf"):
+        (w * 2).requires_grad_()
+
+
+def test_integers_that_float32_cannot_hold_exactly_are_refused():
+    assert Tensor([2**24]).item() == 2**24
+    with pytest.raises(ValueError, match=r"integers beyond ±16,777,216 are not exact in float32"):
+        Tensor([2**24 + 1])  # would silently become 16,777,216
+    assert Tensor([2**24 + 1], dtype=np.float64).item() == 2**24 + 1
 
 
 # --------------------------------------------------------------------------- dtypes

@@ -19,12 +19,13 @@ import numpy as np
 from ippo import checks
 from ippo import functions as F
 from ippo import kernels as K
-from ippo.autograd.tensor import Function, Tensor, _const, _record, as_tensor
+from ippo.autograd.tensor import Function, Tensor, _const, _record, as_tensor, torch_axis
 from ippo.backend import xp
 
 __all__ = [
     "add", "sub", "mul", "div", "neg", "pow", "matmul", "linear",
-    "sum", "mean", "max", "min", "reshape", "transpose", "broadcast_to", "sum_to",
+    "sum", "mean", "max", "min", "reshape", "transpose", "swapaxes", "permute", "broadcast_to",
+    "sum_to",
     "getitem", "concatenate", "stack",
     "exp", "log", "sqrt", "abs", "relu", "leaky_relu", "identity", "sigmoid", "tanh", "softmax",
     "log_softmax", "cross_entropy", "sigmoid_binary_cross_entropy", "binary_cross_entropy",
@@ -370,18 +371,21 @@ class Max(Function):
         return (g * (_const(w, g) if isinstance(g, Tensor) else w),)
 
 
-def sum(x, axis=None, keepdims=False):  # noqa: A001
-    """Σ x over ``axis`` (all axes by default)."""
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None):  # noqa: A001
+    """Σ x over ``axis`` (all axes by default). PyTorch's ``dim=`` / ``keepdim=`` work too."""
     x = as_tensor(x)
+    axis, keepdims = torch_axis("sum", axis, dim, keepdims, keepdim)
     fn = Sum()
     fn.kshape = _keepdims_shape(x.shape, axis)
     data = x.data.sum(axis=_axes_tuple(axis, x.ndim, "sum"), keepdims=keepdims)
     return _record(fn, xp.asarray(data), (x,))
 
 
-def mean(x, axis=None, keepdims=False):
-    """Mean of x over ``axis`` (all axes by default): Σ x / (number of summed elements)."""
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Mean of x over ``axis`` (all axes by default): Σ x / (number of summed elements).
+    PyTorch's ``dim=`` / ``keepdim=`` work too."""
     x = as_tensor(x)
+    axis, keepdims = torch_axis("mean", axis, dim, keepdims, keepdim)
     axes = _axes_tuple(axis, x.ndim, "mean")
     n = 1
     for a in axes:
@@ -389,24 +393,57 @@ def mean(x, axis=None, keepdims=False):
     return div(sum(x, axis, keepdims), n)
 
 
-def max(x, axis=None, keepdims=False):  # noqa: A001
-    """Maximum of x over ``axis`` (all axes by default)."""
-    x = as_tensor(x)
-    axes = _axes_tuple(axis, x.ndim, "max")
-    yk = x.data.max(axis=axes, keepdims=True)
-    fn = Max()
-    fn.kshape = yk.shape
-    mask = x.data == yk
-    fn.weight = (mask / mask.sum(axis=axes, keepdims=True)).astype(x.dtype)
-    data = yk if keepdims else yk.reshape([n for i, n in enumerate(yk.shape) if i not in axes])
-    return _record(fn, data, (x,))
+class MaxResult(tuple):
+    """``max(x, dim=d)`` / ``min(x, dim=d)``, as PyTorch gives it: ``(values, indices)``,
+    also as ``.values`` (a Tensor) and ``.indices`` (a NumPy integer array)."""
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
 
 
-def min(x, axis=None, keepdims=False):  # noqa: A001
-    """Minimum of x over ``axis``: −max(−x)."""
+def _extreme(op, x, args, axis, keepdims, dim, keepdim):
+    """max / min: NumPy's ``axis=`` gives the values, PyTorch's ``dim=`` (values, indices);
+    the positional spelling ``x.max(1)`` means one in NumPy and the other in PyTorch, so it
+    is refused with both readings."""
+    if args:
+        raise TypeError(
+            f"{op}(x, {', '.join(map(repr, args))}): ambiguous: in NumPy {op}(x, 1) gives the "
+            f"{op}ima along axis 1, in PyTorch ({op}ima, indices) (and a tensor as second "
+            f"argument is an element-wise {op}imum there); write {op}(axis=1) for the "
+            f"values, {op}(dim=1) for (values, indices), or arg{op}(axis=1) for the indices")
+    torch_style = dim is not None
+    axis, keepdims = torch_axis(op, axis, dim, keepdims, keepdim, single=torch_style)
     x = as_tensor(x)
-    _axes_tuple(axis, x.ndim, "min")  # errors name min, not the max it is computed with
-    return neg(max(neg(x), axis, keepdims))
+    if op == "max":
+        axes = _axes_tuple(axis, x.ndim, "max")
+        yk = x.data.max(axis=axes, keepdims=True)
+        fn = Max()
+        fn.kshape = yk.shape
+        mask = x.data == yk
+        fn.weight = (mask / mask.sum(axis=axes, keepdims=True)).astype(x.dtype)
+        data = yk if keepdims else yk.reshape(
+            [n for i, n in enumerate(yk.shape) if i not in axes])
+        values = _record(fn, data, (x,))
+    else:
+        _axes_tuple(axis, x.ndim, "min")  # errors name min, not the max it is computed with
+        values = neg(max(neg(x), axis=axis, keepdims=keepdims))
+    if not torch_style:
+        return values
+    index = getattr(x.data, "arg" + op)(axis=axis, keepdims=keepdims)
+    return MaxResult((values, index))
+
+
+def max(x, *args, axis=None, keepdims=False, dim=None, keepdim=None):  # noqa: A001
+    """Maximum of x over ``axis`` (all axes by default); ``dim=d`` (PyTorch) gives
+    ``(values, indices)`` as PyTorch does. ``max(x, 1)`` is an error: NumPy and PyTorch read
+    it differently."""
+    return _extreme("max", x, args, axis, keepdims, dim, keepdim)
+
+
+def min(x, *args, axis=None, keepdims=False, dim=None, keepdim=None):  # noqa: A001
+    """Minimum of x over ``axis``: −max(−x); ``dim=d`` gives ``(values, indices)`` as in
+    PyTorch. ``min(x, 1)`` is an error: NumPy and PyTorch read it differently."""
+    return _extreme("min", x, args, axis, keepdims, dim, keepdim)
 
 
 # --------------------------------------------------------------------------- shapes
@@ -466,11 +503,39 @@ def reshape(x, *shape):
     return _record(Reshape(), data, (x,))
 
 
-def transpose(x, *axes):
-    """x with its axes permuted (reversed by default)."""
+def transpose(x, *axes, dim0=None, dim1=None):
+    """x with its axes permuted (reversed by default): NumPy's ``transpose(*axes)``, where
+    ``axes`` lists every axis in its new order, e.g. ``x.transpose(2, 0, 1)``.
+
+    PyTorch's ``transpose(d0, d1)`` swaps two axes instead. Where the two readings differ,
+    the call is refused, explaining both: two axes of a tensor that has not exactly two
+    (NumPy needs all of them), or ``(0, 1)`` of a 2-D tensor (NumPy: unchanged, PyTorch: a
+    swap). ``(1, 0)`` of a 2-D tensor is a swap in both. ``dim0=, dim1=`` (PyTorch's
+    keywords) swap; ``swapaxes`` and ``permute`` say it unambiguously."""
     x = as_tensor(x)
+    if dim0 is not None or dim1 is not None:
+        if axes or dim0 is None or dim1 is None:
+            raise TypeError("transpose: dim0= and dim1= (PyTorch's keywords) go together, "
+                            "without other axes")
+        return swapaxes(x, dim0, dim1)
     if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
         axes = axes[0]
+    n = x.ndim
+    if axes and len(axes) == 2 and all(isinstance(a, (int, np.integer)) for a in axes):
+        a, b = (int(v) for v in axes)
+        swap = all(-n <= v < n for v in (a, b)) and a % n != b % n  # PyTorch's reading
+        if swap and not (n == 2 and a % 2 == 1):  # (1, 0) of a 2-D tensor: a swap in both
+            numpy = "the tensor unchanged" if n == 2 else f"an error, it has {n} axes"
+            raise ValueError(
+                f"transpose({a}, {b}) is ambiguous for a tensor of shape {x.shape}: NumPy "
+                f"reads it as the new order of all the axes ({numpy}), PyTorch as two axes "
+                f"to swap; write swapaxes({a}, {b}) for the swap, or permute(...) with all "
+                f"{n} axes in their new order")
+    return _permute(x, axes, "transpose")
+
+
+def _permute(x, axes, op):
+    """x with its axes in the order ``axes`` (all of them; reversed when empty)."""
     n = x.ndim
     if not axes:
         axes = tuple(range(n))[::-1]
@@ -482,12 +547,34 @@ def transpose(x, *axes):
         axes = tuple(int(a) % n for a in given) if valid else ()
         if not valid or sorted(axes) != list(range(n)):
             raise ValueError(
-                f"transpose: axes {given} are not a permutation of the {n} axes of a tensor "
+                f"{op}: axes {given} are not a permutation of the {n} axes of a tensor "
                 f"of shape {x.shape}"
             )
     fn = Transpose()
     fn.inverse = tuple(np.argsort(axes).tolist())
     return _record(fn, x.data.transpose(axes), (x,))
+
+
+def permute(x, *dims):
+    """x with its axes in the order ``dims`` (all of them): PyTorch's ``permute``, the same
+    as NumPy's ``transpose(*axes)``, e.g. images (N, H, W, C) → (N, C, H, W) with
+    ``x.permute(0, 3, 1, 2)``."""
+    x = as_tensor(x)
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = dims[0]
+    if not dims:
+        raise ValueError(f"permute: give the new order of all {x.ndim} axes")
+    return _permute(x, dims, "permute")
+
+
+def swapaxes(x, axis1, axis2):
+    """x with two axes exchanged (NumPy's ``swapaxes``, PyTorch's ``transpose(d0, d1)``)."""
+    x = as_tensor(x)
+    a, b = _axes_tuple((axis1,), x.ndim, "swapaxes")[0], _axes_tuple((axis2,), x.ndim,
+                                                                     "swapaxes")[0]
+    order = list(range(x.ndim))
+    order[a], order[b] = order[b], order[a]
+    return _permute(x, order, "swapaxes")
 
 
 def broadcast_to(x, shape):
@@ -816,13 +903,27 @@ def tanh(x):
     return _unary(Tanh, x, F.tanh)
 
 
-def softmax(x):
-    """Softmax over the last axis (``functions.softmax``, max subtracted)."""
+def _last_axis(op, x, axis, dim):
+    """The axis argument of softmax / log_softmax: only the last axis is supported."""
+    axis, _ = torch_axis(op, axis, dim, False, None, single=True)
+    if axis is not None and axis not in (-1, x.ndim - 1):
+        raise ValueError(f"{op}: works over the last axis; axis {axis} of a tensor of shape "
+                         f"{x.shape} is not it (move it there with swapaxes({axis}, -1))")
+
+
+def softmax(x, axis=None, *, dim=None):
+    """Softmax over the last axis (``functions.softmax``, max subtracted); ``axis`` / ``dim``
+    may name it (``-1``), any other axis is an error."""
+    x = as_tensor(x)
+    _last_axis("softmax", x, axis, dim)
     return _unary(Softmax, x, F.softmax)
 
 
-def log_softmax(x):
-    """log softmax over the last axis (``functions.log_softmax``, stable)."""
+def log_softmax(x, axis=None, *, dim=None):
+    """log softmax over the last axis (``functions.log_softmax``, stable); ``axis`` / ``dim``
+    may name it (``-1``), any other axis is an error."""
+    x = as_tensor(x)
+    _last_axis("log_softmax", x, axis, dim)
     return _unary(LogSoftmax, x, F.log_softmax)
 
 
@@ -1141,8 +1242,13 @@ def _install():
     T.__rmatmul__ = lambda a, b: matmul(b, a)
     T.__getitem__ = lambda a, idx: getitem(a, idx)
     T.T = property(lambda a: transpose(a), doc="The tensor with its axes reversed (transpose).")
+    T.mT = property(lambda a: swapaxes(a, -2, -1),
+                    doc="The tensor with its last two axes swapped (matrix transpose).")
     T.reshape = reshape
+    T.view = reshape  # PyTorch's name (the values are the same; ippo never shares storage)
     T.transpose = transpose
+    T.permute = permute
+    T.swapaxes = swapaxes
     T.sum = sum
     T.mean = mean
     T.max = max

@@ -87,7 +87,14 @@ def _to_array(data, dtype):
     arr = xp.asarray(data)
     if arr.dtype.kind not in "biuf":
         raise ValueError(f"Tensor: data must be numeric, got dtype {arr.dtype}")
-    return arr.astype(DEFAULT_DTYPE if dtype is None else dtype)
+    out = arr.astype(DEFAULT_DTYPE if dtype is None else dtype)
+    if arr.dtype.kind in "iu" and out.dtype.kind == "f" and arr.size:
+        exact = 2 ** (np.finfo(out.dtype).nmant + 1)  # 16,777,216 for float32
+        if max(abs(int(arr.min())), abs(int(arr.max()))) > exact:
+            raise ValueError(f"Tensor: integers beyond ±{exact:,} are not exact in "
+                             f"{out.dtype} (tensors hold floats); pass dtype=np.float64, or "
+                             f"keep ids and labels as NumPy integer arrays")
+    return out
 
 
 class Tensor:
@@ -153,8 +160,18 @@ class Tensor:
 
     @property
     def size(self):
-        """The number of elements of ``data``."""
+        """The number of elements of ``data`` (NumPy's ``.size``). It is also callable as
+        PyTorch's ``size()``: ``x.size()`` is the shape, ``x.size(0)`` (or ``dim=0``) one
+        axis's length."""
+        return _Size(self.data.size, self.data.shape)
+
+    def numel(self):
+        """The number of elements (PyTorch's name for ``.size``)."""
         return self.data.size
+
+    def dim(self):
+        """The number of axes (PyTorch's name for ``.ndim``)."""
+        return self.data.ndim
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -172,7 +189,17 @@ class Tensor:
         return bool(self.data)
 
     # Comparisons give a boolean NumPy array: a mask, not differentiable, nothing recorded
-    # (x[x > 0] picks with it). == stays identity, so tensors can be dict keys and set members.
+    # (x[x > 0] and x[x == 3] pick with it), as in NumPy and PyTorch. A tensor's hash is its
+    # identity (as in PyTorch), so tensors stay usable as dict keys and set members: lookups
+    # compare identity first. ``x is y`` asks whether two names hold the same tensor.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self.data == _data(other)
+
+    def __ne__(self, other):
+        return self.data != _data(other)
+
     def __lt__(self, other):
         return self.data < _data(other)
 
@@ -195,19 +222,58 @@ class Tensor:
 
     def item(self):
         """The value of a one-element tensor as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only a one-element tensor has a single value; this one "
+                             f"has shape {self.data.shape}")
         return self.data.item()
 
-    def argmax(self, axis=None):
-        """Positions of the maxima along ``axis`` (an integer array: not differentiable,
-        nothing recorded), e.g. the predicted classes ``logits.argmax(axis=-1)``."""
-        return self.data.argmax(axis=axis)
+    def tolist(self):
+        """The values as (nested) Python lists of floats."""
+        return self.data.tolist()
 
-    def argmin(self, axis=None):
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Positions of the maxima along ``axis`` (an integer array: not differentiable,
+        nothing recorded), e.g. the predicted classes ``logits.argmax(axis=-1)``; all
+        elements flattened when no axis is given. PyTorch's ``dim=`` / ``keepdim=`` work
+        too."""
+        axis, keepdims = torch_axis("argmax", axis, dim, keepdims, keepdim, single=True)
+        return self.data.argmax(axis=axis, keepdims=keepdims)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Positions of the minima along ``axis`` (an integer array, nothing recorded)."""
-        return self.data.argmin(axis=axis)
+        axis, keepdims = torch_axis("argmin", axis, dim, keepdims, keepdim, single=True)
+        return self.data.argmin(axis=axis, keepdims=keepdims)
 
     def __float__(self):
-        return float(self.data)
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a one-element tensor's value (as PyTorch does)."""
+        if not spec:
+            return str(self)
+        return format(self.item(), spec)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` of a leaf tensor in place (PyTorch's spelling); returns it."""
+        if self.creator is not None:
+            raise RuntimeError("requires_grad_: only a leaf tensor (made by you, not by an "
+                               "operation) can change it; use x.detach() for a new leaf")
+        if requires_grad and self.data.dtype.kind != "f":
+            raise ValueError("Tensor: only floating-point tensors can require gradients")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def __getattr__(self, name):
+        # only reached for a name Tensor does not have: say what to use instead when it is a
+        # PyTorch habit (x.float(), x.unsqueeze(0), ...)
+        hint = None if name.startswith("__") else TORCH_HINTS.get(name)
+        if hint is None:
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
+        raise AttributeError(f"'Tensor' object has no attribute {name!r} (PyTorch has it): "
+                             f"{hint}")
 
     def __repr__(self):
         body = np.array2string(self.data, precision=4, separator=", ", threshold=20)
@@ -246,7 +312,7 @@ class Tensor:
         self.grad = None
 
     # -- the backward pass ---------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
+    def backward(self, grad=None, retain_graph=None, create_graph=False, *, gradient=None):
         """Back-propagate from this tensor: fill ``.grad`` of every leaf that requires it.
 
         Parameters
@@ -261,7 +327,13 @@ class Tensor:
         create_graph : bool
             Record the backward pass itself, so that the gradients (``x.grad``, then
             tensors with a creator) can be differentiated again: higher-order derivatives.
+        gradient : array-like or Tensor, optional
+            PyTorch's name for ``grad``.
         """
+        if gradient is not None:
+            if grad is not None:
+                raise TypeError("backward: give grad or gradient (PyTorch's name), not both")
+            grad = gradient
         if not self.requires_grad:
             raise RuntimeError(
                 "backward: this tensor does not require gradients (none of its inputs has "
@@ -291,6 +363,83 @@ class Tensor:
                 _run_backward(self, Tensor(seed), True, retain_graph)
         else:
             _run_backward(self, seed, False, retain_graph)
+
+
+class _Size(int):
+    """``Tensor.size``: the number of elements, as NumPy's ``.size``; called, PyTorch's
+    ``size()``: the shape, or ``size(d)`` the length of axis ``d``."""
+
+    def __new__(cls, n, shape):
+        self = super().__new__(cls, n)
+        self.shape = shape
+        return self
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        if not -len(self.shape) <= dim < len(self.shape):
+            raise IndexError(f"size: dim {dim} is out of range for a tensor with "
+                             f"{len(self.shape)} axes")
+        return self.shape[dim]
+
+
+def torch_axis(op, axis, dim, keepdims, keepdim, single=False):
+    """``(axis, keepdims)`` of a reduction called with NumPy's names (``axis=``,
+    ``keepdims=``) or PyTorch's (``dim=``, ``keepdim=``): the same meaning, so both are
+    accepted; giving both spellings of one argument is an error. ``single``: one axis only
+    (argmax)."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis= (NumPy's name) or dim= (PyTorch's), not both")
+        axis = dim
+    if keepdim is not None:
+        if keepdims:
+            raise TypeError(f"{op}: give keepdims= (NumPy's name) or keepdim= (PyTorch's), "
+                            f"not both")
+        keepdims = keepdim
+    if single and axis is not None and not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"{op}: axis must be one integer, got {axis!r}")
+    return axis, bool(keepdims)
+
+
+#: PyTorch names a Tensor does not have, with what to use instead (``Tensor.__getattr__``).
+TORCH_HINTS = {
+    "float": "tensors are float32 already; Tensor(x, dtype=np.float64) for float64",
+    "double": "make it float64 when you create it: Tensor(x, dtype=np.float64)",
+    "half": "ippo computes in float32 or float64 only",
+    "long": "tensors hold floats; class indices stay NumPy integer arrays (x.argmax(axis=1))",
+    "int": "tensors hold floats; x.data.astype(int) gives a NumPy integer array",
+    "bool": "comparisons (x > 0, x == 3) already give boolean NumPy masks",
+    "unsqueeze": "x.reshape(...) with a 1 where the new axis goes, e.g. "
+                 "x.reshape(1, *x.shape) for unsqueeze(0)",
+    "squeeze": "x.reshape(...) without the axes of length 1",
+    "flatten": "x.reshape(len(x), -1) (one row per sample) or x.reshape(-1)",
+    "expand": "ippo.autograd.broadcast_to(x, shape)",
+    "repeat": "ippo.autograd.concatenate([x, x, ...], axis=...)",
+    "clone": "operations never change a tensor in place; x.detach() or "
+             "Tensor(x.data.copy()) for a separate copy",
+    "contiguous": "not needed: the data is a NumPy array",
+    "std": "not provided (NumPy's std divides by N, PyTorch's by N − 1): write "
+           "((x - x.mean()) ** 2).mean().sqrt() for the population value",
+    "var": "not provided (NumPy divides by N, PyTorch by N − 1): write "
+           "((x - x.mean()) ** 2).mean() for the population value",
+    "zero_": "no in-place operations on recorded tensors; x.zero_grad() forgets a gradient",
+    "add_": "no in-place operations on recorded tensors: x = x + y records the sum",
+    "mul_": "no in-place operations on recorded tensors: x = x * y records the product",
+    "sub_": "no in-place operations on recorded tensors: x = x - y records the difference",
+    "copy_": "change x.data in place (x.data[...] = values), outside a recorded graph",
+    "fill_": "change x.data in place (x.data[...] = value), outside a recorded graph",
+    "norm": "(x ** 2).sum().sqrt() for the L2 norm",
+    "pow": "x ** 2",
+    "matmul": "x @ y",
+    "mm": "x @ y",
+    "t": "x.T (2-D), or x.swapaxes(0, 1)",
+    "type": "x.dtype gives the dtype",
+    "clamp": "not provided; ippo.autograd.relu(x) is max(0, x)",
+    "cumsum": "not provided",
+    "sort": "np.sort(x.data) (not differentiable)",
+    "topk": "np.argsort(x.data, axis=...) (not differentiable)",
+}
 
 
 def _data(x):
