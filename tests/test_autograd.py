@@ -855,6 +855,17 @@ def test_size_shape_and_conversions_as_in_pytorch():
         float(x)
 
 
+def test_iteration_cat_and_stack_as_in_pytorch():
+    a = np.arange(6.0).reshape(2, 3)
+    x = Tensor(a)
+    rows = list(x)
+    assert len(rows) == 2 and rows[1].tolist() == [3.0, 4.0, 5.0]
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(Tensor(1.0))  # was silently an empty list
+    assert ag.concatenate([x, x], dim=1).shape == (2, 6)
+    assert ag.stack([x, x], dim=2).shape == (2, 3, 2)
+
+
 def test_softmax_takes_the_last_axis_by_name_and_refuses_another():
     a = np.arange(6.0).reshape(2, 3)
     x = Tensor(a)
@@ -874,6 +885,8 @@ def test_pytorch_names_ippo_lacks_say_what_to_use():
         with pytest.raises(AttributeError, match=rf"no attribute '{name}' \(PyTorch has it\)"
                                                  rf": .*{hint}"):
             getattr(x, name)
+    with pytest.raises(AttributeError, match=r"'exp_' \(PyTorch has it\): no in-place"):
+        x.exp_()
     with pytest.raises(AttributeError, match=r"^'Tensor' object has no attribute 'nope'$"):
         x.nope  # noqa: B018
     w = Tensor([1.0, 2.0]).requires_grad_()

@@ -708,8 +708,9 @@ def _tensor_list(op, tensors):
     ]
 
 
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis."""
+def concatenate(tensors, axis=0, *, dim=None):
+    """Join tensors along an existing axis (``dim=``: PyTorch's ``cat``)."""
+    axis = axis if dim is None else torch_axis("concatenate", None, dim, False, None)[0]
     ts = _tensor_list("concatenate", tensors)
     axis = _axes_tuple(axis, ts[0].ndim, "concatenate")[0]
     try:
@@ -729,8 +730,9 @@ def concatenate(tensors, axis=0):
     return _record(fn, data, tuple(ts))
 
 
-def stack(tensors, axis=0):
-    """Join tensors of the same shape along a new axis."""
+def stack(tensors, axis=0, *, dim=None):
+    """Join tensors of the same shape along a new axis (``dim=``: PyTorch's name)."""
+    axis = axis if dim is None else torch_axis("stack", None, dim, False, None)[0]
     ts = _tensor_list("stack", tensors)
     shape = ts[0].shape
     for t in ts:

@@ -178,6 +178,13 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor (a scalar): it has no first axis")
         return len(self.data)
 
+    def __iter__(self):
+        """The tensor's rows (its slices along the first axis), each a recorded tensor; a
+        0-d tensor has none: iterating it is an error, as in NumPy and PyTorch."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor (a scalar): it has no first axis")
+        return (self[i] for i in range(len(self.data)))
+
     def __bool__(self):
         """The truth of a one-element tensor (``if t:`` is ``if t.item():``); an error for
         several elements, as NumPy gives (a 0-d tensor used to raise from ``len()``)."""
@@ -270,6 +277,9 @@ class Tensor:
         # only reached for a name Tensor does not have: say what to use instead when it is a
         # PyTorch habit (x.float(), x.unsqueeze(0), ...)
         hint = None if name.startswith("__") else TORCH_HINTS.get(name)
+        if hint is None and name.endswith("_") and not name.startswith("_"):
+            hint = ("no in-place operations on tensors: write the operation out (x = x * 2 "
+                    "records it), or change x.data outside a recorded graph")
         if hint is None:
             raise AttributeError(f"'Tensor' object has no attribute {name!r}")
         raise AttributeError(f"'Tensor' object has no attribute {name!r} (PyTorch has it): "
@@ -423,12 +433,14 @@ TORCH_HINTS = {
            "((x - x.mean()) ** 2).mean().sqrt() for the population value",
     "var": "not provided (NumPy divides by N, PyTorch by N − 1): write "
            "((x - x.mean()) ** 2).mean() for the population value",
-    "zero_": "no in-place operations on recorded tensors; x.zero_grad() forgets a gradient",
-    "add_": "no in-place operations on recorded tensors: x = x + y records the sum",
-    "mul_": "no in-place operations on recorded tensors: x = x * y records the product",
-    "sub_": "no in-place operations on recorded tensors: x = x - y records the difference",
+    "zero_": "no in-place operations on tensors; x.zero_grad() forgets a gradient",
     "copy_": "change x.data in place (x.data[...] = values), outside a recorded graph",
     "fill_": "change x.data in place (x.data[...] = value), outside a recorded graph",
+    "grad_fn": "x.creator is the operation that made x (None for a leaf)",
+    "add": "x + y", "sub": "x - y", "mul": "x * y", "div": "x / y",
+    "eq": "x == y (a boolean mask)", "ne": "x != y (a boolean mask)",
+    "gt": "x > y (a boolean mask)", "ge": "x >= y (a boolean mask)",
+    "lt": "x < y (a boolean mask)", "le": "x <= y (a boolean mask)",
     "norm": "(x ** 2).sum().sqrt() for the L2 norm",
     "pow": "x ** 2",
     "matmul": "x @ y",
