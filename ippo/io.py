@@ -14,6 +14,7 @@ files and checkpoints are one ``.npz`` archive: the arrays under their names plu
 
 import json
 import os
+import stat
 import tempfile
 import zipfile
 
@@ -66,19 +67,33 @@ def write_atomically(path, write, suffix=""):
     returns, the file is flushed, fsynced and renamed over ``path`` (``os.replace``), then
     the folder is fsynced where the platform allows, so a crash at any moment leaves either
     the old file or the complete new one, never half a file. If ``write`` raises, the
-    temporary file is removed and ``path`` is untouched. The file gets a normal file's
+    temporary file is removed and ``path`` is untouched; errors name ``path``, never the
+    temporary file. A symbolic link to a file has its file replaced (the link stays); a
+    device or a pipe (``/dev/stdout``) is written in place. The file gets a normal file's
     permissions (``0o666`` less the umask), not the temporary file's private ``0o600``.
     Used by ``save_npz`` (models, checkpoints) and ``training.History.plot``.
     """
-    path = os.fspath(path)
+    path = given = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path) and (not stat.S_ISREG(
+            os.stat(path).st_mode) or os.path.abspath(path).startswith("/dev/")):
+        # a device or a pipe (-o /dev/stdout, also when the shell sent it to a file):
+        # written in place; renaming a new file over it would replace the device itself
+        with open(path, "wb") as f:
+            write(f)
+        return given
+    if os.path.islink(path) and os.path.isfile(path):
+        path = os.path.realpath(path)  # a link to a file: write the file, keep the link
     directory = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):  # else the rename's error would name the temporary file
-        raise IsADirectoryError(f"cannot write {path}: it is a folder; give a file name such "
-                                f"as {os.path.join(path, 'name' + suffix)}")
+        raise IsADirectoryError(f"cannot write {given}: it is a folder; give a file name such "
+                                f"as {os.path.join(given, 'name' + suffix)}")
     if not os.path.isdir(directory):  # else mkstemp's error would name the temporary file
-        raise FileNotFoundError(f"cannot write {path}: the folder {directory} does not exist "
+        raise FileNotFoundError(f"cannot write {given}: the folder {directory} does not exist "
                                 f"(create it first, e.g. os.makedirs)")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=directory)
+    except OSError as exc:  # e.g. a folder the user may not write in: name their file
+        raise _named(exc, given) from None
     try:
         try:  # mkstemp makes the file private (0600); give it a normal file's permissions
             os.chmod(tmp, 0o666 & ~_UMASK)
@@ -89,11 +104,14 @@ def write_atomically(path, write, suffix=""):
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError) and exc.filename is not None and os.path.basename(
+                os.fsdecode(exc.filename)).startswith(".tmp-"):
+            raise _named(exc, given) from None  # (a full disk) named by the user's file
         raise
     try:  # make the rename itself durable (not possible on every platform)
         dfd = os.open(directory, os.O_RDONLY)
@@ -104,6 +122,13 @@ def write_atomically(path, write, suffix=""):
     except OSError:
         pass
     return path
+
+
+def _named(exc, path):
+    """``exc`` (an OSError about ippo's temporary file) as the same error about ``path``."""
+    if exc.errno is None or not exc.strerror:
+        return OSError(f"cannot write {path}: {exc}")
+    return type(exc)(exc.errno, exc.strerror, path)
 
 
 def read_npz(path, kind="model file"):
