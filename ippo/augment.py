@@ -299,14 +299,22 @@ class Compose:
         return f"Compose({self.augmenters!r})"
 
 
-#: Names accepted by :func:`from_spec` (the CLI's ``--augment``), with their parameter.
+#: Names accepted by :func:`from_spec` (the CLI's ``--augment``): the augmenter, its
+#: parameter, the value when none is given, and what the value means (the help text).
 SPEC_NAMES = {
-    "shift": (RandomShift, "max_shift", 2),
-    "crop": (RandomCrop, "padding", 2),
-    "flip": (HorizontalFlip, "p", 0.5),
-    "rotate": (RandomRotation, "max_degrees", 10.0),
-    "noise": (GaussianNoise, "std", 0.05),
+    "shift": (RandomShift, "max_shift", 2, "pixels"),
+    "crop": (RandomCrop, "padding", 2, "padding in pixels"),
+    "flip": (HorizontalFlip, "p", 0.5, "probability of a mirror image"),
+    "rotate": (RandomRotation, "max_degrees", 10.0, "degrees"),
+    "noise": (GaussianNoise, "std", 0.05, "standard deviation"),
 }
+
+
+def spec_help():
+    """The augmentations ``from_spec`` knows, as help text (from ``SPEC_NAMES``):
+    "shift:2 (pixels), crop:2 (padding in pixels), ..."."""
+    return ", ".join(f"{name}:{default:g} ({unit})"
+                     for name, (_, _, default, unit) in SPEC_NAMES.items())
 
 
 def from_spec(spec, image_shape=None, seed=None):
@@ -326,7 +334,7 @@ def from_spec(spec, image_shape=None, seed=None):
         if name not in SPEC_NAMES:
             raise ValueError(f"augment: unknown augmentation {name!r}; choose from "
                              + ", ".join(SPEC_NAMES) + " (e.g. shift:2,rotate:10)")
-        cls, param, default = SPEC_NAMES[name]
+        cls, param, default, _ = SPEC_NAMES[name]
         try:
             number = float(val) if val.strip() else default
             if not math.isfinite(number):

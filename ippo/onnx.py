@@ -30,7 +30,11 @@ run's ``class_names``, a scikit-learn estimator's ``classes_``): a string, or th
 label itself.
 
 Inputs: ``input``, float32 of shape (N, features) with a dynamic batch size N (int64 ids
-(N, T) for a model that starts with an Embedding). With ``fill_values`` a missing value
+(N, T) for a model that starts with an Embedding). A CSV run with text (category) columns
+takes ``input`` (N, number columns) and ``categories``, strings (N, text columns), each
+in the file's column order, and one-hot encodes the texts with the training categories (a
+text it did not see, or a missing cell, gives all 0, as in ``ippo predict``; give the texts
+without surrounding spaces, as ``ippo predict`` strips them). With ``fill_values`` a missing value
 (NaN) is replaced by its column's fill value, then ``input_scaler`` scales the features, in
 that order, exactly as ``ippo predict`` prepares its inputs, so that the exported model of a
 run takes raw features. Unlike ``ippo predict``, a graph cannot refuse its input: a NaN left
@@ -63,8 +67,8 @@ ACTIVATION_OPS = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh",
 SUPPORTED = ("Affine", "Linear", "MatMul", "Embedding", "BatchNormalization", "Dropout") + tuple(
     a.cls for a in ACTIVATIONS.values() if a.name in ACTIVATION_OPS)
 
-__all__ = ["export", "export_run", "to_onnx", "run_options", "OPSET", "IR_VERSION", "SUPPORTED",
-           "ACTIVATION_OPS", "TASK_OUTPUTS"]
+__all__ = ["export", "export_run", "to_onnx", "run_options", "OPSET", "ML_OPSET", "IR_VERSION",
+           "SUPPORTED", "ACTIVATION_OPS", "TASK_OUTPUTS"]
 
 
 def _onnx():
@@ -322,8 +326,57 @@ def _class_label_array(names, k):
     return np.array([str(s) for s in arr], dtype=object)
 
 
+#: The ONNX-ML operator set (``ai.onnx.ml``) of ``OneHotEncoder``, for text columns.
+ML_OPSET = 1
+
+
+def _encode_columns(g, columns, width):
+    """The graph inputs and nodes that turn a CSV's raw columns into the model's features,
+    as ``ippo.datasets.tabular.encode_rows`` does: ``input`` float32 (N, numbers) holds the
+    number columns in the file's order, ``categories`` string (N, texts) the text columns;
+    each text column becomes its one-hot indicators (``ai.onnx.ml`` ``OneHotEncoder`` with
+    the training categories; all 0 for any other text, a missing cell included), and the
+    pieces are joined in the file's column order. Returns ``(inputs, x)``."""
+    from onnx import TensorProto, helper
+
+    numbers = [c for c in columns if c["kind"] == "number"]
+    texts = [c for c in columns if c["kind"] == "category"]
+    encoded = len(numbers) + sum(len(c["categories"]) for c in texts)
+    if encoded != width:
+        raise ValueError(f"ippo.onnx.export: columns describe {encoded} features, the model "
+                         f"takes {width}")
+    inputs = []
+    if numbers:
+        inputs.append(helper.make_tensor_value_info("input", TensorProto.FLOAT,
+                                                    ["N", len(numbers)]))
+    inputs.append(helper.make_tensor_value_info("categories", TensorProto.STRING,
+                                                ["N", len(texts)]))
+    pieces, n_seen, t_seen = [], 0, 0
+    for c in columns:
+        name = c["name"]
+        if c["kind"] == "number":
+            pieces.append(g.op("Gather", ["input", g.const(f"col_{n_seen}",
+                                                           np.array([n_seen], np.int64))],
+                               "number", axis=1, doc=f"column {name!r}"))
+            n_seen += 1
+            continue
+        cell = g.op("Gather", ["categories", g.const(f"text_{t_seen}",
+                                                     np.array([t_seen], np.int64))],
+                    "text", axis=1, doc=f"column {name!r}")
+        onehot = g.op("OneHotEncoder", [cell], "onehot", domain="ai.onnx.ml",
+                      cats_strings=list(c["categories"]), zeros=1,
+                      doc=f"column {name!r}: one 0/1 feature per training category")
+        k = len(c["categories"])
+        pieces.append(g.op("Reshape", [onehot, g.const(f"to_{k}", np.array([-1, k], np.int64))],
+                           "onehot_2d"))
+        t_seen += 1
+    x = pieces[0] if len(pieces) == 1 else g.op("Concat", pieces, "features", axis=1,
+                                                doc="the model's features, in file order")
+    return inputs, x
+
+
 def to_onnx(model, input_scaler=None, *, fill_values=None, target_scaler=None,
-            class_names=None, feature_names=None):
+            class_names=None, feature_names=None, columns=None):
     """The ``onnx.ModelProto`` of ``model`` (see ``export`` for the arguments), checked with
     ``onnx.checker.check_model(..., full_check=True)``, not yet written anywhere."""
     onnx = _onnx()
@@ -369,6 +422,10 @@ def to_onnx(model, input_scaler=None, *, fill_values=None, target_scaler=None,
         width = next(_in_width(s) for s in steps if _in_width(s) is not None)
         inputs = [helper.make_tensor_value_info(x, TensorProto.FLOAT, ["N", width])]
         flatten = False
+        if columns is not None and any(c["kind"] == "category" for c in columns):
+            inputs, x = _encode_columns(g, columns, width)
+        else:
+            columns = None
 
     # ---------------------------------------------------------------- raw features → inputs
     if fill_values is not None:
@@ -448,7 +505,10 @@ def to_onnx(model, input_scaler=None, *, fill_values=None, target_scaler=None,
     graph = helper.make_graph(g.nodes, f"ippo_{type(model).__name__}", inputs, outputs,
                               initializer=g.initializers,
                               doc_string=f"ippo {ippo.__version__}: {model!r}")
-    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+    opsets = [helper.make_opsetid("", OPSET)]
+    if columns is not None:
+        opsets.append(helper.make_opsetid("ai.onnx.ml", ML_OPSET))
+    proto = helper.make_model(graph, opset_imports=opsets,
                               ir_version=IR_VERSION, producer_name="ippo",
                               producer_version=ippo.__version__,
                               doc_string=f"{type(model).__name__} ({task}) exported by ippo")
@@ -457,6 +517,9 @@ def to_onnx(model, input_scaler=None, *, fill_values=None, target_scaler=None,
         meta["class_names"] = json.dumps([_jsonable(c) for c in class_names])
     if feature_names is not None:
         meta["feature_names"] = json.dumps([str(f) for f in feature_names])
+    if columns is not None:
+        meta["columns"] = json.dumps([{k: v for k, v in c.items() if not k.startswith("_")}
+                                      for c in columns])
     helper.set_model_props(proto, meta)
     onnx.checker.check_model(proto, full_check=True)
     return proto
@@ -498,7 +561,7 @@ def _jsonable(v):
 
 
 def export(model, path, input_scaler=None, *, fill_values=None, target_scaler=None,
-           class_names=None, feature_names=None):
+           class_names=None, feature_names=None, columns=None):
     """Write ``model`` to ``path`` as an ONNX model, atomically; returns ``path``.
 
     ``model``: an ``ippo.models`` ``MLP`` or ``Sequential`` of the layers in ``SUPPORTED``,
@@ -514,6 +577,10 @@ def export(model, path, input_scaler=None, *, fill_values=None, target_scaler=No
     - ``target_scaler``: the scaling of a regression model's targets; the graph undoes it.
     - ``class_names``: the names of the classes, in class-index order: ``label`` gives them.
     - ``feature_names``: stored in the model's metadata.
+    - ``columns``: a CSV run's column description (``ippo.datasets.tabular.fit_columns``)
+      when it has text columns: the graph then takes ``input`` (the number columns) and
+      ``categories`` (the text columns, as strings) and one-hot encodes the texts with the
+      training categories (``ai.onnx.ml`` ``OneHotEncoder``), as ``ippo predict`` does.
 
     Opset ``OPSET`` (17) and IR version ``IR_VERSION`` (8), pinned: every operator used has
     had its present meaning since opset 13, and 17 with IR 8 is what ONNX 1.12 writes, so the
@@ -525,7 +592,7 @@ def export(model, path, input_scaler=None, *, fill_values=None, target_scaler=No
     from ippo.io import write_atomically
 
     proto = to_onnx(model, input_scaler, fill_values=fill_values, target_scaler=target_scaler,
-                    class_names=class_names, feature_names=feature_names)
+                    class_names=class_names, feature_names=feature_names, columns=columns)
     data = proto.SerializeToString()
     return write_atomically(path, lambda f: f.write(data), suffix=".onnx")
 
@@ -541,6 +608,7 @@ def run_options(extra):
         "target_scaler": extra.get("target_scaler"),
         "class_names": extra.get("class_names") if extra.get("task") != "regression" else None,
         "feature_names": extra.get("feature_names"),
+        "columns": extra.get("columns"),
     }
 
 

@@ -125,7 +125,8 @@ def test_model_and_optimizer_flags_reach_the_model(tmp_path, capsys):
     rc, _, err = run_cli(["train", "-q", "--hidden", "16,8", "--activation", "tanh", "--init",
                           "xavier", "--batchnorm", "--dropout", "0.2", "--weight-decay",
                           "0.001", "--optimizer", "nesterov", "--lr", "0.05", "--batch-size",
-                          "2", "--epochs", "1", "--seed", "3", "--out", run], capsys)
+                          "2", "--epochs", "1", "--seed", "3", "--val-split", "0", "--out", run],
+                         capsys)
     assert rc == 0, err
     model = load(run / "model.npz")
     assert model.config() == {"sizes": [64, 16, 8, 10], "activation": "tanh",
@@ -138,7 +139,7 @@ def test_model_and_optimizer_flags_reach_the_model(tmp_path, capsys):
     assert hist["iterations_per_epoch"] == 719  # 1,438 samples in batches of 2
     # --batch-size 1: online learning, one step a sample
     rc, _, err = run_cli(["train", "-q", "--hidden", "8", "--batch-size", "1", "--epochs", "1",
-                          "--out", tmp_path / "online"], capsys)
+                          "--val-split", "0", "--out", tmp_path / "online"], capsys)
     assert rc == 0, err
     hist = json.loads((tmp_path / "online" / "history.json").read_text())
     assert hist["iterations_per_epoch"] == 1438

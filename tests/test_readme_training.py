@@ -27,13 +27,17 @@ def test_readme_training_example(tmp_path, monkeypatch):
         line = re.sub(r"\s+[\d,]+ samples/s\s+[\d.]+s$", "", line)
         return [float(v) for v in re.findall(r"\d+\.\d+", line)]
 
+    def words(line):  # the names of the figures
+        return re.findall(r"[a-z_/]+", re.sub(r"[\d,.]+ samples/s.*$", "", line))
+
     for line in shown:
         if line == "...":
             continue
         if line.startswith("epoch"):
-            match = [ln for ln in lines if ln.startswith(line.split("  loss")[0] + "  ")]
+            match = [ln for ln in lines if ln.startswith(line.split("  train_loss")[0] + "  ")]
             # float32 sums may round differently on another CPU: allow a little
             assert match and numbers(match[0]) == pytest.approx(numbers(line), abs=0.02)
+            assert words(match[0]) == words(line)  # the same figures, named the same way
         else:
             words, value = line.rsplit(" ", 1)
             got = [ln for ln in lines if ln.startswith(words)]

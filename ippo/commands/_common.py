@@ -13,16 +13,22 @@ import sys
 
 import numpy as np
 
-from ippo import tasks
+from ippo import optimizers, tasks
 
 
 def parse_hidden(value):
-    """'100,100' / [100, 100] -> [100, 100]; '' / 'none' / '0' / [] -> [] (no hidden layer)."""
+    """'100,100' / [100, 100] -> [100, 100]; 'none' / [] -> [] (no hidden layer).
+
+    '0' and '' are refused: "a layer of 0 units" and an empty value (an unset shell
+    variable) are more likely mistakes than a request for a linear model."""
     if isinstance(value, (list, tuple)):
         items = list(value)
     else:
         s = str(value).strip().lower()
-        items = [] if s in ("", "none", "0", "[]") else [p for p in s.replace(" ", "").split(",")]
+        if s in ("", "0"):
+            raise ValueError(f"--hidden {value!r}: a layer needs at least one unit; for a "
+                             f"network without hidden layers write --hidden none")
+        items = [] if s in ("none", "[]") else [p for p in s.replace(" ", "").split(",")]
     out = []
     for it in items:
         try:
@@ -110,6 +116,52 @@ def _str(v):
     return None if v is None else str(v)
 
 
+def _header(v):
+    """--header / --no-header: True or False (None: detect it)."""
+    if v is None or isinstance(v, bool):
+        return v
+    return _bool(v)
+
+
+def cpu_count():
+    """The CPU cores this process may use (its affinity where the platform says)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def usable_threads(n, say):
+    """``n`` BLAS threads, capped at the cores this process may use; ``say`` gets a note
+    when it is capped (more threads than cores only wait for each other)."""
+    cores = cpu_count()
+    if n > cores:
+        say(f"note: --threads {n} is more than the {cores} CPU cores this process may use; "
+            f"using {cores}")
+        return cores
+    return n
+
+
+def _lr_defaults():
+    """"adam 0.001, sgd 0.01, ...": each optimizer's default learning rate, read from its
+    constructor (so the help cannot drift from the code)."""
+    import inspect
+
+    from ippo import optimizers
+
+    return ", ".join(
+        f"{name} {inspect.signature(optimizers.OPTIMIZERS[name]).parameters['lr'].default:g}"
+        for name in OPTIMIZERS)
+
+
+def _augment_help():
+    from ippo import augment
+
+    return ("augment training batches, NAME[:VALUE] joined by commas: "
+            + augment.spec_help() + "; all but noise need image data, and flip only data "
+            "whose classes survive a mirror (not digits)")
+
+
 def _bool(v):
     if isinstance(v, bool):
         return v
@@ -123,7 +175,14 @@ def _bool(v):
 
 #: The hidden activations ``ippo train`` offers (the identity would make the network linear).
 ACTIVATIONS = tuple(a.name for a in tasks.ACTIVATIONS.values() if a.hidden)
-OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adadelta")
+#: The optimizers ``ippo train`` offers: ``ippo.optimizers.OPTIMIZERS``, the default first.
+OPTIMIZERS = ("adam",) + tuple(n for n in optimizers.OPTIMIZERS if n != "adam")
+#: ``--task``: "auto" or one of ``ippo.tasks.TASKS``.
+TASK_CHOICES = ("auto",) + tuple(tasks.TASKS)
+
+#: The largest --val-split: a validation part larger than the training part is a mistake
+#: (0.999 left one training sample and silently made the batch size 1).
+MAX_VAL_SPLIT = 0.5
 
 #: key -> (checker, built-in default, help). ``None`` default: decided at run time.
 OPTIONS = {
@@ -133,6 +192,12 @@ OPTIONS = {
                  "holding them in NAME/ (default: $IPPO_DATA_DIR/NAME, ../shared/data/NAME, "
                  "the user cache, downloading when absent)"),
     "target": (_str, None, "csv:PATH only: target column, by name or index (default: last)"),
+    "task": (_choice("task", TASK_CHOICES), "auto", "csv:PATH only: "
+             + ", ".join(TASK_CHOICES) + " (default: auto: text labels and whole-number class "
+             "codes are classes, decimals and amounts regression; the data: line says which "
+             "and why)"),
+    "header": (_header, None, "csv:PATH only: the first line is a header (--header) or "
+               "data (--no-header) (default: detected)"),
     "hidden": (parse_hidden, None, "hidden layer sizes, e.g. 100,100 ('none' for no hidden "
                "layer; default depends on the data set)"),
     "activation": (_choice("activation", ACTIVATIONS), "relu", "hidden activation: "
@@ -141,7 +206,8 @@ OPTIONS = {
     "optimizer": (_choice("optimizer", OPTIMIZERS), "adam", "optimizer: "
                   + ", ".join(OPTIMIZERS) + " (default: adam)"),
     "lr": (_float_in("lr", 0.0, 1e6, lo_open=True), None,
-           "learning rate (default: the optimizer's, e.g. 0.001 for adam, 0.1 for sgd)"),
+           "learning rate (default: the data set's for adam, if it has one, else the "
+           "optimizer's: " + _lr_defaults() + ")"),
     "epochs": (_int_min("epochs", 1), None, "passes over the training data (default "
                "depends on the data set)"),
     "batch_size": (parse_batch_size, None, "mini-batch size; 1 = online SGD, 'full' = batch "
@@ -151,17 +217,19 @@ OPTIONS = {
     "batchnorm": (_bool, False, "batch normalization after each hidden Affine"),
     "weight_decay": (_float_in("weight-decay", 0.0, 1e6), 0.0, "L2 weight decay λ "
                      "(default: 0)"),
-    "augment": (_str, None, "augment training batches, e.g. shift:2,rotate:10,noise:0.05 "
-                "(image data sets; 'noise' works for all)"),
+    "augment": (_str, None, _augment_help()),
     "seed": (_int_min("seed", 0), 0, "random seed for weights, split, shuffling (default: 0)"),
     "early_stopping": (_int_min("early-stopping", 1), None, "stop when the validation loss "
                        "has not improved for N epochs, keeping the best weights"),
-    "val_split": (_float_in("val-split", 0.0, 1.0, hi_open=True), None,
-                  "fraction of the training data held out for validation (default: 0, or "
-                  "0.1 with --early-stopping)"),
-    "out": (_str, None, "output folder (default: runs/<timestamp>)"),
+    "val_split": (_float_in("val-split", 0.0, MAX_VAL_SPLIT), 0.1,
+                  f"fraction of the training data held out for validation, reported beside "
+                  f"the training figures every epoch, in [0, {MAX_VAL_SPLIT:g}] (default: "
+                  f"0.1; 0: none)"),
+    "out": (_str, None, "output folder (default: runs/<timestamp>; an existing run is "
+            "never replaced without --overwrite)"),
     "threads": (_int_min("threads", 1), 1, "BLAS threads (default: 1, the fastest for "
-                "MLP-sized matrices on a small, busy machine; see the README)"),
+                "MLP-sized matrices on a small, busy machine; see the README; at most the "
+                "CPU cores)"),
 }
 
 def read_config(path):
@@ -292,3 +360,31 @@ def outputs(model, x, extra):
     if tscaler is not None:
         y = tscaler.inverse_transform(y)
     return y
+
+
+def range_warning(x, extra, limit=3):
+    """A one-line warning when samples ``x`` (N, features, before scaling) lie far outside
+    the range of the model's training data (``extra["input_range"]``), else None.
+
+    A value is far outside when it is beyond the training minimum or maximum by more than
+    the feature's training range (or the median range, for a feature that was constant):
+    images given as 0-255 to a model trained on [0, 1], a feature in other units."""
+    rng = extra.get("input_range")
+    if not rng or len(rng.get("min", ())) != x.shape[1]:
+        return None
+    lo, hi = np.asarray(rng["min"], np.float64), np.asarray(rng["max"], np.float64)
+    span = hi - lo
+    typical = float(np.median(span[span > 0])) if (span > 0).any() else 1.0
+    margin = np.where(span > 0, span, typical)
+    far = (x < lo - margin) | (x > hi + margin)
+    rows = far.any(axis=1)
+    if not rows.any():
+        return None
+    r = int(np.argmax(rows))
+    j = int(np.argmax(far[r]))
+    names = extra.get("feature_names") or []
+    name = repr(names[j]) if j < len(names) else f"feature {j}"
+    return (f"{int(rows.sum()):,} of {len(x):,} samples have features far outside the "
+            f"training data's range (sample {r} (0-based), {name}: {x[r, j]:g}, where "
+            f"training had {lo[j]:g} to {hi[j]:g}); were they scaled as the training data "
+            f"was (e.g. images in [0, 1], not 0-255)?")

@@ -29,6 +29,25 @@ def add_parser(subparsers):
     p.set_defaults(func=run, command="evaluate")
 
 
+def _csv_options(extra, same):
+    """``load_csv``'s arguments that read a CSV as the model's training CSV was read: the
+    target column and the task; its text columns encoded with the model's categories and
+    its missing cells filled with the model's values; for the training file itself (``same``)
+    its header as found then."""
+    kwargs = {}
+    if extra.get("target") is not None:
+        kwargs["target"] = extra["target"]
+    if extra.get("task") in ("multiclass", "binary", "regression"):
+        kwargs["task"] = extra["task"]
+    if same and extra.get("header") is not None:
+        kwargs["header"] = bool(extra["header"])
+    if extra.get("columns"):
+        kwargs["columns"] = extra["columns"]
+    if extra.get("fill_values") is not None:
+        kwargs["fill_values"] = extra["fill_values"]
+    return kwargs
+
+
 def _table(rows, header):
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     fmt = "  ".join(f"{{:>{w}}}" for w in widths)
@@ -48,8 +67,8 @@ def run(args):
     if not name:
         raise ValueError(f"{path} does not record its data set: give --dataset NAME")
     kwargs = {}
-    if name.startswith("csv:") and extra.get("target") is not None:
-        kwargs["target"] = extra["target"]
+    if name.startswith("csv:"):  # read as the training CSV was: its columns, task, header
+        kwargs = _csv_options(extra, same=name == extra.get("dataset"))
     data_dir = args.data_dir
     if data_dir is None and name == extra.get("dataset"):
         data_dir = extra.get("data_dir")

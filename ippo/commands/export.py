@@ -22,6 +22,18 @@ def add_parser(subparsers):
     p.set_defaults(func=run, command="export")
 
 
+def _check_not_other_file(out):
+    """ValueError when ``out`` is an existing file that is not an ONNX model (a CSV, a
+    model.npz, ...): replacing it would destroy it."""
+    if not os.path.isfile(out) or os.path.getsize(out) == 0:
+        return
+    with open(out, "rb") as f:
+        first = f.read(1)
+    if first != b"\x08":  # an ONNX ModelProto starts with its ir_version field (tag 0x08)
+        raise ValueError(f"-o {out} exists and is not an ONNX model; remove it first or "
+                         f"choose another name")
+
+
 def run(args):
     """Write the ONNX file and say what it takes and gives; returns 0."""
     model, extra, source = C.load_model(args.model)
@@ -29,6 +41,7 @@ def run(args):
     if os.path.exists(out) and os.path.samefile(out, source):
         raise ValueError(f"-o {out} is the model file itself; give another name, such as "
                          f"model.onnx")
+    _check_not_other_file(out)
     try:
         from ippo import onnx as ippo_onnx
 
@@ -41,8 +54,15 @@ def run(args):
     width = C.input_width(model)
     prep = [what for what, key in (("missing values filled", "fill_values"),
                                    ("scaled", "input_scaler")) if options[key] is not None]
-    takes = f"input: float32 (N, {width}) raw features" + (f" ({', '.join(prep)} inside)"
-                                                           if prep else "")
+    takes = f"input: float32 (N, {width}) raw features"
+    columns = options.get("columns")
+    if columns and any(c["kind"] == "category" for c in columns):
+        numbers = [c["name"] for c in columns if c["kind"] == "number"]
+        texts = [c["name"] for c in columns if c["kind"] == "category"]
+        takes = ((f"inputs: input float32 (N, {len(numbers)}) ({', '.join(numbers)}), "
+                  if numbers else "inputs: ")
+                 + f"categories string (N, {len(texts)}) ({', '.join(texts)}; one-hot inside)")
+    takes += f" ({', '.join(prep)} inside)" if prep else ""
     if task == "regression":
         gives = "values (N, outputs)" + (" in the targets' units" if options["target_scaler"]
                                          is not None else "")

@@ -8,6 +8,7 @@ columns are used (so a file that still has its target column works). Classifiers
 class and its probability per row; regression models print the predicted value.
 """
 
+import argparse
 import csv
 import io
 import os
@@ -28,14 +29,19 @@ def add_parser(subparsers):
     p.add_argument("input", metavar="INPUT", help="samples: .csv (one per row; .tsv "
                    "tab-separated) or .npy (N, features) or images (N, H, W)")
     p.add_argument("-o", "--output", metavar="FILE.csv", help="write the predictions here "
-                   "instead of printing them")
+                   "instead of printing them ('-': print); an existing file is replaced only "
+                   "if it holds earlier predictions")
     p.add_argument("--probs", action="store_true",
                    help="also give every class's probability")
+    p.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                   help="a CSV's first line is a header (--header) or a sample (--no-header) "
+                        "(default: detected, with the model's column names)")
     p.set_defaults(func=run, command="predict")
 
 
-def read_inputs(path, extra, width):
-    """Samples from a .npy or .csv file as a float32 (N, D) array."""
+def read_inputs(path, extra, width, header=None):
+    """Samples from a .npy or .csv file as a float32 (N, D) array (``header``: whether a
+    CSV's first line is a header; None: detected)."""
     path = os.fspath(path)
     if os.path.isdir(path):
         raise OSError(f"{path} is a folder; give a .csv or .npy file of samples")
@@ -62,37 +68,74 @@ def read_inputs(path, extra, width):
             raise ValueError(f"{path}: no samples to predict (shape {x.shape})")
         return _finite(_fill_missing(x.reshape(len(x), -1), extra), path)
     if low.endswith((".csv", ".tsv", ".txt")):
-        header, rows = read_rows(path, who=None)  # as ippo train's csv:PATH reads it
-        cols = None
-        feats = extra.get("feature_names")
-        if header and feats and all(f in header for f in feats):
-            cols = [header.index(f) for f in feats]
-        elif header and feats and any(f in header for f in feats):
-            lacking = [f for f in feats if f not in header]
-            raise ValueError(f"{path}: no column {', '.join(map(repr, lacking))}; the model "
-                             f"needs the columns {', '.join(map(repr, feats))}")
-        x = np.empty((len(rows), len(cols) if cols else len(rows[0][1])))
-
-        def column(j):  # the name of feature j's column, as the file's header spells it
-            return header[cols[j] if cols else j] if header else f"column {j + 1}"
-
-        for r, (line, row) in enumerate(rows):
-            vals = [row[j] for j in cols] if cols else row
-            if len(vals) != x.shape[1]:
-                raise ValueError(f"{path}: line {line} has {len(vals)} columns, expected "
-                                 f"{x.shape[1]}")
-            for j, c in enumerate(vals):
-                try:
-                    x[r, j] = parse_cell(c)
-                except ValueError as exc:
-                    raise ValueError(f"{path}: line {line}, {column(j)!r}: {exc}") from None
-        x = _fill_missing(x, extra)
-        if np.isnan(x).any():
-            r, j = np.argwhere(np.isnan(x))[0]
-            raise ValueError(f"{path}: line {rows[r][0]}, {column(j)!r}: missing value; fill "
-                             f"in missing values first")
-        return _finite(x, path)
+        return _read_csv(path, extra, header)
     raise ValueError(f"{path}: unsupported input type; use a .csv or .npy file")
+
+
+def _read_csv(path, extra, header=None):
+    """A CSV's samples as the model's training CSV was read: its columns by name when the
+    file has a header (the model's own names; a file whose columns are all others is
+    refused), by position otherwise; text columns one-hot encoded with the model's
+    categories (unknown ones reported, encoded as none); missing cells filled."""
+    from ippo.datasets.tabular import describe_unknown, encode_rows
+
+    columns = extra.get("columns")  # a model with text columns describes every column
+    names = [c["name"] for c in columns] if columns else (extra.get("feature_names") or None)
+    header, rows = read_rows(path, header="auto" if header is None else header, who=None,
+                             expected=names)
+    cols = None
+    if header and names:
+        present = [n for n in names if n in header]
+        if len(present) == len(names):
+            cols = [header.index(n) for n in names]
+        elif present:
+            lacking = [n for n in names if n not in header]
+            raise ValueError(f"{path}: no column {', '.join(map(repr, lacking))}; the model "
+                             f"needs the columns {', '.join(map(repr, names))}")
+        else:
+            raise ValueError(
+                f"{path}: none of its columns ({_listed(header)}) is one of the model's "
+                f"({_listed(names)}); name them as in training, or remove the header line "
+                f"to give the columns by position")
+    width = len(cols) if cols else len(rows[0][1])
+
+    def column(j):  # the name of feature j's column, as the file's header spells it
+        return header[cols[j] if cols else j] if header else f"column {j + 1}"
+
+    picked = []
+    for line, row in rows:
+        vals = [row[j] for j in cols] if cols else row
+        if len(vals) != width:
+            raise ValueError(f"{path}: line {line} has {len(vals)} columns, expected {width}")
+        picked.append((line, vals))
+    if columns:
+        if width != len(columns):
+            raise ValueError(f"{path} has {width} columns but the model's training CSV had "
+                             f"{len(columns)} feature columns ({_listed(names)})")
+        x, unknown = encode_rows(columns, picked, f"{path}: ")
+        if unknown:
+            print(f"ippo predict: warning: {path}: categories the model was not trained on "
+                  f"(encoded as none of its categories): {describe_unknown(unknown)}",
+                  file=sys.stderr)
+        return _finite(_fill_missing(x, extra), path)
+    x = np.empty((len(picked), width))
+    for r, (line, vals) in enumerate(picked):
+        for j, c in enumerate(vals):
+            try:
+                x[r, j] = parse_cell(c)
+            except ValueError as exc:
+                raise ValueError(f"{path}: line {line}, {column(j)!r}: {exc}") from None
+    x = _fill_missing(x, extra)
+    if np.isnan(x).any():
+        r, j = np.argwhere(np.isnan(x))[0]
+        raise ValueError(f"{path}: line {rows[r][0]}, {column(j)!r}: missing value; fill "
+                         f"in missing values first")
+    return _finite(x, path)
+
+
+def _listed(names, limit=6):
+    shown = ", ".join(map(repr, names[:limit]))
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def _fill_missing(x, extra):
@@ -117,12 +160,48 @@ def _finite(x, path):
     return x.astype(np.float32)
 
 
+#: The first line of every file ``ippo predict -o`` writes starts with this.
+OUTPUT_HEADER = "row,"
+
+
+def _check_output(output, protected):
+    """ValueError when writing the predictions to ``output`` would destroy something: one of
+    the ``protected`` files (the input, the model), or an existing file that is not an
+    earlier ``ippo predict -o`` output."""
+    if not os.path.lexists(output):
+        return
+    if os.path.isdir(output):
+        raise ValueError(f"-o {output} is a folder; give a file name such as "
+                         f"{os.path.join(output, 'predictions.csv')}")
+    for other in protected:
+        if os.path.exists(other) and os.path.samefile(output, other):
+            raise ValueError(f"-o {output} is the {'input' if other == protected[0] else 'model'}"
+                             f" file itself; give another name, such as predictions.csv")
+    if not os.path.isfile(output) or os.path.getsize(output) == 0:
+        return  # a device, a pipe (-o /dev/stdout), an empty file: nothing saved to lose
+    try:
+        with open(output, "rb") as f:
+            head = f.read(len(OUTPUT_HEADER))
+    except OSError:
+        return  # the writer will say what is wrong
+    if head != OUTPUT_HEADER.encode():
+        raise ValueError(f"-o {output} exists and is not a predictions file written by ippo "
+                         f"predict; remove it first or choose another name")
+
+
 def run(args):
     """Print (or write with -o) one prediction per input row; returns 0."""
-    model, extra, _ = C.load_model(args.model)
+    model, extra, model_path = C.load_model(args.model)
+    if args.output in ("-", "/dev/stdout"):
+        args.output = None  # printed, as without -o
+    if args.output:
+        _check_output(args.output, [args.input, model_path])
     width = C.input_width(model)
-    x = read_inputs(args.input, extra, width)
+    x = read_inputs(args.input, extra, width, header=args.header)
     x = C.check_width(model, x, args.input)
+    warning = C.range_warning(x, extra)
+    if warning:
+        print(f"ippo predict: warning: {args.input}: {warning}", file=sys.stderr)
     x = C.prepare_inputs(x, extra)
     y = C.outputs(model, x, extra)
     task = getattr(model, "task", extra.get("task"))

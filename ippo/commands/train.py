@@ -10,6 +10,7 @@ input scaling, so ``ippo evaluate`` / ``ippo predict`` can use it alone),
 import argparse
 import os
 import shlex
+import shutil
 import sys
 import time
 
@@ -28,10 +29,10 @@ def add_parser(subparsers):
                 "activation": "NAME", "init": "INIT", "optimizer": "NAME", "lr": "LR",
                 "epochs": "N", "batch_size": "N", "dropout": "RATIO", "weight_decay": "L2",
                 "augment": "SPEC", "seed": "N", "early_stopping": "N", "val_split": "FRAC",
-                "out": "DIR", "threads": "N"}
+                "out": "DIR", "threads": "N", "task": "TASK"}
     for key, (_, _, help_text) in C.OPTIONS.items():
         flag = "--" + key.replace("_", "-")
-        if key == "batchnorm":
+        if key in ("batchnorm", "header"):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
                            help=help_text)
         else:
@@ -40,6 +41,9 @@ def add_parser(subparsers):
     p.add_argument("--resume", metavar="RUN_DIR",
                    help="continue an interrupted run from its last checkpoint (its "
                         "config.toml is the base; e.g. --epochs can be raised)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="let --out replace the run already in that folder (its model, "
+                        "history, plot, config and checkpoint)")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-epoch progress")
     p.set_defaults(func=run, command="train")
 
@@ -66,6 +70,8 @@ def resolve_options(args):
         if not os.path.isfile(cfg):
             raise OSError(f"--resume: {args.resume} holds no config.toml (not a run folder)")
         base.update(C.read_config(cfg))
+        if "val_split" not in base:  # written before validation was held out by default
+            base["val_split"] = 0.1 if base.get("early_stopping") else 0.0
         base["out"] = args.resume
         from_file = C.read_config(args.config) if getattr(args, "config", None) else {}
         _check_resume_changes(args.resume, base, {**from_file, **given})
@@ -86,7 +92,30 @@ def resolve_options(args):
         opts["data_dir"] = os.path.abspath(opts["data_dir"])
     if batch_size_set:
         opts["_batch_size_given"] = True
+    _check_data_options(opts, spec)
     return opts, spec
+
+
+def _check_data_options(opts, spec):
+    """ValueError for options that do not fit the data set: --target, --task, --header for
+    a named data set, --early-stopping without validation, --augment flip on data whose
+    classes change in a mirror."""
+    if not spec.name.startswith("csv:"):
+        if opts.get("target") is not None:
+            raise ValueError("--target is only for csv:PATH data sets")
+        if opts["task"] not in ("auto", spec.task):
+            raise ValueError(f"--task {opts['task']}: {spec.name} is a {spec.task} data set "
+                             f"(--task chooses for csv:PATH data)")
+        if opts.get("header") is not None:
+            raise ValueError("--header / --no-header are only for csv:PATH data sets")
+    if opts["early_stopping"] and not opts["val_split"]:
+        raise ValueError("--early-stopping needs validation data: give --val-split > 0")
+    if opts["augment"] and not spec.flip and any(
+            part.partition(":")[0].strip().lower() == "flip"
+            for part in str(opts["augment"]).split(",")):
+        raise ValueError(f"--augment flip: {spec.name}'s classes change in a mirror (a "
+                         f"mirrored 2, 3 or 7 is no digit); flip suits data whose classes "
+                         f"survive one, such as fashion-mnist")
 
 
 #: Options a resumed run may change: the rest would make it another run (other data, model,
@@ -126,10 +155,39 @@ def _shown(value):
     return "the default" if value is None else repr(value)
 
 
-def _out_dir(out):
+#: What a run folder holds (``ippo train`` writes these and only these).
+RUN_FILES = ("model.npz", "history.json", "curves.png", "config.toml", "command.txt",
+             "checkpoint")
+#: The link to the last run finished in ``runs/``.
+LATEST = os.path.join("runs", "latest")
+
+
+def _out_dir(out, overwrite=False):
+    """The run's folder: ``out`` (made if needed), or a new ``runs/<timestamp>``.
+
+    A folder that already holds a run (any of ``RUN_FILES``) is refused, naming --resume
+    and --overwrite; with ``overwrite`` that run's files are removed first (only those: the
+    folder may hold other things). ``runs/latest`` is reserved for the link to the last
+    run."""
     if out:
+        if os.path.basename(os.path.normpath(out)) == "latest" and os.path.abspath(
+                os.path.dirname(os.path.normpath(out))) == os.path.abspath("runs"):
+            raise ValueError(f"--out {out}: runs/latest is the link to the last finished run; "
+                             f"choose another name")
         if os.path.exists(out) and not os.path.isdir(out):
             raise ValueError(f"--out: {out} exists and is not a folder")
+        held = [f for f in RUN_FILES if os.path.lexists(os.path.join(out, f))]
+        if held and not overwrite:
+            raise ValueError(
+                f"--out {out} already holds a run ({', '.join(held)}); continue it with "
+                f"ippo train --resume {shlex.quote(out)}, replace it with --overwrite, or "
+                f"choose another --out")
+        for f in held:  # --overwrite: the old run's files only
+            path = os.path.join(out, f)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
         os.makedirs(out, exist_ok=True)
         return out
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -140,6 +198,50 @@ def _out_dir(out):
         path = f"{base}-{k}"
     os.makedirs(path)
     return path
+
+
+def _link_latest(out, say):
+    """Point ``runs/latest`` at ``out`` when ``out`` is in ``runs/`` (replaced atomically:
+    a relative symbolic link). Anything else called ``runs/latest`` is left alone, with a
+    note; so is a platform without symbolic links."""
+    runs = os.path.abspath("runs")
+    if os.path.dirname(os.path.abspath(out)) != runs:
+        return
+    if os.path.lexists(LATEST) and not os.path.islink(LATEST):
+        say(f"note: {LATEST} is not a link made by ippo train; left as it is")
+        return
+    tmp = os.path.join("runs", f".latest-{os.getpid()}")
+    try:
+        if os.path.lexists(tmp):
+            os.remove(tmp)
+        os.symlink(os.path.basename(os.path.abspath(out)), tmp, target_is_directory=True)
+        os.replace(tmp, LATEST)
+    except OSError as exc:  # e.g. Windows without the right to make links
+        say(f"note: {LATEST} not updated ({exc.strerror or exc})")
+
+
+def _check_resume(run_dir, epochs):
+    """ValueError before anything is written when resuming ``run_dir`` would train nothing:
+    it stopped early, or its checkpoint already holds ``epochs`` epochs or more."""
+    from ippo.io import load_checkpoint
+    from ippo.training import CHECKPOINT_NAME
+
+    path = os.path.join(run_dir, "checkpoint", CHECKPOINT_NAME)
+    if not os.path.isfile(path):
+        return
+    try:
+        state = load_checkpoint(path)
+    except ValueError as exc:
+        raise ValueError(f"cannot resume: the checkpoint is damaged, remove it to start the "
+                         f"run over: {exc}") from None
+    done = int(state["epoch"])
+    if state.get("stopped"):
+        raise ValueError(f"--resume: the run in {run_dir} stopped early after epoch {done} "
+                         f"(early stopping): it is finished; start a new run to train more")
+    if epochs <= done:
+        raise ValueError(f"--resume: the run in {run_dir} has already trained {done} epochs; "
+                         f"--epochs {epochs} would train none (give --epochs {done + 1} or "
+                         f"more to continue it)")
 
 
 def _make_optimizer(name, lr):
@@ -157,7 +259,13 @@ def run(args):
     if spec.text:
         raise ValueError(f"{spec.name} holds texts, not feature vectors: ippo news trains "
                          f"on them")
-    with blas.threads(opts["threads"]):
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues a run and --overwrite replaces one: give one")
+    if args.resume:
+        _check_resume(args.resume, opts["epochs"])
+    threads = C.usable_threads(opts["threads"], lambda text: print(f"ippo train: {text}",
+                                                                   file=sys.stderr))
+    with blas.threads(threads):
         return _run(args, opts, spec)
 
 
@@ -174,10 +282,11 @@ def _run(args, opts, spec):
 
     # ------------------------------------------------------------------ data
     kwargs = {}
-    if opts["dataset"].startswith("csv:") and opts.get("target") is not None:
-        kwargs["target"] = opts["target"]
-    elif opts.get("target") is not None:
-        raise ValueError("--target is only for csv:PATH data sets")
+    if opts["dataset"].startswith("csv:"):
+        kwargs["task"] = opts["task"]
+        for key in ("target", "header"):
+            if opts.get(key) is not None:
+                kwargs[key] = opts[key]
     t0 = time.perf_counter()
     data = load_dataset(opts["dataset"], data_dir=opts.get("data_dir"), seed=seed, **kwargs)
     (x_train, t_train), (x_test, t_test) = data
@@ -188,19 +297,18 @@ def _run(args, opts, spec):
     n_features = x_train.shape[1]
 
     val_split = opts["val_split"]
-    if val_split is None:
-        val_split = 0.1 if opts["early_stopping"] else 0.0
     x_val = t_val = None
     if val_split > 0:
         n_val = int(round(len(x_train) * val_split))
         if not 0 < n_val < len(x_train):
             raise ValueError(f"--val-split {val_split:g} holds out {n_val:,} of the "
-                             f"{len(x_train):,} training samples; both parts need at least one")
+                             f"{len(x_train):,} training samples; both parts need at least one "
+                             f"(--val-split 0 trains without validation)")
         (x_train, t_train), (x_val, t_val) = train_test_split(
             x_train, t_train, test_size=val_split, seed=seed,
             stratify=task != "regression")
-    elif opts["early_stopping"]:
-        raise ValueError("--early-stopping needs validation data: give --val-split > 0")
+    # the range of the features the model is trained on, for ippo predict's warning
+    input_range = {"min": x_train.min(axis=0).tolist(), "max": x_train.max(axis=0).tolist()}
 
     scaler = None
     if spec.scaling == "standardize":
@@ -243,7 +351,7 @@ def _run(args, opts, spec):
                 batchnorm=opts["batchnorm"], weight_decay=opts["weight_decay"], seed=seed)
     optimizer = _make_optimizer(opts["optimizer"], opts["lr"])
 
-    out = _out_dir(opts["out"] if not args.resume else args.resume)
+    out = args.resume if args.resume else _out_dir(opts["out"], args.overwrite)
     config = {k: opts.get(k) for k in C.OPTIONS if k != "out"}  # a rerun gets a new folder
     config["batch_size"] = batch_size
     argv = getattr(args, "argv", None) or sys.argv[1:]
@@ -261,13 +369,21 @@ def _run(args, opts, spec):
         print(f"ippo train: note: {args.resume} has no checkpoint; training from the start",
               file=sys.stderr)
 
-    bs_text = "full batch" if batch_size is None else f"batch {batch_size}"
+    bs_text = ("full batch" if batch_size is None else
+               f"full batch ({batch_size} samples)" if batch_size == len(x_train) else
+               f"batch {batch_size}")
     lr_text = f"lr={optimizer.lr:g}"
-    parts = [f"{len(x_train):,} train"] + ([f"{len(x_val):,} val"] if x_val is not None
+    parts = [f"{len(x_train):,} train"] + ([f"{len(x_val):,} validation"] if x_val is not None
                                            else []) + [f"{len(x_test):,} test"]
-    what = (f"{data.n_classes} classes" if task != "regression" else "regression")
-    say(f"data: {data.name} ({' / '.join(parts)}, {n_features} features, {what}; "
-        f"loaded in {load_s:.1f} s)")
+    say(f"data: {data.name} ({' / '.join(parts)}, {_features_text(data, n_features)}; "
+        f"{_task_text(data, opts)}; loaded in {load_s:.1f} s)")
+    unknown = getattr(data, "unknown_categories", None)
+    if unknown:
+        from ippo.datasets.tabular import describe_unknown
+
+        print(f"ippo train: note: the test part has categories the training part has not: "
+              f"{describe_unknown(unknown)}; they are encoded as no category (all 0)",
+              file=sys.stderr)
     say(f"model: MLP {sizes} {opts['activation']}"
         + (f", dropout {opts['dropout']:g}" if opts["dropout"] else "")
         + (", batchnorm" if opts["batchnorm"] else "")
@@ -314,6 +430,7 @@ def _run(args, opts, spec):
         "dataset": opts["dataset"],
         "data_dir": opts.get("data_dir"),
         "target": opts.get("target"),
+        "header": getattr(data, "header", None),  # a CSV's header, as found or given
         "seed": seed,
         "task": task,
         "class_names": data.class_names,
@@ -322,6 +439,9 @@ def _run(args, opts, spec):
         "scaler": scaler.to_dict() if scaler is not None else None,
         # a CSV's missing cells were filled with these (training means...): so are new ones
         "fill_values": data.fill_values,
+        # text columns one-hot encoded with the training part's categories: so are new rows
+        "columns": _encoded_columns(data),
+        "input_range": input_range,
         "target_scaler": t_scaler.to_dict() if t_scaler is not None else None,
         "test": {k: float(v) for k, v in result.items()},
         "epochs_run": len(history),
@@ -342,4 +462,35 @@ def _run(args, opts, spec):
         stopped = f" (early stop at epoch {history.stopped_epoch}, best {history.best_epoch})"
     print(f"{summary}; trained in {train_s:.1f} s{stopped}")
     print(f"saved {out}/: {', '.join(files)}")
+    _link_latest(out, lambda text: print(f"ippo train: {text}", file=sys.stderr))
     return 0
+
+
+def _features_text(data, n_features):
+    """"64 features", or for a CSV with text columns "5 features (city: 3 categories)"."""
+    cats = [c for c in _encoded_columns(data) or () if c["kind"] == "category"]
+    text = f"{n_features:,} features"
+    if cats:
+        text += " (" + ", ".join(f"{c['name']}: {len(c['categories'])} categories"
+                                 for c in cats) + ", one-hot)"
+    return text
+
+
+def _task_text(data, opts):
+    """The task of the data line: "10 classes" / "regression", and for a CSV whose task was
+    guessed, why and how to choose another."""
+    text = (f"{data.task}, {data.n_classes} classes" if data.task != "regression"
+            else "regression")
+    reason = getattr(data, "task_reason", None)
+    if opts["dataset"].startswith("csv:") and opts["task"] == "auto" and reason:
+        text += f" (auto: {reason}; --task to choose)"
+    return text
+
+
+def _encoded_columns(data):
+    """A CSV's column description when it has text columns (else None: every feature is a
+    number, used as it is)."""
+    columns = getattr(data, "columns", None)
+    if columns and any(c["kind"] == "category" for c in columns):
+        return columns
+    return None

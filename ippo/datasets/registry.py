@@ -16,7 +16,8 @@ from ippo.datasets import builtin, mnist, news, tabular
 class DatasetSpec:
     """What the CLI knows about one named data set: ``loader`` (a function returning a
     ``Dataset``), ``task``, a one-line ``description``, the default input ``scaling``,
-    ``image_shape`` and ``defaults``, the CLI's training defaults for it."""
+    ``image_shape``, ``flip`` (a mirror image keeps its class) and ``defaults``, the CLI's
+    training defaults for it."""
 
     name: str
     loader: object
@@ -26,6 +27,9 @@ class DatasetSpec:
     scaling: object = None
     #: (H, W) when samples are images (augmentation needs it), else None
     image_shape: object = None
+    #: whether a mirror image keeps its class (``--augment flip`` is refused otherwise:
+    #: a mirrored 2 is no digit)
+    flip: bool = False
     #: whether the loader accepts ``data_dir`` (files on disk) / ``seed`` (its split)
     uses_data_dir: bool = False
     uses_seed: bool = True
@@ -66,7 +70,7 @@ DATASETS = {
                     defaults={"hidden": [100], "epochs": 10, "batch_size": 100}),
         DatasetSpec("fashion-mnist", mnist.load_fashion_mnist, "multiclass",
                     "Fashion-MNIST clothing, 70,000 28x28 images (IDX files)",
-                    image_shape=(28, 28), uses_data_dir=True, uses_seed=False,
+                    image_shape=(28, 28), uses_data_dir=True, uses_seed=False, flip=True,
                     defaults={"hidden": [256, 128], "epochs": 20, "batch_size": 100}),
         DatasetSpec("news", news.load_news, "multiclass",
                     "news headlines in 4 categories, 13,339 titles (text: ippo news)",

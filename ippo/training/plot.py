@@ -20,9 +20,10 @@ POINTS_PER_EPOCH = 20
 def plot_history(history, path=None, title=None):
     """Draw ``history``'s loss and metric curves; write an image to ``path`` (if given).
 
-    Left: the loss of every iteration (light; with more than 200 iterations an epoch, the
-    means of blocks of them, 20 an epoch), its per-epoch training mean and the validation
-    loss, against epochs. Right: training and validation accuracy (or R²).
+    Left: the training loss of every iteration (light; with more than 200 iterations an
+    epoch, the means of blocks of them, 20 an epoch), its per-epoch mean and the validation
+    loss, against epochs. Right: training and validation accuracy (or R²). Every curve's
+    legend says whether it is on the training or the validation data.
     Needs matplotlib. Returns the matplotlib Figure. The file's format follows its
     extension (``.png``, ``.pdf``, ``.svg``, ...; a name without one gets ``.png``) and it is
     written atomically (temporary file, then a rename): an existing plot is replaced only by
@@ -53,7 +54,8 @@ def plot_history(history, path=None, title=None):
         it = np.add.reduceat(it, starts) / np.diff(np.append(starts, len(it)))
         x_it = first_epoch - 1 + np.minimum(starts + k, len(history.iteration_loss)) / per_epoch
         ax_loss.plot(x_it, it, color="tab:blue", alpha=0.25, lw=0.8,
-                     label="loss per iteration" if k == 1 else f"loss, mean of {k} iterations")
+                     label="train, per iteration" if k == 1
+                     else f"train, mean of {k} iterations")
     for key, color, label in (
         ("loss", "tab:blue", "train (epoch mean)"),
         ("val_loss", "tab:orange", "validation"),

@@ -7,9 +7,10 @@
   samples done, samples/s and the running loss; when the epoch ends the bar gives way to the
   same summary line as below, so the finished epochs read as a clean log.
 - ``verbose=1`` when not on a terminal (a pipe, a log file, CI), or ``verbose=2``: one
-  summary line per epoch on stdout, e.g.
-  ``epoch 3/10  loss 0.4321  accuracy 0.8812  val_loss 0.4500  val_accuracy 0.8700
-  12,345 samples/s  1.2s``.
+  summary line per epoch on stdout, every figure named by the data it is on, e.g.
+  ``epoch 3/10  train_loss 0.4321  train_accuracy 0.8812  val_loss 0.4500  val_accuracy
+  0.8700  12,345 samples/s  1.2s`` (``train_loss`` is the mean of the epoch's batch losses,
+  ``train_accuracy`` the accuracy on the training data after the epoch).
 """
 
 import sys
@@ -18,13 +19,23 @@ import time
 from ippo.training.callbacks import Callback
 
 
+def label(key):
+    """A log's name on screen, saying which data it is on: the training figures ("loss",
+    "accuracy", "r2") as "train_loss", "train_accuracy", ...; "val_..." as they are."""
+    if key.startswith(("val_", "train_")) or key in ("epoch", "time", "samples_per_s", "lr"):
+        return key
+    return "train_" + key
+
+
 def format_logs(logs, keys):
-    """``"loss 0.4321  accuracy 0.8812 ..."`` for the keys present in ``logs``."""
-    return "  ".join(f"{k} {logs[k]:.4f}" for k in keys if logs.get(k) is not None)
+    """``"train_loss 0.4321  train_accuracy 0.8812 ..."`` for the keys present in ``logs``
+    (each named by ``label``)."""
+    return "  ".join(f"{label(k)} {logs[k]:.4f}" for k in keys if logs.get(k) is not None)
 
 
 def summary_line(epoch, epochs, logs, keys, seconds):
-    """``epoch 3/10  loss 0.4321  accuracy 0.8812 ...  12,345 samples/s  1.2s``."""
+    """``epoch 3/10  train_loss 0.4321  train_accuracy 0.8812  val_loss ...  12,345
+    samples/s  1.2s``."""
     width = len(str(epochs))
     line = f"epoch {epoch:>{width}}/{epochs}  {format_logs(logs, keys)}"
     rate = logs.get("samples_per_s")
