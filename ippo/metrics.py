@@ -6,9 +6,11 @@ a function returns a Python ``float`` (or NumPy arrays for per-class results).
 Class predictions ``y`` may be given as
 - class indices, shape (N,) of integers;
 - scores or probabilities, shape (N, C) with C ≥ 2: the class is ``argmax`` over the last axis;
-- binary probabilities, shape (N, 1): the class is 1 where y ≥ ``threshold`` (0.5 by
-  default; pass ``threshold=0`` for logits). A float (N,) array holding whole numbers is
-  read as class indices, any other float (N,) array as binary probabilities.
+- binary probabilities, shape (N, 1): the class is 1 where y > ``threshold`` (0.5 by
+  default; pass ``threshold=0`` for logits): a probability of exactly ½ is class 0, as in
+  the models' ``predict_classes`` (score > 0), ``ippo predict`` and the ONNX export. A
+  float (N,) array holding whole numbers is read as class indices, any other float (N,)
+  array as binary probabilities.
 
 Targets ``t`` are class indices (N,) or one-hot (N, C).
 
@@ -40,7 +42,7 @@ def to_classes(y, threshold=0.5, name="y"):
     if y.ndim == 2 and y.shape[1] > 1:
         return y.argmax(axis=1)
     if y.ndim == 2 and y.shape[1] == 1:
-        return (y[:, 0] >= threshold).astype(xp.intp)  # binary probabilities (or logits)
+        return (y[:, 0] > threshold).astype(xp.intp)  # binary probabilities (or logits)
     if y.ndim != 1:
         raise ValueError(
             f"{name} must be class indices (N,), scores (N, C) or binary probabilities (N, 1); "
@@ -49,7 +51,7 @@ def to_classes(y, threshold=0.5, name="y"):
     if y.dtype.kind == "f":
         if xp.all(y == xp.floor(y)):
             return y.astype(xp.intp)  # float-typed class indices such as 2.0
-        return (y >= threshold).astype(xp.intp)
+        return (y > threshold).astype(xp.intp)
     return y.astype(xp.intp, copy=False)
 
 

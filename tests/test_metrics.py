@@ -104,3 +104,27 @@ def test_errors():
             M.confusion_matrix(Y, T, n_classes=bad)
     with pytest.raises(ValueError, match=r"^r2_score: t must be numeric, got dtype <U1"):
         M.r2_score(np.zeros(2), np.array(["a", "b"]))
+
+
+def test_a_binary_probability_of_exactly_one_half_is_class_0_everywhere(tmp_path, capsys):
+    import csv as csv_module
+
+    from ippo.cli import main
+    from ippo.models import MLP
+
+    model = MLP([2, 1], task="binary", seed=0)
+    for p in model.params:
+        p[...] = 0.0  # every score 0: σ(0) = ½ exactly
+    x = np.ones((3, 2), np.float32)
+    prob = model.predict(x)
+    assert prob.tolist() == [[0.5], [0.5], [0.5]]
+    assert model.predict_classes(x).tolist() == [0, 0, 0]
+    assert M.to_classes(prob).tolist() == [0, 0, 0]  # was 1: y >= 0.5
+    assert M.accuracy(prob, [0, 0, 0]) == 1.0 == model.accuracy(x, [0, 0, 0])
+    assert M.to_classes(np.array([0.5, 0.7, 0.2])).tolist() == [0, 1, 0]
+    assert M.to_classes(np.array([[0.0], [1e-9]]), threshold=0.0).tolist() == [0, 1]
+    model.save(tmp_path / "m.npz")
+    np.save(tmp_path / "x.npy", x)
+    assert main(["predict", str(tmp_path / "m.npz"), str(tmp_path / "x.npy")]) == 0
+    rows = list(csv_module.reader(capsys.readouterr().out.splitlines()))[1:]
+    assert [r[1] for r in rows] == ["0", "0", "0"] and rows[0][3] == "0.5000"
