@@ -198,3 +198,12 @@ def test_rotation_matches_scipy_map_coordinates():
                 ref[i, c] = ndimage.map_coordinates(x[i, c], [sy, sx], order=order,
                                                     mode="grid-constant", cval=0.0)
         np.testing.assert_allclose(A.rotate(x, theta, order=order), ref, atol=1e-12)
+
+
+def test_shift_reaches_every_offset_from_minus_s_to_plus_s():
+    s = 2
+    x = np.zeros((400, 9, 9), np.float32)
+    x[:, 4, 4] = 1.0
+    y = A.RandomShift(s)(x, np.random.default_rng(1))
+    offsets = {(int(r) - 4, int(c) - 4) for r, c in np.argwhere(y == 1.0)[:, 1:]}
+    assert offsets == {(dr, dc) for dr in range(-s, s + 1) for dc in range(-s, s + 1)}

@@ -38,9 +38,9 @@ def test_default_train_reaches_95_percent_and_writes_the_run(digits_run):
 
     model = load(digits_run / "model.npz")
     assert model.sizes == [64, 256, 10]
-    assert model.extra["dataset"] == "digits" and model.extra["test"]["accuracy"] >= 0.95
+    assert model.extra["dataset"] == "digits" and 0.95 <= model.extra["test"]["accuracy"] <= 1
     (_, _), (x, t) = load_digits()
-    assert model.accuracy(x, t) >= 0.95
+    assert 0.95 <= model.accuracy(x, t) <= 1.0
     hist = json.loads((digits_run / "history.json").read_text())
     assert hist["epochs"]["epoch"] == list(range(1, 31))
     assert hist["epochs"]["loss"][-1] < hist["epochs"]["loss"][0] / 5
@@ -61,7 +61,7 @@ def test_evaluate_prints_metrics_and_confusion_matrix(digits_run, capsys):
     rc, out, _ = run_cli(["evaluate", digits_run], capsys)
     assert rc == 0
     acc = float(out.split("accuracy ")[1].split()[0])
-    assert acc >= 0.95
+    assert 0.95 <= acc <= 1.0
     assert "precision" in out and "macro avg" in out and "confusion matrix" in out
     cm_rows = out.split("confusion matrix")[1].strip().splitlines()[2:]
     assert len(cm_rows) == 10
@@ -151,7 +151,7 @@ def test_regression_dataset_and_evaluate(tmp_path, capsys):
     assert rc == 0 and "R²" in out
     rc, out, _ = run_cli(["evaluate", tmp_path / "r"], capsys)
     r2 = float(out.split("R²")[1].split()[0])
-    assert rc == 0 and r2 > 0.9 and "RMSE" in out
+    assert rc == 0 and 0.9 < r2 <= 1.0 and "RMSE" in out
 
 
 def test_csv_dataset_train_and_predict_with_target_column_present(tmp_path, capsys):
@@ -167,7 +167,7 @@ def test_csv_dataset_train_and_predict_with_target_column_present(tmp_path, caps
     rc, out, _ = run_cli(["train", "-q", "--dataset", f"csv:{path}", "--target", "label",
                           "--epochs", "30", "--out", tmp_path / "r"], capsys)
     assert rc == 0
-    assert float(out.split("accuracy ")[1].split()[0]) >= 0.9
+    assert 0.9 <= float(out.split("accuracy ")[1].split()[0]) <= 1.0
     rc, out, _ = run_cli(["predict", tmp_path / "r", path], capsys)
     rows = list(csv.reader(out.splitlines()))[1:]
     assert rc == 0 and len(rows) == 200
@@ -362,7 +362,7 @@ def test_mnist_one_epoch_from_the_shared_data(tmp_path, capsys):
                           "--hidden", "32", "--epochs", "1", "--out", tmp_path / "m"],
                          capsys)
     assert rc == 0
-    assert float(out.split("accuracy ")[1].split()[0]) >= 0.9
+    assert 0.9 <= float(out.split("accuracy ")[1].split()[0]) <= 1.0
 
 
 @pytest.fixture(scope="module")

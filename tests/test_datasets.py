@@ -2,6 +2,7 @@
 
 import gzip
 import hashlib
+import os
 import shutil
 
 import numpy as np
@@ -77,16 +78,41 @@ def test_the_other_sets_files_are_refused():
 
 
 @needs_mnist
+def _same_folder(a, b):
+    """Whether two paths name the same folder (or are both None), through any links."""
+    if a is None or b is None:
+        return a is None and b is None
+    return os.path.samefile(a, b)
+
+
 def test_find_data_dir_honours_env(tmp_path, monkeypatch):
-    (tmp_path / "mnist").mkdir()
-    monkeypatch.setenv("IPPO_DATA_DIR", str(tmp_path))
+    real = tmp_path / "real"
+    (real / "mnist").mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(real)  # the data folder reached through a symbolic link
+    monkeypatch.setenv("IPPO_DATA_DIR", str(link))
     # an empty folder (as a failed download leaves in the cache) is not the data set
-    assert datasets.find_data_dir("mnist") == MNIST_DIR
-    _small_idx_dir(tmp_path / "mnist")
-    assert datasets.find_data_dir("mnist") == tmp_path / "mnist"
+    assert _same_folder(datasets.find_data_dir("mnist"), MNIST_DIR)
+    _small_idx_dir(real / "mnist")
+    found = datasets.find_data_dir("mnist")
+    assert found == link / "mnist" and _same_folder(found, real / "mnist")
     monkeypatch.delenv("IPPO_DATA_DIR")
-    assert datasets.find_data_dir("mnist") == MNIST_DIR
+    assert _same_folder(datasets.find_data_dir("mnist"), MNIST_DIR)
     assert datasets.find_data_dir("no-such-set-xyz") is None
+
+
+def test_idx_header_is_read_big_endian_from_fixed_bytes():
+    # written by hand, not by write_idx: magic 0x00000803 (uint8, 3 dims), then the sizes
+    # 2, 3 and 258 as big-endian 32-bit integers (258 = 0x00000102: little-endian would
+    # read 0x02010000 = 33,619,968)
+    header = bytes([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 1, 2])
+    body = bytes(range(256)) * 6 + bytes(12)
+    arr = idx.parse_idx(header + body[: 2 * 3 * 258])
+    assert arr.shape == (2, 3, 258) and arr.dtype == np.uint8
+    assert arr[0, 0, :3].tolist() == [0, 1, 2] and arr[0, 0, 257] == 1
+    # int32 data (type 0x0C) is big-endian too: 1 and -2
+    ints = idx.parse_idx(bytes([0, 0, 0x0C, 1, 0, 0, 0, 2, 0, 0, 0, 1, 0xFF, 0xFF, 0xFF, 0xFE]))
+    assert ints.tolist() == [1, -2] and ints.dtype == np.dtype(">i4").newbyteorder("=")
 
 
 def _small_idx_dir(folder, n=5, gz=True):

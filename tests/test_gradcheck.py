@@ -212,3 +212,30 @@ def test_a_float32_model_with_an_unregistered_layer_says_what_to_do():
                                          r"float32 model \(unknown layer type 'MySigmoid'.*"
                                          r"build it with dtype=np.float64"):
         gradient_check(s, np.ones((2, 3)), np.array([0, 1]))
+
+
+def test_a_backward_wrong_by_1e4_is_caught_by_the_pass_rule(monkeypatch, capsys):
+    """A bug of one part in 10,000 in dW: gradient_check measures about 1e-4, and the pass
+    rule (`ippo gradcheck`'s FAIL, exit 1) catches it; a threshold loosened to 1e-2 would
+    not."""
+    real = Affine.backward
+
+    def slightly_wrong(self, dout):
+        dx = real(self, dout)
+        self.grads[0] *= 1 + 1e-4
+        return dx
+
+    rng = np.random.default_rng(5)
+    m = MLP([3, 4, 2], activation="tanh", dtype=np.float64, seed=0)
+    x, t = rng.standard_normal((5, 3)), rng.integers(0, 2, 5)
+    correct = gradient_check(m, x, t)
+    assert max(correct.values()) < 1e-7
+    monkeypatch.setattr(Affine, "backward", slightly_wrong)
+    errors = gradient_check(m, x, t)
+    assert 5e-5 < errors["Affine1.W"] < 2e-4 and 5e-5 < errors["Affine2.W"] < 2e-4
+    assert errors["Affine1.b"] < 1e-7  # the biases' gradients are still right
+    rc = main(["gradcheck", "--sizes", "3,4", "--activation", "tanh"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    fails = [line for line in out.splitlines() if line.endswith("FAIL")]
+    assert len(fails) == 6 and all(".W" in line for line in fails)  # 2 weights × 3 tasks

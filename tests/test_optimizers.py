@@ -368,3 +368,19 @@ def test_nesterov_is_momentum_with_its_own_step():
     assert pm[0] == -0.1 and pn[0] == -0.15000000000000002 and np.isclose(pn[0], -0.15)
     with pytest.raises(ValueError, match="state was saved by Momentum"):
         n.load_state_dict(m.state_dict())
+
+
+def test_state_dict_is_a_copy_not_a_view_of_the_optimizer():
+    w = np.array([1.0, -2.0, 3.0])
+    opt = O.Adam(0.1)
+    opt.update([w], [np.array([0.5, 0.5, 0.5])])
+    d = opt.state_dict()
+    kept = {k: v.copy() for k, v in d["state"].items()}
+    for v in d["state"].values():  # changing the copy leaves the optimizer alone
+        v[...] = 99.0
+    np.testing.assert_array_equal(opt.state_dict()["state"]["m.0"], kept["m.0"])
+    opt.update([w], [np.array([1.0, 1.0, 1.0])])  # and the optimizer's steps leave the copy
+    fresh = O.Adam(0.1).state_dict()
+    assert fresh["state"] == {} and fresh["t"] == 0
+    assert all(np.all(v == 99.0) for v in d["state"].values())
+    assert opt.state_dict()["t"] == 2 and d["t"] == 1

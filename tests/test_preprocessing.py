@@ -179,3 +179,15 @@ def test_train_test_split_test_size_types():
         with pytest.raises(ValueError, match="test_size must be a fraction in \\(0, 1\\) or a "
                                              "number of samples, got"):
             train_test_split(x, t, test_size=size)
+
+
+def test_min_max_scaler_maps_a_constant_column_to_the_low_end():
+    x = np.array([[1.0, 5.0], [3.0, 5.0], [2.0, 5.0]])
+    s = MinMaxScaler().fit(x)
+    np.testing.assert_array_equal(s.transform(x), [[0.0, 0.0], [1.0, 0.0], [0.5, 0.0]])
+    # a new value in the constant column moves by its difference (the span is taken as 1)
+    np.testing.assert_array_equal(s.transform(np.array([[2.0, 7.0]])), [[0.5, 2.0]])
+    np.testing.assert_array_equal(s.inverse_transform(s.transform(x)), x)
+    wide = MinMaxScaler(feature_range=(-1.0, 1.0)).fit(x)
+    np.testing.assert_array_equal(wide.transform(x)[:, 1], [-1.0, -1.0, -1.0])
+    assert np.isfinite(wide.transform(x)).all()

@@ -427,6 +427,81 @@ def test_early_stopping_unit_rules():
 # --------------------------------------------------------------------------- checkpoints
 
 
+def test_early_stopping_min_delta_in_min_mode():
+    class T:
+        has_validation, stop_training, epoch = True, False, 0
+        history = History()
+        model = None
+
+    tr = T()
+    es = EarlyStopping(monitor="val_loss", mode="min", patience=2, min_delta=0.1,
+                       restore_best=False)
+    es.trainer = tr
+    es.on_train_begin(tr)
+    # 0.95 and 0.91 are not 0.1 below 1.0; 0.85 is; then 0.80 and 0.79 are not 0.1 below it
+    stops = []
+    for epoch, loss in enumerate([1.0, 0.95, 0.85, 0.80, 0.79], 1):
+        es.on_epoch_end(epoch, {"val_loss": loss})
+        stops.append(tr.stop_training)
+    assert es.best == 0.85 and es.best_epoch == 3 and es.stopped_epoch == 5
+    assert stops == [False, False, False, False, True]
+    # a loss that rises is never an improvement, whatever min_delta
+    es2 = EarlyStopping(monitor="loss", patience=1, min_delta=0.0, restore_best=False)
+    es2.trainer = tr2 = T()
+    es2.on_train_begin(tr2)
+    es2.on_epoch_end(1, {"loss": 1.0})
+    es2.on_epoch_end(2, {"loss": 1.5})
+    assert es2.best == 1.0 and tr2.stop_training
+
+
+def test_early_stopping_with_sparse_checkpoints_resumes_to_the_same_stop(tmp_path):
+    x, t = spiral(20, seed=0)
+    xv, tv = spiral(60, seed=1)
+    kw = dict(epochs=60, batch_size=20, x_val=xv, t_val=tv, seed=0, checkpoint_every=3)
+
+    def stopper():
+        return EarlyStopping(patience=3, min_delta=0.02)
+
+    ref = mlp((2, 30, 3), seed=0, activation="relu")
+    h = Trainer(ref, O.Adam(0.02), verbose=0).fit(x, t, early_stopping=stopper(),
+                                                  checkpoint_dir=tmp_path / "ref", **kw)
+    assert h.stopped_epoch is not None and 8 <= h.stopped_epoch < 60
+    stop = h.stopped_epoch
+    # interrupted in the last epoch before the stop: the checkpoint holds a multiple of 3
+    model = mlp((2, 30, 3), seed=0, activation="relu")
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(model, O.Adam(0.02), verbose=0).fit(
+            x, t, early_stopping=stopper(), checkpoint_dir=tmp_path / "run",
+            callbacks=[Interrupt(stop, 1)], **kw)
+    assert load_checkpoint(tmp_path / "run" / CHECKPOINT_NAME)["epoch"] == (stop - 1) // 3 * 3
+    again = mlp((2, 30, 3), seed=7, activation="relu")
+    es = stopper()
+    h2 = Trainer(again, O.Adam(0.02), verbose=0).fit(
+        x, t, early_stopping=es, checkpoint_dir=tmp_path / "run", resume=True,
+        callbacks=[Interrupt(10**6, 1)], **kw)  # the same callbacks: the same checkpoint keys
+    assert h2.stopped_epoch == stop and h2.best_epoch == h.best_epoch
+    assert h2["val_loss"] == h["val_loss"] and h2.iteration_loss == h.iteration_loss
+    for p, q in zip(again.params, ref.params, strict=True):  # the best weights, bit for bit
+        np.testing.assert_array_equal(p, q)
+
+
+def test_resume_with_fewer_epochs_than_the_checkpoint_holds_is_refused(tmp_path, data):
+    x, t = data
+    Trainer(mlp(), O.SGD(1.0), verbose=0).fit(x, t, epochs=4, batch_size=30,
+                                              checkpoint_dir=tmp_path)
+    model = mlp(seed=3)
+    w = weights(model)
+    with pytest.raises(ValueError, match=r"holds epoch 4, more than epochs=3; give epochs=4 "
+                                         r"or more"):
+        Trainer(model, O.SGD(1.0), verbose=0).fit(x, t, epochs=3, batch_size=30,
+                                                  checkpoint_dir=tmp_path, resume=True)
+    for p, q in zip(model.params, w, strict=True):  # untouched
+        np.testing.assert_array_equal(p, q)
+    h = Trainer(mlp(), O.SGD(1.0), verbose=0).fit(x, t, epochs=4, batch_size=30,
+                                                  checkpoint_dir=tmp_path, resume=True)
+    assert h["epoch"] == [1, 2, 3, 4]  # as many: nothing left to do, the run as it was
+
+
 class Interrupt(Callback):
     """Raises KeyboardInterrupt at a given epoch and iteration of that epoch (a user's Ctrl-C)."""
 
@@ -695,6 +770,29 @@ def test_damaged_checkpoint_is_one_clear_error(tmp_path, data):
     assert "\n" not in msg
 
 
+def test_evaluate_in_chunks_equals_one_pass_and_an_independent_count():
+    # 1,000 samples in chunks of 64 (the last one 40): the metric must not depend on them
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1000, 2)).astype(np.float32)
+    t = (x[:, 0] > 0).astype(np.int64) + (x[:, 1] > 0)
+    model = mlp((2, 8, 3), activation="relu")
+    Trainer(model, O.Adam(0.05), verbose=0).fit(x, t, epochs=3, batch_size=50, seed=0)
+    whole = Trainer(model, O.SGD(), eval_batch_size=4096).evaluate(x, t)
+    chunked = Trainer(model, O.SGD(), eval_batch_size=64).evaluate(x, t)
+    by_hand = float(np.mean(model.predict(x).argmax(axis=1) == t))
+    assert 0.5 < by_hand < 1.0  # a model that is neither trivial nor perfect
+    assert chunked["accuracy"] == pytest.approx(by_hand, abs=1e-12)
+    assert whole["accuracy"] == pytest.approx(by_hand, abs=1e-12)
+    assert chunked["loss"] == pytest.approx(whole["loss"], rel=1e-6)
+    assert chunked["loss"] == pytest.approx(float(model.loss(x, t)), rel=1e-5)
+    reg = mlp((2, 4, 1), task="regression", activation="tanh")
+    y = x[:, :1] * 0.5
+    r2 = Trainer(reg, O.SGD(), eval_batch_size=64).evaluate(x, y)["r2"]
+    p = reg.predict(x)
+    assert r2 == pytest.approx(1 - np.sum((p - y) ** 2) / np.sum((y - y.mean()) ** 2),
+                               rel=1e-5)
+
+
 # --------------------------------------------------------------------------- NaN stop
 
 
@@ -837,7 +935,7 @@ def test_real_divergence_with_too_large_learning_rate():
     # a smaller rate converges
     model = mlp((1, 1), task="regression", activation="identity")
     h = Trainer(model, O.SGD(0.005), verbose=0).fit(x, t, epochs=50, batch_size=None)
-    assert h["r2"][-1] > 0.999
+    assert 0.999 < h["r2"][-1] <= 1.0
 
 
 class Blowup(Callback):
@@ -923,7 +1021,7 @@ def test_regression_reports_r2_and_trains():
     h = Trainer(model, O.Adam(0.02), verbose=0).fit(
         x, t, epochs=60, batch_size=20, x_val=xv, t_val=xv**2, seed=0)
     assert h.metric == "r2" and "val_r2" in h
-    assert h["val_r2"][-1] > 0.9
+    assert 0.9 < h["val_r2"][-1] <= 1.0
     with pytest.raises(ValueError, match=r"^fit: the model's output has shape \(200, 1\) but t "
                                          r"has shape \(200, 2\); expected t of shape \(200, 1\) "
                                          r"or \(200,\)$"):
@@ -934,7 +1032,7 @@ def test_binary_task_trains_and_validates_labels():
     x, t = spiral(100, n_classes=2, seed=0)
     model = mlp((2, 20, 1), task="binary", activation="tanh", seed=0)
     h = Trainer(model, O.Adam(0.05), verbose=0).fit(x, t, epochs=60, batch_size=20, seed=0)
-    assert h["accuracy"][-1] > 0.9
+    assert 0.9 < h["accuracy"][-1] <= 1.0
     with pytest.raises(ValueError, match=r"^fit: targets must lie in \[0, 1\], got values from "
                                          r"1.0 to 2.0 \(t has shape \(200,\)\)$"):
         Trainer(model, O.Adam(), verbose=0).fit(x, t + 1)

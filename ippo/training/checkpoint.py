@@ -71,8 +71,9 @@ class Checkpoint(Callback):
         history, callbacks, stop flag) and return its epoch; 0 when there is no file yet.
 
         A checkpoint made on other data (another number of samples), with another batch
-        size, or for another model or optimizer is refused with a ValueError that leaves the
-        model and the optimizer as they were. The checkpoint's optimizer settings win (an
+        size, for another model or optimizer, or holding more epochs than ``fit`` was asked
+        for is refused with a ValueError that leaves the model and the optimizer as they
+        were. The checkpoint's optimizer settings win (an
         exact continuation): a warning names any that differ from the given optimizer's.
         """
         if not os.path.exists(self.path):
@@ -84,6 +85,11 @@ class Checkpoint(Callback):
             raise ValueError(f"cannot resume: the checkpoint is damaged, remove it to start "
                              f"the run over: {exc}") from None
         self._check_run(state.get("fit", {}))
+        if int(state["epoch"]) > trainer.epochs:
+            raise ValueError(
+                f"fit(resume=True): the checkpoint {self.path} holds epoch {state['epoch']}, "
+                f"more than epochs={trainer.epochs}; give epochs={state['epoch']} or more "
+                f"(resume=False starts over)")
         opt_before = trainer.optimizer.state_dict()
         self._load_model_and_optimizer(state, opt_before)
         self._warn_changed_settings(state["optimizer"], opt_before)
