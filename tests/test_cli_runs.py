@@ -46,8 +46,8 @@ def test_out_at_an_existing_run_is_refused_and_the_run_kept(tmp_path, capsys):
                            capsys)
     assert rc == 1 and error_line(err) == (
         f"ippo train: error: --out {run} already holds a run (model.npz, history.json, "
-        f"curves.png, config.toml, command.txt, checkpoint); continue it with ippo train "
-        f"--resume {run}, replace it with --overwrite, or choose another --out")
+        f"curves.png, {os.path.join('checkpoint', 'checkpoint.npz')}); continue it with ippo "
+        f"train --resume {run}, replace it with --overwrite, or choose another --out")
     assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
 
 
@@ -69,6 +69,17 @@ def test_overwrite_replaces_only_the_runs_own_files(tmp_path, capsys):
     rc, _, err = run_cli(["train", "-q", "--resume", run, "--epochs", "3", "--overwrite"],
                          capsys)
     assert rc == 1 and "--resume continues a run and --overwrite replaces one" in err
+
+
+def test_a_run_that_never_saved_an_epoch_leaves_a_reusable_folder(tmp_path, capsys):
+    run = tmp_path / "r"
+    rc, _, err = run_cli(["train", "-q", "--lr", "1e6", "--epochs", "3", "--out", run], capsys)
+    assert rc == 1 and "training diverged" in err
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint", "command.txt",
+                                                     "config.toml"]
+    rc, _, err = run_cli(["train", "-q", "--epochs", "1", "--out", run], capsys)  # fixed lr
+    assert rc == 0, err
+    assert (run / "command.txt").read_text().count("\n") == 1  # this run's command only
 
 
 def test_runs_latest_links_to_the_last_finished_run(tmp_path, capsys, monkeypatch):
@@ -245,8 +256,9 @@ def test_validation_is_held_out_by_default_and_every_figure_is_labelled(tmp_path
                         "without hidden layers write --hidden none"),
     (["--hidden", ""], "--hidden '': a layer needs at least one unit"),
     (["--augment", "flip"], "--augment flip: digits's classes change in a mirror (a mirrored "
-                            "2, 3 or 7 is no digit); flip suits data whose classes survive "
+                            "2, 3 or 7 is no digit); flip suits images whose classes survive "
                             "one, such as fashion-mnist"),
+    (["--dataset", "iris", "--augment", "flip"], "augment: 'flip' needs image data"),
     (["--augment", "shift:1, Flip:0.5"], "--augment flip: digits's classes change"),
     (["--task", "regression"], "--task regression: digits is a multiclass data set (--task "
                                "chooses for csv:PATH data)"),

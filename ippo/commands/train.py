@@ -110,11 +110,11 @@ def _check_data_options(opts, spec):
             raise ValueError("--header / --no-header are only for csv:PATH data sets")
     if opts["early_stopping"] and not opts["val_split"]:
         raise ValueError("--early-stopping needs validation data: give --val-split > 0")
-    if opts["augment"] and not spec.flip and any(
+    if opts["augment"] and spec.image_shape and not spec.flip and any(
             part.partition(":")[0].strip().lower() == "flip"
             for part in str(opts["augment"]).split(",")):
         raise ValueError(f"--augment flip: {spec.name}'s classes change in a mirror (a "
-                         f"mirrored 2, 3 or 7 is no digit); flip suits data whose classes "
+                         f"mirrored 2, 3 or 7 is no digit); flip suits images whose classes "
                          f"survive one, such as fashion-mnist")
 
 
@@ -158,6 +158,11 @@ def _shown(value):
 #: What a run folder holds (``ippo train`` writes these and only these).
 RUN_FILES = ("model.npz", "history.json", "curves.png", "config.toml", "command.txt",
              "checkpoint")
+#: The files that make a folder a run worth keeping: a trained model, its history or plot,
+#: a checkpoint of at least one epoch. (A run stopped before its first checkpoint, e.g. by
+#: a mistake or a divergence in epoch 1, leaves only its options: the folder may be reused.)
+TRAINED_FILES = ("model.npz", "history.json", "curves.png",
+                 os.path.join("checkpoint", "checkpoint.npz"))
 #: The link to the last run finished in ``runs/``.
 LATEST = os.path.join("runs", "latest")
 
@@ -165,10 +170,11 @@ LATEST = os.path.join("runs", "latest")
 def _out_dir(out, overwrite=False):
     """The run's folder: ``out`` (made if needed), or a new ``runs/<timestamp>``.
 
-    A folder that already holds a run (any of ``RUN_FILES``) is refused, naming --resume
-    and --overwrite; with ``overwrite`` that run's files are removed first (only those: the
-    folder may hold other things). ``runs/latest`` is reserved for the link to the last
-    run."""
+    A folder that already holds a run (any of ``TRAINED_FILES``) is refused, naming
+    --resume and --overwrite; with ``overwrite``, or when only the options of a run that
+    never saved an epoch are there, that run's files (``RUN_FILES``) are removed first (only
+    those: the folder may hold other things). ``runs/latest`` is reserved for the link to
+    the last run."""
     if out:
         if os.path.basename(os.path.normpath(out)) == "latest" and os.path.abspath(
                 os.path.dirname(os.path.normpath(out))) == os.path.abspath("runs"):
@@ -176,13 +182,14 @@ def _out_dir(out, overwrite=False):
                              f"choose another name")
         if os.path.exists(out) and not os.path.isdir(out):
             raise ValueError(f"--out: {out} exists and is not a folder")
-        held = [f for f in RUN_FILES if os.path.lexists(os.path.join(out, f))]
-        if held and not overwrite:
+        trained = [f for f in TRAINED_FILES if os.path.lexists(os.path.join(out, f))]
+        if trained and not overwrite:
             raise ValueError(
-                f"--out {out} already holds a run ({', '.join(held)}); continue it with "
+                f"--out {out} already holds a run ({', '.join(trained)}); continue it with "
                 f"ippo train --resume {shlex.quote(out)}, replace it with --overwrite, or "
                 f"choose another --out")
-        for f in held:  # --overwrite: the old run's files only
+        held = [f for f in RUN_FILES if os.path.lexists(os.path.join(out, f))]
+        for f in held:  # the old run's files only (--overwrite, or options of a failed start)
             path = os.path.join(out, f)
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path)
