@@ -238,6 +238,13 @@ class Optimizer:
 
 
 def _positive_float(owner, name, value):
+    if name == "lr" and not isinstance(value, (str, bytes)) and hasattr(value, "__iter__") \
+            and not hasattr(value, "shape"):  # PyTorch's SGD(model.parameters(), lr=0.1)
+        raise ValueError(
+            f"{owner}: the first argument is the learning rate, got {type(value).__name__} "
+            f"(parameters, as PyTorch's optimizers take them?); ippo's optimizers update "
+            f"arrays given to update(params, grads): for an autograd model write "
+            f"nn.Optimizer(optimizers.{owner}(lr=0.01), model.parameters())")
     value = as_float(value, f"{owner}: {name}", "a positive finite number")
     if not value > 0 or not math.isfinite(value):
         raise ValueError(f"{owner}: {name} must be a positive finite number, got {value}")

@@ -896,6 +896,19 @@ def test_pytorch_names_ippo_lacks_say_what_to_use():
         (w * 2).requires_grad_()
 
 
+def test_optimizers_given_parameters_the_pytorch_way_say_how_ippo_takes_them():
+    from ippo import optimizers
+    from ippo.autograd import nn
+
+    model = nn.MLP([2, 3], seed=0)
+    with pytest.raises(ValueError, match=r"^SGD: the first argument is the learning rate, got "
+                                         r"list .*nn.Optimizer\(optimizers.SGD\(lr=0.01\), "
+                                         r"model.parameters\(\)\)"):
+        optimizers.SGD(model.parameters())
+    opt = nn.Optimizer(optimizers.SGD(lr=0.1), model)  # the model itself works too
+    assert opt.params == model.parameters()
+
+
 def test_integers_that_float32_cannot_hold_exactly_are_refused():
     assert Tensor([2**24]).item() == 2**24
     with pytest.raises(ValueError, match=r"integers beyond ±16,777,216 are not exact in float32"):

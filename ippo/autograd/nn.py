@@ -349,7 +349,7 @@ class Dropout(Module):
 class Optimizer:
     """Drives an ``ippo.optimizers`` optimizer with autograd parameters.
 
-    ``Optimizer(SGD(lr=0.1), model.parameters())``: ``step()`` calls
+    ``Optimizer(SGD(lr=0.1), model.parameters())`` (or the model itself): ``step()`` calls
     ``optimizer.update([p.data ...], [p.grad.data ...])``, which changes the parameter
     arrays in place (a parameter with no gradient yet gets zeros). ``zero_grad()`` clears
     the gradients. ``lr``, ``state_dict()`` and ``load_state_dict()`` are the wrapped
@@ -363,7 +363,7 @@ class Optimizer:
                 f"grads)), got {type(optimizer).__name__}"
             )
         self.optimizer = optimizer
-        self.params = list(params)
+        self.params = list(params.parameters() if isinstance(params, Module) else params)
         for i, p in enumerate(self.params):
             if not isinstance(p, Tensor) or not p.requires_grad:
                 raise ValueError(
