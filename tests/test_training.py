@@ -467,6 +467,9 @@ def test_early_stopping_with_sparse_checkpoints_resumes_to_the_same_stop(tmp_pat
                                                   checkpoint_dir=tmp_path / "ref", **kw)
     assert h.stopped_epoch is not None and 8 <= h.stopped_epoch < 60
     stop = h.stopped_epoch
+    assert stop % 3 != 0  # the stop falls between two regular checkpoints: saved all the same
+    ck = load_checkpoint(tmp_path / "ref" / CHECKPOINT_NAME)
+    assert ck["epoch"] == stop and ck["stopped"]
     # interrupted in the last epoch before the stop: the checkpoint holds a multiple of 3
     model = mlp((2, 30, 3), seed=0, activation="relu")
     with pytest.raises(KeyboardInterrupt):
@@ -849,12 +852,17 @@ def test_weights_overflowing_with_a_finite_loss_stop_before_the_checkpoint(tmp_p
 def test_batch_mode_overflow_in_the_first_update_leaves_no_checkpoint(tmp_path):
     # unscaled inputs and a huge rate: the first loss (~1e19) is finite, the update it makes
     # (~1e39) is not representable in float32; batch mode has one update per epoch
+    # (NumPy's overflow warnings are silenced while training runs: one error says it all)
+    import warnings
+
     x = np.full((20, 1), 1e10, np.float32)
     t = np.zeros((20, 1), np.float32)
     model = mlp((1, 1), task="regression", activation="identity")
-    with np.errstate(all="ignore"), pytest.raises(TrainingDivergedError) as err:
-        Trainer(model, O.SGD(1e20), verbose=0).fit(x, t, epochs=3, batch_size=None,
-                                                   checkpoint_dir=tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(TrainingDivergedError) as err:
+            Trainer(model, O.SGD(1e20), verbose=0).fit(x, t, epochs=3, batch_size=None,
+                                                       checkpoint_dir=tmp_path)
     assert err.value.epoch == 1 and err.value.iteration == 1 and err.value.loss is None
     assert not os.path.exists(tmp_path / CHECKPOINT_NAME)
 
