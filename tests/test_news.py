@@ -247,6 +247,14 @@ def test_resume_continues_and_changes_are_refused(news_dir, tmp_path, capsys, no
     assert (out_dir / "command.txt").read_text().count("ippo news") == 2
     rc, _, err = run_news(["--resume", out_dir, "--epochs", "9"], capsys)
     assert rc == 1 and "--epochs cannot change when resuming" in err
+    # a new run into the folder of this one is refused: the run stays as it is
+    files = {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()}
+    rc, _, err = run_news(["--data-dir", news_dir, "--out", out_dir, *QUICK], capsys)
+    assert rc == 1 and err.strip() == (
+        f"ippo news: error: --out {out_dir} already holds an ippo news run (results.json, "
+        f"word2vec.bin); continue it with ippo news --resume {out_dir}, or choose another "
+        f"--out (or remove the folder first)")
+    assert {p: p.read_bytes() for p in out_dir.rglob("*") if p.is_file()} == files
 
 
 def test_resume_after_an_interruption_gives_the_same_model(news_dir, tmp_path, capsys, no_plots):
@@ -366,7 +374,7 @@ def test_online_learning_plot_draws_block_means_of_the_iteration_losses():
     h.append_epoch({"epoch": 2, "loss": 0.9, "accuracy": 0.6})
     fig = h.plot()
     line = fig.axes[0].get_lines()[0]
-    assert line.get_label() == "loss, mean of 50 iterations"
+    assert line.get_label() == "train, mean of 50 iterations"
     y = line.get_ydata()
     assert len(y) == 50                                         # 2,500 / 50 blocks
     np.testing.assert_allclose(y[0], np.mean(h.iteration_loss[:50]))

@@ -190,6 +190,8 @@ def _run(args, opts):
 
     from ippo.commands.train import _out_dir
 
+    if args.out and not args.resume:
+        _check_not_a_run(args.out)
     out = _out_dir(args.resume or args.out)
     try:
         return _chapter(args, opts, data, pretrained, out, say)
@@ -417,6 +419,20 @@ def _report(model, x, t, class_names):
     from ippo.text.classify import classification_report
 
     return classification_report(model.predict_classes(x), t, class_names)
+
+
+#: The files that make a folder an ``ippo news`` run worth keeping.
+RUN_MARKERS = ("results.json", "word2vec.bin")
+
+
+def _check_not_a_run(out):
+    """ValueError when ``--out`` names a folder that already holds an ``ippo news`` run:
+    writing into it would mix the two runs' files."""
+    held = [f for f in RUN_MARKERS if os.path.exists(os.path.join(out, f))]
+    if held:
+        raise ValueError(f"--out {out} already holds an ippo news run ({', '.join(held)}); "
+                         f"continue it with ippo news --resume {shlex.quote(out)}, or choose "
+                         f"another --out (or remove the folder first)")
 
 
 def _read(path):

@@ -167,8 +167,26 @@ TRAINED_FILES = ("model.npz", "history.json", "curves.png",
 LATEST = os.path.join("runs", "latest")
 
 
-def _out_dir(out, overwrite=False):
-    """The run's folder: ``out`` (made if needed), or a new ``runs/<timestamp>``.
+def _out_dir(out):
+    """The run's folder: ``out`` (made if needed; a file there is an error), or a new
+    ``runs/<timestamp>``. (``ippo news`` uses it too.)"""
+    if out:
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise ValueError(f"--out: {out} exists and is not a folder")
+        os.makedirs(out, exist_ok=True)
+        return out
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = os.path.join("runs", stamp)
+    path, k = base, 1
+    while os.path.exists(path):
+        k += 1
+        path = f"{base}-{k}"
+    os.makedirs(path)
+    return path
+
+
+def _new_run_dir(out, overwrite=False):
+    """``_out_dir`` for a new ``ippo train`` run, which never replaces another unasked.
 
     A folder that already holds a run (any of ``TRAINED_FILES``) is refused, naming
     --resume and --overwrite; with ``overwrite``, or when only the options of a run that
@@ -195,16 +213,7 @@ def _out_dir(out, overwrite=False):
                 shutil.rmtree(path)
             else:
                 os.remove(path)
-        os.makedirs(out, exist_ok=True)
-        return out
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = os.path.join("runs", stamp)
-    path, k = base, 1
-    while os.path.exists(path):
-        k += 1
-        path = f"{base}-{k}"
-    os.makedirs(path)
-    return path
+    return _out_dir(out)
 
 
 def _link_latest(out, say):
@@ -358,7 +367,7 @@ def _run(args, opts, spec):
                 batchnorm=opts["batchnorm"], weight_decay=opts["weight_decay"], seed=seed)
     optimizer = _make_optimizer(opts["optimizer"], opts["lr"])
 
-    out = args.resume if args.resume else _out_dir(opts["out"], args.overwrite)
+    out = args.resume if args.resume else _new_run_dir(opts["out"], args.overwrite)
     config = {k: opts.get(k) for k in C.OPTIONS if k != "out"}  # a rerun gets a new folder
     config["batch_size"] = batch_size
     argv = getattr(args, "argv", None) or sys.argv[1:]
