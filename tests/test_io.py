@@ -98,8 +98,17 @@ def test_a_link_keeps_pointing_at_its_replaced_file(tmp_path):
     assert link.is_symlink() and real.read_text() == "new"
 
 
-def test_a_device_is_written_in_place_not_replaced(tmp_path):
-    before = os.stat("/dev/null")
-    write_atomically("/dev/null", lambda f: f.write(b"predictions"))
-    after = os.stat("/dev/null")
-    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+def test_a_pipe_is_written_in_place_not_replaced(tmp_path):
+    # a named pipe stands for a device (-o /dev/stdout): renaming a regular file over it
+    # would replace it (tested on a pipe of our own: a regression must not harm /dev)
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    write_atomically(fifo, lambda f: f.write(b"predictions"))
+    reader.join(timeout=10)
+    assert got == [b"predictions"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
