@@ -54,6 +54,9 @@ def main(argv=None):
         return args.func(args) or 0
     except BrokenPipeError:  # output piped into `head` and closed early: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if getattr(args, "command", None) in ("train", "news"):  # work was cut short: say so
+            print(f"ippo {args.command}: stopped because its output was closed (| head?); "
+                  f"the run was not finished", file=sys.stderr)
         return 141
     except KeyboardInterrupt:
         print("ippo: interrupted", file=sys.stderr)

@@ -410,3 +410,23 @@ def test_write_errors_name_the_users_file_not_a_temporary_one(tmp_path, capsys, 
     assert rc == 1 and error_line(err) == (f"ippo train: error: {run / 'config.toml'}: "
                                            f"Permission denied")
     assert ".tmp-" not in err
+
+
+def test_train_whose_output_is_closed_says_the_run_was_not_finished(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-m", "ippo", "train", "--epochs", "30",
+                             "--out", str(tmp_path / "r")], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    first = proc.stdout.readline()  # `ippo train | head -1`
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    rc = proc.wait(timeout=120)
+    assert first.startswith(b"data: digits") and rc == 141
+    assert err.strip().splitlines()[-1] == ("ippo train: stopped because its output was "
+                                            "closed (| head?); the run was not finished")
+    assert not (tmp_path / "r" / "model.npz").exists()
